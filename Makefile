@@ -1,0 +1,19 @@
+# The two commands of the README. Each sets up its own virtual environment (.venv) on first use.
+PYTHON ?= python3
+VENV := .venv
+RUN ?= runs/takeoff
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt -e .
+	touch $@
+
+.PHONY: train test
+# The main job: train the takeoff agent with the default settings, write its CSVs, model and plots.
+train: $(VENV)/.installed
+	$(VENV)/bin/python -m quadcopter train --out $(RUN)
+
+# The test suite (pytest fails when it collects no tests).
+test: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest

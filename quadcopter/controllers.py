@@ -1,0 +1,56 @@
+"""Hand-written controllers that fly a :class:`~quadcopter.PhysicsSim` directly, one simulator step at a time.
+
+Each has ``act(sim) -> rotor speeds (4,)`` in rev/s. The PD altitude controller is the reference
+for a perfect takeoff; the random one is the Udacity notebook's ``Basic_Agent``.
+"""
+
+import numpy as np
+
+from .dynamics import GRAVITY, hover_rotor_speed
+from .tasks import ACTION_HIGH, ACTION_LOW
+
+
+class ConstantController:
+    """The same rotor speeds (4 values, rev/s) at every step."""
+
+    def __init__(self, rotor_speeds):
+        speeds = np.asarray(rotor_speeds, dtype=float)
+        if speeds.shape != (4,) or not np.all((speeds >= ACTION_LOW) & (speeds <= ACTION_HIGH)):
+            raise ValueError(f"rotor_speeds must be 4 values in [{ACTION_LOW}, {ACTION_HIGH}] rev/s; got {rotor_speeds!r}")
+        self.rotor_speeds = speeds
+
+    def act(self, sim):
+        return self.rotor_speeds.copy()
+
+
+class RandomController:
+    """The Udacity ``Basic_Agent``: a common speed ~ N(450, 25) plus N(0, 1) per rotor, every step."""
+
+    def __init__(self, rng):
+        self.rng = rng
+
+    def act(self, sim):
+        common = self.rng.normal(450.0, 25.0)
+        return np.clip(common + self.rng.normal(0.0, 1.0, size=4), ACTION_LOW, ACTION_HIGH)
+
+
+class PDAltitudeController:
+    """Climb to ``target_z`` (m) and hold it, with the same speed on all four rotors.
+
+    The desired vertical acceleration is a PD law, a = kp (z* - z) - kd v_z (m/s^2). The four rotors
+    share the thrust m (g + a), so each turns at n_hover sqrt((g + a) / g), clipped to [0, 900].
+    Equal rotors produce no moments, so the quadcopter stays level. With kp = 4 /s^2 and kd = 4 /s
+    the altitude settles in about 3 s without overshoot.
+    """
+
+    def __init__(self, target_z=10.0, kp=4.0, kd=4.0):
+        if not kp > 0 or not kd > 0:
+            raise ValueError(f"kp and kd must be > 0; got kp={kp!r}, kd={kd!r}")
+        self.target_z, self.kp, self.kd = float(target_z), float(kp), float(kd)
+        self.hover_speed = hover_rotor_speed()
+
+    def act(self, sim):
+        accel = self.kp * (self.target_z - sim.pose[2]) - self.kd * sim.v[2]
+        thrust_ratio = max(0.0, (-GRAVITY + accel) / -GRAVITY)
+        speed = min(ACTION_HIGH, self.hover_speed * np.sqrt(thrust_ratio))
+        return np.full(4, speed)

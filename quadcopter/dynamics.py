@@ -1,0 +1,329 @@
+"""The quadcopter's equations of motion, written once for one quadcopter or for many.
+
+Each step function works on *components*: ``x``, ``y``, ``z``, ``phi`` ... are either Python
+floats (one quadcopter, :class:`~quadcopter.PhysicsSim`) or numpy arrays of shape ``(N,)``
+(N quadcopters, :class:`~quadcopter.VectorPhysicsSim`). The few operations that differ between
+the two (``cos``, ``max(0, x)``, a division that must not divide by zero, ...) come from an
+``ops`` object: :data:`SCALAR_OPS` or :data:`ARRAY_OPS`. Because both simulators run this same
+code, row ``i`` of the vector simulator is bit-for-bit the scalar simulator given the same inputs.
+
+Units: metres, seconds, kilograms, radians, newtons; rotor speeds in revolutions per second.
+Frames: z points up; ``R`` below is the ZYX (yaw-pitch-roll) rotation matrix.
+
+Two models:
+
+* :func:`udacity_step` reproduces the original Udacity ``physics_sim.py`` with every quirk and the
+  same order of floating-point operations (see ``../shared/udacity-physics.md``).
+* :func:`rigid_body_step` is a physically correct rigid body with the same constants and
+  propeller model (the README's "Differences from the original" lists what it corrects).
+"""
+
+import math
+
+import numpy as np
+
+# --- Constants of the Udacity quadcopter -------------------------------------------------------
+
+GRAVITY = -9.81  # m/s^2, z points up
+RHO = 1.2  # air density, kg/m^3
+MASS = 0.958  # kg
+DT = 1 / 50.0  # s, one simulator step
+C_D = 0.3  # drag coefficient of the body
+ARM_LENGTH = 0.4  # m, centre to rotor ("l_to_rotor" in the original)
+PROPELLER_SIZE = 0.1  # m, propeller diameter D
+WIDTH, LENGTH, HEIGHT = 0.51, 0.51, 0.235  # m, body dimensions
+DIMS = (WIDTH, LENGTH, HEIGHT)
+AREAS = (LENGTH * HEIGHT, WIDTH * HEIGHT, WIDTH * LENGTH)  # m^2, faces normal to x, y, z
+I_X = 1 / 12.0 * MASS * (HEIGHT**2 + WIDTH**2)  # kg m^2
+I_Y = 1 / 12.0 * MASS * (HEIGHT**2 + LENGTH**2)
+I_Z = 1 / 12.0 * MASS * (WIDTH**2 + LENGTH**2)
+MOMENTS_OF_INERTIA = (I_X, I_Y, I_Z)
+LOWER_BOUNDS = (-150.0, -150.0, 0.0)  # m, x, y, z
+UPPER_BOUNDS = (150.0, 150.0, 300.0)
+
+# Thrust coefficient at zero inflow: C_T = 0.12 - 0.07 J - 0.1 J^2 (J = advance ratio).
+C_T0 = 0.12
+# Yaw drag torque per newton of thrust (rigid_body only), in metres: Q / T = (C_Q / C_T) * D with
+# the power coefficient C_P = 0.05 typical of small fixed-pitch propellers and C_Q = C_P / (2 pi).
+K_Q = (0.05 / (2 * math.pi)) / C_T0 * PROPELLER_SIZE  # about 0.0066 m
+
+TWO_PI = 2 * math.pi
+DYNAMICS = ("udacity", "rigid_body")
+
+
+def hover_rotor_speed():
+    """Rotor speed (rev/s) at which four rotors with zero inflow exactly carry the weight.
+
+    Thrust per rotor is ``C_T0 * rho * n^2 * D^4``; four of them balance ``m * |g|``. About 404 rev/s.
+    """
+    return math.sqrt(MASS * -GRAVITY / (4 * C_T0 * RHO * PROPELLER_SIZE**4))
+
+
+# --- The operations that differ between floats and arrays ---------------------------------------
+
+
+class _ScalarOps:
+    """Operations on Python floats (one quadcopter).
+
+    The equations square with ``x * x``, never ``x ** 2``: on a float that overflows, ``**``
+    raises where numpy (and the original) gives inf.
+    """
+
+    cos = staticmethod(math.cos)
+    sin = staticmethod(math.sin)
+
+    @staticmethod
+    def relu(x):
+        """max(0, x)."""
+        return x if x > 0.0 else 0.0
+
+    @staticmethod
+    def advance_ratio(wind, n):
+        """J = wind / (n * D), and 0 where the rotor stands still (n = 0) instead of nan/inf."""
+        return wind / (n * PROPELLER_SIZE) if n > 0.0 else 0.0
+
+    @staticmethod
+    def mod_2pi(x):
+        """x mod 2 pi in [0, 2 pi), as Python's ``%``."""
+        return x % TWO_PI
+
+    @staticmethod
+    def clamp(position, lower, upper):
+        """The original's bound check: (clamped position, whether a bound was touched)."""
+        if position <= lower:
+            return lower, True
+        if position > upper:
+            return upper, True
+        return position, False
+
+    @staticmethod
+    def logical_or(a, b):
+        return a or b
+
+
+class _ArrayOps:
+    """The same operations on numpy arrays of shape (N,) (N quadcopters), element by element."""
+
+    cos = staticmethod(np.cos)
+    sin = staticmethod(np.sin)
+
+    @staticmethod
+    def relu(x):
+        return np.maximum(x, 0.0)
+
+    @staticmethod
+    def advance_ratio(wind, n):
+        j = np.zeros_like(wind)
+        np.divide(wind, n * PROPELLER_SIZE, out=j, where=n > 0.0)
+        return j
+
+    @staticmethod
+    def mod_2pi(x):
+        # np.remainder is slow (about 10 ns an element here). For x in [-2 pi, 4 pi), which is
+        # every angle after a step unless the rates are absurd, Python's x % 2 pi is exactly
+        # x + 2 pi (x < 0), x (0 <= x < 2 pi) or x - 2 pi (x >= 2 pi, exact by Sterbenz's lemma).
+        result = x + TWO_PI * (x < 0.0) - TWO_PI * (x >= TWO_PI)
+        outside = (x < -TWO_PI) | (x >= 2 * TWO_PI)
+        if outside.any():
+            result[outside] = np.remainder(x[outside], TWO_PI)
+        return result
+
+    @staticmethod
+    def clamp(position, lower, upper):
+        touched = (position <= lower) | (position > upper)
+        return np.clip(position, lower, upper), touched
+
+    @staticmethod
+    def logical_or(a, b):
+        return a | b
+
+
+SCALAR_OPS = _ScalarOps()
+ARRAY_OPS = _ArrayOps()
+
+
+# --- Shared pieces -------------------------------------------------------------------------------
+
+
+def rotation_matrix(phi, theta, psi, ops):
+    """The ZYX rotation matrix R(phi, theta, psi), as its 9 entries row by row (r00, r01, ... r22).
+
+    R maps body-frame vectors to the earth frame. (The original names it ``earth_to_body_frame``
+    and applies it to earth-frame velocities; ``udacity_step`` keeps that, ``rigid_body_step`` not.)
+    """
+    c_phi, s_phi = ops.cos(phi), ops.sin(phi)
+    c_theta, s_theta = ops.cos(theta), ops.sin(theta)
+    c_psi, s_psi = ops.cos(psi), ops.sin(psi)
+    return (
+        c_psi * c_theta,
+        c_psi * s_theta * s_phi - s_psi * c_phi,
+        c_psi * s_theta * c_phi + s_psi * s_phi,
+        s_psi * c_theta,
+        s_psi * s_theta * s_phi + c_psi * c_phi,
+        s_psi * s_theta * c_phi - c_psi * s_phi,
+        -s_theta,
+        c_theta * s_phi,
+        c_theta * c_phi,
+    )
+
+
+def propeller_thrust(wind, n, ops):
+    """Thrust (N) of one rotor turning at ``n`` rev/s with inflow ``wind`` (m/s, along the rotor axis).
+
+    J = wind / (n D); C_T = max(0.12 - 0.07 max(0, J) - 0.1 max(0, J)^2, 0); T = C_T rho n^2 D^4.
+    """
+    j = ops.relu(ops.advance_ratio(wind, n))
+    c_t = ops.relu(C_T0 - 0.07 * j - 0.1 * (j * j))
+    return c_t * RHO * (n * n) * PROPELLER_SIZE**4
+
+
+def check_bounds(x, y, z, ops):
+    """The original's bound check per axis: (x, y, z clamped to the bounds, whether any was touched)."""
+    x, hit_x = ops.clamp(x, LOWER_BOUNDS[0], UPPER_BOUNDS[0])
+    y, hit_y = ops.clamp(y, LOWER_BOUNDS[1], UPPER_BOUNDS[1])
+    z, hit_z = ops.clamp(z, LOWER_BOUNDS[2], UPPER_BOUNDS[2])
+    return x, y, z, ops.logical_or(ops.logical_or(hit_x, hit_y), hit_z)
+
+
+# --- The two models ------------------------------------------------------------------------------
+# Both take and return components, so that the same lines serve floats and arrays:
+#   pose = (x, y, z, phi, theta, psi) in m and rad; velocity = (vx, vy, vz), earth frame, m/s;
+#   angular_v = three angular rates in rad/s; rotor_speeds = (n0, n1, n2, n3) in rev/s, >= 0.
+# They return (pose, velocity, angular_v, linear_accel, angular_accels, prop_wind_speed) as
+# tuples of 6, 3, 3, 3, 3 and 4 components, the position not yet checked against the bounds.
+# Squares are written x * x, never x ** 2 (on a Python float that overflows, ** raises).
+
+_DT2 = DT**2
+_L = ARM_LENGTH
+
+
+def udacity_step(pose, velocity, angular_v, rotor_speeds, ops):
+    """One step of the original Udacity simulator, quirks included, in its order of operations.
+
+    ``angular_v`` holds Euler-angle rates (phi_dot, theta_dot, psi_dot); angles wrap to [0, 2 pi).
+    ``ops`` is SCALAR_OPS when the components are floats, ARRAY_OPS when they are (N,) arrays.
+    """
+    x, y, z, phi, theta, psi = pose
+    vx, vy, vz = velocity
+    phi_dot, theta_dot, psi_dot = angular_v
+    n0, n1, n2, n3 = rotor_speeds
+    r00, r01, r02, r10, r11, r12, r20, r21, r22 = rotation_matrix(phi, theta, psi, ops)
+
+    # The original's "body velocity": R applied to the earth-frame velocity.
+    ux = r00 * vx + r01 * vy + r02 * vz
+    uy = r10 * vx + r11 * vy + r12 * vz
+    uz = r20 * vx + r21 * vy + r22 * vz
+
+    # 1-2. Inflow and thrust per rotor (these signs anti-damp rotation: a quirk kept).
+    wind0 = theta_dot * _L + uz
+    wind1 = -(theta_dot * _L) + uz
+    wind2 = phi_dot * _L + uz
+    wind3 = -(phi_dot * _L) + uz
+    t0 = propeller_thrust(wind0, n0, ops)
+    t1 = propeller_thrust(wind1, n1, ops)
+    t2 = propeller_thrust(wind2, n2, ops)
+    t3 = propeller_thrust(wind3, n3, ops)
+
+    # 3. Forces. The drag squares the velocity, so it always pushes the same way (a quirk kept).
+    drag_x = 0.5 * RHO * (ux * ux) * AREAS[0] * C_D
+    drag_y = 0.5 * RHO * (uy * uy) * AREAS[1] * C_D
+    drag_z = 0.5 * RHO * (uz * uz) * AREAS[2] * C_D
+    fx, fy, fz = 0.0 - drag_x, 0.0 - drag_y, t0 + t1 + t2 + t3 - drag_z
+    ax = (r00 * fx + r10 * fy + r20 * fz) / MASS  # R^T @ body force, plus gravity
+    ay = (r01 * fx + r11 * fy + r21 * fz) / MASS
+    az = (r02 * fx + r12 * fy + r22 * fz + MASS * GRAVITY) / MASS
+
+    # 4. Position with constant acceleration, then velocity.
+    x = x + vx * DT + 0.5 * ax * _DT2
+    y = y + vy * DT + 0.5 * ay * _DT2
+    z = z + vz * DT + 0.5 * az * _DT2
+    vx, vy, vz = vx + ax * DT, vy + ay * DT, vz + az * DT
+
+    # 5. Moments: roll and pitch from rotor pairs, no yaw moment, quadratic drag on each rate.
+    drag_coefficient = C_D * 0.5 * RHO
+    alpha_phi = ((t3 - t2) * _L - drag_coefficient * phi_dot * abs(phi_dot) * AREAS[0] * DIMS[0] * DIMS[0]) / I_X
+    alpha_theta = ((t1 - t0) * _L - drag_coefficient * theta_dot * abs(theta_dot) * AREAS[1] * DIMS[1] * DIMS[1]) / I_Y
+    alpha_psi = (0.0 - drag_coefficient * psi_dot * abs(psi_dot) * AREAS[2] * DIMS[2] * DIMS[2]) / I_Z
+
+    # 6. Angles: the original squares the angular acceleration here (a quirk kept).
+    phi = ops.mod_2pi(phi + phi_dot * DT + 0.5 * alpha_phi * alpha_phi * _DT2 + TWO_PI)
+    theta = ops.mod_2pi(theta + theta_dot * DT + 0.5 * alpha_theta * alpha_theta * _DT2 + TWO_PI)
+    psi = ops.mod_2pi(psi + psi_dot * DT + 0.5 * alpha_psi * alpha_psi * _DT2 + TWO_PI)
+    phi_dot, theta_dot, psi_dot = phi_dot + alpha_phi * DT, theta_dot + alpha_theta * DT, psi_dot + alpha_psi * DT
+
+    return ((x, y, z, phi, theta, psi), (vx, vy, vz), (phi_dot, theta_dot, psi_dot), (ax, ay, az),
+            (alpha_phi, alpha_theta, alpha_psi), (wind0, wind1, wind2, wind3))
+
+
+def rigid_body_step(pose, velocity, angular_v, rotor_speeds, ops):
+    """One step of a physically correct rigid-body quadcopter, with the original's constants.
+
+    ``angular_v`` holds body rates (p, q, r). What it corrects in the original:
+
+    * R is used as body-to-earth: body velocity u = R^T v, earth force = R @ body force;
+    * rotor inflow is the rotor's own velocity, u_z + (w x r_i)_z, so rotation is damped; the
+      rotors sit at body (x, y) = (+l, 0), (-l, 0), (0, -l), (0, +l), matching the moments;
+    * drag keeps its sign: -rho/2 u|u| A C_d;
+    * a yaw moment (T2 + T3 - T0 - T1) * K_Q;
+    * Euler's equations I w' = tau - w x (I w) for the body rates, then the ZYX Euler-angle
+      kinematics, integrated semi-implicitly (rates first, angles with the new rates), angles
+      wrapped to (-pi, pi]. The kinematics are singular at theta = +-pi/2 (gimbal lock).
+    """
+    x, y, z, phi, theta, psi = pose
+    vx, vy, vz = velocity
+    p, q, r = angular_v
+    n0, n1, n2, n3 = rotor_speeds
+    c_phi, s_phi = ops.cos(phi), ops.sin(phi)
+    c_theta, s_theta = ops.cos(theta), ops.sin(theta)
+    c_psi, s_psi = ops.cos(psi), ops.sin(psi)
+    r00, r01, r02 = c_psi * c_theta, c_psi * s_theta * s_phi - s_psi * c_phi, c_psi * s_theta * c_phi + s_psi * s_phi
+    r10, r11, r12 = s_psi * c_theta, s_psi * s_theta * s_phi + c_psi * c_phi, s_psi * s_theta * c_phi - c_psi * s_phi
+    r20, r21, r22 = -s_theta, c_theta * s_phi, c_theta * c_phi
+
+    # Body-frame velocity u = R^T v.
+    ux = r00 * vx + r10 * vy + r20 * vz
+    uy = r01 * vx + r11 * vy + r21 * vz
+    uz = r02 * vx + r12 * vy + r22 * vz
+
+    # Inflow at each rotor: the z-component of u + w x r_i.
+    wind0, wind1, wind2, wind3 = uz - q * _L, uz + q * _L, uz - p * _L, uz + p * _L
+    t0 = propeller_thrust(wind0, n0, ops)
+    t1 = propeller_thrust(wind1, n1, ops)
+    t2 = propeller_thrust(wind2, n2, ops)
+    t3 = propeller_thrust(wind3, n3, ops)
+
+    # Forces: body drag opposes the body velocity; thrust along body z; gravity in the earth frame.
+    fx = -0.5 * RHO * ux * abs(ux) * AREAS[0] * C_D
+    fy = -0.5 * RHO * uy * abs(uy) * AREAS[1] * C_D
+    fz = t0 + t1 + t2 + t3 - 0.5 * RHO * uz * abs(uz) * AREAS[2] * C_D
+    ax = (r00 * fx + r01 * fy + r02 * fz) / MASS
+    ay = (r10 * fx + r11 * fy + r12 * fz) / MASS
+    az = (r20 * fx + r21 * fy + r22 * fz) / MASS + GRAVITY
+    x = x + vx * DT + 0.5 * ax * _DT2
+    y = y + vy * DT + 0.5 * ay * _DT2
+    z = z + vz * DT + 0.5 * az * _DT2
+    vx, vy, vz = vx + ax * DT, vy + ay * DT, vz + az * DT
+
+    # Torques in the body frame, less the quadratic drag on each rate.
+    drag_coefficient = C_D * 0.5 * RHO
+    tau_x = (t3 - t2) * _L - drag_coefficient * p * abs(p) * AREAS[0] * DIMS[0] * DIMS[0]
+    tau_y = (t1 - t0) * _L - drag_coefficient * q * abs(q) * AREAS[1] * DIMS[1] * DIMS[1]
+    tau_z = (t2 + t3 - t0 - t1) * K_Q - drag_coefficient * r * abs(r) * AREAS[2] * DIMS[2] * DIMS[2]
+
+    # Euler's equations: I w' = tau - w x (I w).
+    p_dot = (tau_x - (I_Z - I_Y) * q * r) / I_X
+    q_dot = (tau_y - (I_X - I_Z) * r * p) / I_Y
+    r_dot = (tau_z - (I_Y - I_X) * p * q) / I_Z
+    p, q, r = p + p_dot * DT, q + q_dot * DT, r + r_dot * DT
+
+    # Euler-angle rates from the new body rates, then the angles, wrapped to (-pi, pi].
+    yaw_part = q * s_phi + r * c_phi
+    phi = math.pi - ops.mod_2pi(math.pi - (phi + (p + yaw_part * s_theta / c_theta) * DT))
+    theta = math.pi - ops.mod_2pi(math.pi - (theta + (q * c_phi - r * s_phi) * DT))
+    psi = math.pi - ops.mod_2pi(math.pi - (psi + yaw_part / c_theta * DT))
+
+    return ((x, y, z, phi, theta, psi), (vx, vy, vz), (p, q, r), (ax, ay, az),
+            (p_dot, q_dot, r_dot), (wind0, wind1, wind2, wind3))
+
+
+STEP_FUNCTIONS = {"udacity": udacity_step, "rigid_body": rigid_body_step}

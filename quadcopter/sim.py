@@ -1,0 +1,266 @@
+"""Quadcopter simulators: :class:`PhysicsSim` (one, the Udacity API) and :class:`VectorPhysicsSim` (N).
+
+Both run the equations in :mod:`quadcopter.dynamics`; row ``i`` of a ``VectorPhysicsSim`` is the
+same computation as a ``PhysicsSim`` given the same inputs.
+"""
+
+import math
+
+import numpy as np
+
+from . import dynamics as physics
+from .dynamics import ARRAY_OPS, SCALAR_OPS
+
+
+def _check_dynamics(dynamics_name):
+    if dynamics_name not in physics.DYNAMICS:
+        raise ValueError(f"dynamics must be one of {physics.DYNAMICS}; got {dynamics_name!r}")
+    return physics.STEP_FUNCTIONS[dynamics_name]
+
+
+def _check_runtime(runtime):
+    if not (isinstance(runtime, (int, float, np.integer, np.floating)) and math.isfinite(runtime) and runtime > 0):
+        raise ValueError(f"runtime must be a finite number of seconds > 0; got {runtime!r}")
+    return float(runtime)
+
+
+def _as_state_array(name, value, default, shape):
+    """``value`` (or ``default`` when None) as a new float64 array of ``shape``, all finite."""
+    array = np.array(default if value is None else value, dtype=float)
+    if array.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}; got shape {array.shape} from {value!r}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite; got {value!r}")
+    return array
+
+
+def _as_float_array(rotor_speeds, shape):
+    try:
+        return np.asarray(rotor_speeds, dtype=float)
+    except (TypeError, ValueError):
+        raise _bad_rotor_speeds(rotor_speeds, shape) from None
+
+
+def _bad_rotor_speeds(rotor_speeds, shape):
+    return ValueError(
+        f"rotor_speeds must be finite values >= 0 (rev/s) with shape {shape}; got {rotor_speeds!r}"
+    )
+
+
+class PhysicsSim:
+    """One quadcopter: the Udacity ``PhysicsSim`` API.
+
+    Args:
+        init_pose: (x, y, z, phi, theta, psi) in m and rad; default (0, 0, 10, 0, 0, 0).
+        init_velocities: (vx, vy, vz) in m/s, earth frame; default zeros.
+        init_angle_velocities: angular rates in rad/s; default zeros. With ``dynamics="udacity"``
+            these are the Euler-angle rates (phi_dot, theta_dot, psi_dot); with ``"rigid_body"``
+            the body rates (p, q, r).
+        runtime: episode length in s; ``done`` is set once ``time > runtime``.
+        dynamics: ``"udacity"`` (default: the original, quirks included) or ``"rigid_body"``.
+
+    Attributes (as in the original): ``pose`` (6,), ``v`` (3,), ``angular_v`` (3,),
+    ``linear_accel`` (3,) m/s^2, ``angular_accels`` (3,) rad/s^2, ``prop_wind_speed`` (4,) m/s,
+    ``time`` s, ``done``, ``out_of_bounds`` (a bound was touched since the reset: ``done`` is
+    then a crash, not the time limit; not in the original), ``dt`` = 1/50 s, ``runtime``, ``lower_bounds``, ``upper_bounds``, and the
+    constants ``gravity``, ``rho``, ``mass``, ``C_d``, ``l_to_rotor``, ``propeller_size``, ``dims``,
+    ``areas``, ``moments_of_inertia``.
+    """
+
+    gravity = physics.GRAVITY
+    rho = physics.RHO
+    mass = physics.MASS
+    dt = physics.DT
+    C_d = physics.C_D
+    l_to_rotor = physics.ARM_LENGTH
+    propeller_size = physics.PROPELLER_SIZE
+
+    def __init__(self, init_pose=None, init_velocities=None, init_angle_velocities=None, runtime=5.0,
+                 dynamics="udacity"):
+        self._step_function = _check_dynamics(dynamics)
+        self.dynamics = dynamics
+        self.runtime = _check_runtime(runtime)
+        self.init_pose = _as_state_array("init_pose", init_pose, [0.0, 0.0, 10.0, 0.0, 0.0, 0.0], (6,))
+        self.init_velocities = _as_state_array("init_velocities", init_velocities, np.zeros(3), (3,))
+        self.init_angle_velocities = _as_state_array(
+            "init_angle_velocities", init_angle_velocities, np.zeros(3), (3,)
+        )
+        self.dims = np.array(physics.DIMS)
+        self.areas = np.array(physics.AREAS)
+        self.moments_of_inertia = np.array(physics.MOMENTS_OF_INERTIA)
+        self.lower_bounds = np.array(physics.LOWER_BOUNDS)
+        self.upper_bounds = np.array(physics.UPPER_BOUNDS)
+        self.reset()
+
+    def reset(self):
+        """Back to the initial state (copies of the init arrays), time 0, not done."""
+        self.time = 0.0
+        self.pose = self.init_pose.copy()
+        self.v = self.init_velocities.copy()
+        self.angular_v = self.init_angle_velocities.copy()
+        self.linear_accel = np.zeros(3)
+        self.angular_accels = np.zeros(3)
+        self.prop_wind_speed = np.zeros(4)
+        self.done = False
+        self.out_of_bounds = False
+
+    def next_timestep(self, rotor_speeds):
+        """Advance one step of ``dt`` with the 4 rotor speeds (rev/s, each finite and >= 0).
+
+        Returns ``done``: a bound was touched (the position is clamped to it) or ``time > runtime``.
+        ``done`` stays set until :meth:`reset`. Raises ``ValueError`` on bad speeds, state unchanged.
+        """
+        speeds = _as_float_array(rotor_speeds, (4,))
+        if speeds.shape != (4,):
+            raise _bad_rotor_speeds(rotor_speeds, (4,))
+        speeds = speeds.tolist()
+        for n in speeds:
+            if not 0.0 <= n < math.inf:  # also false for nan
+                raise _bad_rotor_speeds(rotor_speeds, (4,))
+
+        pose, v, angular_v, linear_accel, angular_accels, wind = self._step_function(
+            self.pose.tolist(), self.v.tolist(), self.angular_v.tolist(), speeds, SCALAR_OPS
+        )
+        x, y, z, touched = physics.check_bounds(pose[0], pose[1], pose[2], SCALAR_OPS)
+
+        self.pose = np.array((x, y, z, pose[3], pose[4], pose[5]))
+        self.v = np.array(v)
+        self.angular_v = np.array(angular_v)
+        self.linear_accel = np.array(linear_accel)
+        self.angular_accels = np.array(angular_accels)
+        self.prop_wind_speed = np.array(wind)
+        self.time += self.dt
+        self.out_of_bounds = self.out_of_bounds or touched
+        self.done = self.done or touched or self.time > self.runtime
+        return self.done
+
+
+class VectorPhysicsSim:
+    """N independent quadcopters stepped together; row ``i`` behaves as one :class:`PhysicsSim`.
+
+    Args:
+        init_pose: (N, 6) array of (x, y, z, phi, theta, psi); N is taken from it.
+        init_velocities: (N, 3) m/s, default zeros.
+        init_angle_velocities: (N, 3) rad/s, default zeros (same meaning as in ``PhysicsSim``).
+        runtime: episode length in s, the same for every row.
+        dynamics: ``"udacity"`` or ``"rigid_body"``.
+
+    Attributes: ``pose`` (N, 6), ``v`` (N, 3), ``angular_v`` (N, 3), ``linear_accel`` (N, 3),
+    ``angular_accels`` (N, 3), ``prop_wind_speed`` (N, 4), ``time`` (N,), ``done`` (N,) bool,
+    ``out_of_bounds`` (N,) bool,
+    ``num_envs`` = N. Rows keep stepping after they are done, as a ``PhysicsSim`` would: reset
+    them with :meth:`reset` ``(rows)``.
+
+    The state is stored component-major, shape (6, N) and so on, so that each component the
+    equations touch is one contiguous array; ``pose`` and the others are (N, k) views of it.
+    """
+
+    dt = physics.DT
+    _BLOCK_ROWS = 8192
+    # The order of the step functions' results.
+    _WIDTHS = {"pose": 6, "v": 3, "angular_v": 3, "linear_accel": 3, "angular_accels": 3, "prop_wind_speed": 4}
+
+    def __init__(self, init_pose, init_velocities=None, init_angle_velocities=None, runtime=5.0,
+                 dynamics="udacity"):
+        self._step_function = _check_dynamics(dynamics)
+        self.dynamics = dynamics
+        self.runtime = _check_runtime(runtime)
+        init_pose = np.array(init_pose, dtype=float)
+        if init_pose.ndim != 2 or init_pose.shape[1] != 6 or len(init_pose) == 0:
+            raise ValueError(f"init_pose must have shape (N, 6) with N >= 1; got shape {init_pose.shape}")
+        self.num_envs = n = len(init_pose)
+        self.init_pose = _as_state_array("init_pose", init_pose, None, (n, 6))
+        self.init_velocities = _as_state_array("init_velocities", init_velocities, np.zeros((n, 3)), (n, 3))
+        self.init_angle_velocities = _as_state_array(
+            "init_angle_velocities", init_angle_velocities, np.zeros((n, 3)), (n, 3)
+        )
+        self.lower_bounds = np.array(physics.LOWER_BOUNDS)
+        self.upper_bounds = np.array(physics.UPPER_BOUNDS)
+        self._state = {name: np.zeros((width, n)) for name, width in self._WIDTHS.items()}
+        self.time = np.zeros(n)
+        self.done = np.zeros(n, dtype=bool)
+        self.out_of_bounds = np.zeros(n, dtype=bool)
+        self.reset()
+
+    # (N, k) views of the component-major state.
+    pose = property(lambda self: self._state["pose"].T)
+    v = property(lambda self: self._state["v"].T)
+    angular_v = property(lambda self: self._state["angular_v"].T)
+    linear_accel = property(lambda self: self._state["linear_accel"].T)
+    angular_accels = property(lambda self: self._state["angular_accels"].T)
+    prop_wind_speed = property(lambda self: self._state["prop_wind_speed"].T)
+
+    def _rows(self, rows):
+        """``rows`` (None, a boolean mask of shape (N,), or integer indices) as an index array."""
+        if rows is None:
+            return np.arange(self.num_envs)
+        rows = np.asarray(rows)
+        if rows.dtype == bool:
+            if rows.shape != (self.num_envs,):
+                raise ValueError(f"a boolean rows mask must have shape ({self.num_envs},); got {rows.shape}")
+            return np.flatnonzero(rows)
+        if rows.dtype.kind not in "iu" or rows.ndim > 1 or np.any((rows < 0) | (rows >= self.num_envs)):
+            raise ValueError(f"rows must be indices in [0, {self.num_envs - 1}]; got {rows!r}")
+        return np.atleast_1d(rows)
+
+    def reset(self, rows=None, init_pose=None, init_velocities=None, init_angle_velocities=None):
+        """Reset the chosen rows (all when ``rows`` is None) to their initial state.
+
+        Optional ``init_pose`` (k, 6), ``init_velocities`` (k, 3), ``init_angle_velocities`` (k, 3)
+        replace the initial state of those k rows first (for randomised starts).
+        Returns the index array of the rows that were reset.
+        """
+        rows = self._rows(rows)
+        k = len(rows)
+        new_init = [
+            (self.init_pose, _as_state_array("init_pose", init_pose, self.init_pose[rows], (k, 6))),
+            (self.init_velocities,
+             _as_state_array("init_velocities", init_velocities, self.init_velocities[rows], (k, 3))),
+            (self.init_angle_velocities, _as_state_array(
+                "init_angle_velocities", init_angle_velocities, self.init_angle_velocities[rows], (k, 3))),
+        ]
+        for target, values in new_init:  # everything is validated before anything changes
+            target[rows] = values
+        self._state["pose"][:, rows] = self.init_pose[rows].T
+        self._state["v"][:, rows] = self.init_velocities[rows].T
+        self._state["angular_v"][:, rows] = self.init_angle_velocities[rows].T
+        for name in ("linear_accel", "angular_accels", "prop_wind_speed"):
+            self._state[name][:, rows] = 0.0
+        self.time[rows] = 0.0
+        self.done[rows] = False
+        self.out_of_bounds[rows] = False
+        return rows
+
+    def next_timestep(self, rotor_speeds):
+        """Advance every row one step with rotor speeds of shape (N, 4) (rev/s, finite, >= 0).
+
+        Returns a copy of ``done`` (N,). Raises ``ValueError`` on bad speeds, state unchanged.
+        """
+        speeds = _as_float_array(rotor_speeds, (self.num_envs, 4))
+        if speeds.shape != (self.num_envs, 4) or not np.all((speeds >= 0.0) & (speeds < math.inf)):
+            shown = rotor_speeds if speeds.size <= 16 else f"an array of shape {speeds.shape}"
+            raise _bad_rotor_speeds(shown, (self.num_envs, 4))
+        speeds = np.ascontiguousarray(speeds.T)
+        state = self._state
+        touched = np.empty(self.num_envs, dtype=bool)
+        # Blocks of rows small enough that the equations' temporaries stay in the CPU cache
+        # (measured here: twice as fast as whole arrays at N = 65,536).
+        for start in range(0, self.num_envs, self._BLOCK_ROWS):
+            rows = slice(start, start + self._BLOCK_ROWS)
+            # A row that tumbles (the udacity model is unstable) overflows to inf and nan, silently,
+            # as PhysicsSim's Python floats do.
+            with np.errstate(over="ignore", invalid="ignore"):
+                results = self._step_function(
+                    tuple(state["pose"][:, rows]), tuple(state["v"][:, rows]), tuple(state["angular_v"][:, rows]),
+                    tuple(speeds[:, rows]), ARRAY_OPS,
+                )
+            pose = results[0]
+            x, y, z, touched[rows] = physics.check_bounds(pose[0], pose[1], pose[2], ARRAY_OPS)
+            results = ((x, y, z) + pose[3:],) + results[1:]
+            for name, components in zip(self._WIDTHS, results):
+                for j, component in enumerate(components):
+                    state[name][j, rows] = component
+        self.time += self.dt
+        self.out_of_bounds |= touched
+        self.done |= touched | (self.time > self.runtime)
+        return self.done.copy()
