@@ -1,9 +1,11 @@
 """The command line: ``python -m quadcopter COMMAND --help``.
 
-Commands: ``simulate`` flies a hand-written controller and writes the flight (CSV and PNG).
+Commands: ``simulate`` flies a hand-written controller and writes the flight (CSV and PNG);
+``train`` trains the DDPG takeoff agent; ``evaluate`` measures a saved actor's success rate.
 """
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -75,10 +77,124 @@ def _simulate(args):
     print(f"wrote {args.out} and {png}")
 
 
+def _add_train(commands):
+    from .training import TrainSettings
+
+    defaults = TrainSettings()
+    parser = commands.add_parser(
+        "train", help="train the DDPG takeoff agent (the README's main job)",
+        description="Train the DDPG takeoff agent on vectorised environments. Writes OUT/episodes.csv, "
+                    "config.json, settings.json, checkpoints/, actor.keras, evaluation.json, "
+                    "reward_curve.png, flight.png and flight.csv.",
+    )
+    parser.add_argument("--out", type=Path, default=Path("runs/takeoff"), help="run folder (default: runs/takeoff)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of everything random in the run (default: 0)")
+    parser.add_argument("--seconds", type=float, default=defaults.seconds,
+                        help=f"wall-time budget of the training loop in s (default: {defaults.seconds:g})")
+    parser.add_argument("--episodes", type=int, default=0, help="stop after this many episodes (default: 0, no limit)")
+    parser.add_argument("--num-envs", type=int, default=defaults.num_envs,
+                        help=f"takeoff episodes run side by side (default: {defaults.num_envs})")
+    parser.add_argument("--dynamics", choices=["udacity", "rigid_body"], default=defaults.dynamics,
+                        help=f"simulator dynamics (default: {defaults.dynamics})")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a DDPGConfig setting, e.g. --set tau=0.005 --set actor_units=256,256")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    parser.add_argument("--eval-episodes", type=int, default=100, help="evaluation episodes at the end (default: 100)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(run=_train)
+
+
+def _config_overrides(pairs):
+    """``["tau=0.005", "actor_units=256,256"]`` -> {"tau": 0.005, "actor_units": (256, 256)}."""
+    from agents.agent import DDPGConfig
+
+    fields = {f.name: f for f in __import__("dataclasses").fields(DDPGConfig)}
+    changes = {}
+    for pair in pairs:
+        name, _, text = pair.partition("=")
+        if name not in fields or not text:
+            raise ValueError(f"--set takes NAME=VALUE with NAME one of {sorted(fields)}; got {pair!r}")
+        default = getattr(DDPGConfig(), name)
+        try:
+            if isinstance(default, tuple):
+                changes[name] = tuple(int(part) for part in text.split(","))
+            elif isinstance(default, bool):
+                changes[name] = text.lower() in ("1", "true", "yes")
+            else:
+                changes[name] = type(default)(text)
+        except ValueError:
+            raise ValueError(f"--set {name} needs a value like {default!r}; got {text!r}") from None
+    return changes
+
+
+def _train(args):
+    from agents.agent import DDPGConfig
+
+    from .training import TrainSettings, finish_run, train
+
+    config = DDPGConfig(seed=args.seed).replace(**_config_overrides(args.set))
+    settings = TrainSettings(num_envs=args.num_envs, seconds=args.seconds, episodes=args.episodes,
+                             dynamics=args.dynamics).validate()
+    if args.eval_episodes < 1:
+        raise ValueError(f"--eval-episodes must be >= 1; got {args.eval_episodes}")
+    started = __import__("time").perf_counter()
+    agent, episodes = train(config, settings, out=args.out, resume=args.resume, progress=not args.no_progress)
+    seconds = __import__("time").perf_counter() - started
+    summary = finish_run(agent, episodes, args.out, settings, args.eval_episodes)
+    print(f"trained for {seconds:.1f} s: {len(episodes)} episodes")
+    print(f"evaluation over {summary['episodes']} takeoffs: success {summary['success_rate']:.0%}, "
+          f"median final z {summary['median_final_z']:.2f} m, mean return {summary['mean_return']:.1f}")
+    print(f"wrote {args.out}/ (episodes.csv, actor.keras, evaluation.json, reward_curve.png, flight.png)")
+
+
+def _add_evaluate(commands):
+    parser = commands.add_parser(
+        "evaluate", help="fly a saved actor from random starts and print its takeoff success rate",
+        description="Fly deterministic takeoffs from random starts (at rest, z in [0, 0.5] m, a small "
+                    "upward speed) and print the success rate (the episode runs to its 5 s limit and ends "
+                    "within 1 m of z = 10), the median final altitude and the mean return.",
+    )
+    parser.add_argument("actor", type=Path, help="a saved actor, e.g. runs/takeoff/actor.keras")
+    parser.add_argument("--episodes", type=int, default=100, help="takeoffs to fly (default: 100)")
+    parser.add_argument("--dynamics", choices=["udacity", "rigid_body"], default=None,
+                        help="simulator dynamics (default: the run's, from settings.json beside the actor, else udacity)")
+    parser.add_argument("--seed", type=int, default=12345, help="seed of the random starts (default: 12345)")
+    parser.set_defaults(run=_evaluate)
+
+
+def _evaluate(args):
+    import json
+
+    import keras
+
+    import agents  # noqa: F401  (registers the actor's layers)
+
+    from .training import evaluate_actor, summarise_evaluation
+
+    if args.episodes < 1:
+        raise ValueError(f"--episodes must be >= 1; got {args.episodes}")
+    if not args.actor.exists():
+        raise ValueError(f"no saved actor at {args.actor}")
+    settings_path = args.actor.parent / "settings.json"
+    settings = json.loads(settings_path.read_text()) if settings_path.exists() else {}
+    dynamics = args.dynamics or settings.get("dynamics", "udacity")
+    model = keras.models.load_model(args.actor)
+    act = lambda states: model(states.astype(np.float32)).numpy()  # noqa: E731
+    results = evaluate_actor(act, args.episodes, seed=args.seed, dynamics=dynamics,
+                             action_repeat=settings.get("action_repeat", 3))
+    summary = summarise_evaluation(results)
+    print(f"success rate {summary['success_rate']:.0%} over {summary['episodes']} takeoffs ({dynamics} dynamics)")
+    print(f"median final altitude {summary['median_final_z']:.2f} m")
+    print(f"mean return {summary['mean_return']:.1f}")
+
+
 def main(argv=None):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     parser = argparse.ArgumentParser(prog="python -m quadcopter", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     _add_simulate(commands)
+    _add_train(commands)
+    _add_evaluate(commands)
     args = parser.parse_args(argv)
     try:
         args.run(args)

@@ -34,3 +34,29 @@ def plot_flight_panels(flight, title="Flight", target=None):
     axes[-1].set_xlabel("time (s)")
     figure.suptitle(title)
     return figure
+
+
+def plot_reward_curve(episodes, window=100):
+    """Episode returns with a moving average (left axis) and the moving success rate (right axis).
+
+    ``episodes``: a DataFrame with the columns episode, episode_return, success (episodes.csv).
+    """
+    figure = Figure(figsize=(9, 4.5), layout="constrained")
+    ax = figure.subplots()
+    ax.plot(episodes["episode"], episodes["episode_return"], ".", markersize=2, alpha=0.3, color="C0",
+            label="episode return")
+    rolling = episodes["episode_return"].rolling(window, min_periods=1).mean()
+    ax.plot(episodes["episode"], rolling, color="C0", label=f"mean of last {window}")
+    ax.set_xlabel("episode")
+    ax.set_ylabel("return (sum of rewards)")
+    success = ax.twinx()
+    success.plot(episodes["episode"], 100 * episodes["success"].astype(float).rolling(window, min_periods=1).mean(),
+                 color="C2", label=f"success rate, last {window} (%)")
+    success.set_ylabel("success rate (%)")
+    success.set_ylim(0, 100)
+    lines = ax.get_legend_handles_labels()
+    more = success.get_legend_handles_labels()
+    ax.legend(lines[0] + more[0], lines[1] + more[1], loc="upper left", fontsize="small")
+    ax.grid(alpha=0.3)
+    figure.suptitle("Training: takeoff")
+    return figure

@@ -54,25 +54,30 @@ def takeoff_observation(pose, velocity, angular_v, target):
 def takeoff_reward(pose, velocity, angular_v, target):
     """Reward of one simulator step for the takeoff, shape (...) from arrays as in ``takeoff_observation``.
 
-    r = 1 - 0.5 min(|z - z*| / 10, 1) - 0.2 min(|xy - xy*| / 10, 1)
-          - 0.2 min(tilt / (pi / 2), 1) - 0.1 min(|v_z| / 5, 1) * near,
-    with tilt = |phi| + |theta| (wrapped) and near = max(0, 1 - |z - z*| / 2). Always in [0, 1].
+    r = 1 - 0.4 min(|z - z*| / 10, 1) - 0.1 min(|xy - xy*| / 10, 1) - 0.2 min(tilt / (pi / 2), 1)
+          - 0.2 min(spin / 2, 1) - 0.1 min(|v_z| / 5, 1) * near,
+    with tilt = |phi| + |theta| (wrapped), spin = |roll rate| + |pitch rate| (rad/s) and
+    near = max(0, 1 - |z - z*| / 2). Always in [0, 1].
     Being alive is worth up to 1 a step, so a crash (which ends the episode) costs every reward
-    the rest of the episode would have brought; the terms then pull up to the target altitude,
-    keep the quadcopter over its start and level, and settle it once near the target.
+    the rest of the episode would have brought; the terms pull up to the target altitude, keep
+    the quadcopter over its start, level and not spinning (an immediate signal for the rotor
+    differences), and settle it once near the target.
     """
     pose = np.asarray(pose)
+    angular_v = np.asarray(angular_v)
     error_z = np.abs(pose[..., 2] - target[2])
     error_xy = np.hypot(pose[..., 0] - target[0], pose[..., 1] - target[1])
     angles = wrap_angle(pose[..., 3:5])
     tilt = np.abs(angles[..., 0]) + np.abs(angles[..., 1])
+    spin = np.abs(angular_v[..., 0]) + np.abs(angular_v[..., 1])
     near = np.maximum(0.0, 1.0 - error_z / 2.0)
     speed_z = np.abs(np.asarray(velocity)[..., 2])
     return (
         1.0
-        - 0.5 * np.minimum(error_z / 10.0, 1.0)
-        - 0.2 * np.minimum(error_xy / 10.0, 1.0)
+        - 0.4 * np.minimum(error_z / 10.0, 1.0)
+        - 0.1 * np.minimum(error_xy / 10.0, 1.0)
         - 0.2 * np.minimum(tilt / (math.pi / 2), 1.0)
+        - 0.2 * np.minimum(spin / 2.0, 1.0)
         - 0.1 * np.minimum(speed_z / 5.0, 1.0) * near
     )
 
@@ -280,7 +285,7 @@ class VectorTakeoffTask:
     :meth:`step` returns ``(next_states, rewards, terminated, truncated)``; for a row that ended,
     ``next_states`` is its final state, and the row is restarted: the new episode's first state
     is in :attr:`states` (as vector environments usually do it). Finished episodes are reported in
-    :attr:`finished`: a list of dicts (return, length, final_z, success) since the last call of
+    :attr:`finished`: a list of dicts (env, episode_return, length, final_z, success) since the last call of
     :meth:`pop_finished`.
     """
 
@@ -346,7 +351,7 @@ class VectorTakeoffTask:
         ended = np.flatnonzero(done)
         for i in ended:
             self.finished.append(dict(
-                episode_return=float(self.returns[i]), length=int(self.lengths[i]),
+                env=int(i), episode_return=float(self.returns[i]), length=int(self.lengths[i]),
                 final_z=float(self.sim.pose[i, 2]), success=bool(takeoff_success(
                     self.sim.pose[i, 2], truncated[i], self.target_pos[2])),
             ))

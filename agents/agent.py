@@ -1,0 +1,285 @@
+"""DDPG (Lillicrap et al., 2016) with the Udacity template's interface, in TensorFlow 2 / Keras 3.
+
+The actor learns from the critic's action gradients: see :meth:`agents.actor.Actor.train_step`.
+"""
+
+import dataclasses
+import json
+import math
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .actor import Actor
+from .critic import Critic
+from .ounoise import NOISES
+from .replay_buffer import ReplayBuffer, TensorReplayBuffer
+
+
+@dataclasses.dataclass
+class DDPGConfig:
+    """Every hyperparameter of :class:`DDPG`, with the DDPG paper's values unless measured better."""
+
+    actor_units: tuple = (400, 300)
+    """Hidden layer widths of the actor."""
+    critic_units: tuple = (400, 300)
+    """Hidden layer widths of the critic (the actions join after the first)."""
+    actor_lr: float = 1e-4
+    """Adam learning rate of the actor."""
+    critic_lr: float = 1e-3
+    """Adam learning rate of the critic."""
+    final_init: float = 3e-3
+    """Output layers start with weights in U(-final_init, final_init)."""
+    gamma: float = 0.99
+    """Discount factor per agent step."""
+    tau: float = 1e-3
+    """Soft target update: target <- tau * local + (1 - tau) * target, after each update."""
+    batch_size: int = 64
+    """Experiences per gradient step."""
+    buffer_size: int = 100_000
+    """Replay buffer capacity (experiences)."""
+    warmup: int = 1_000
+    """Experiences stored before learning starts."""
+    noise: str = "ou"
+    """Exploration noise: "ou" (Ornstein-Uhlenbeck) or "gaussian"."""
+    noise_theta: float = 0.15
+    """OU pull towards zero per step."""
+    noise_sigma: float = 0.2
+    """Noise scale, in normalised action units (the action range is [-1, 1])."""
+    seed: int = 0
+    """Seeds Python, numpy and TensorFlow (keras.utils.set_random_seed) and the agent's Generator."""
+
+    def validate(self):
+        """Raise ``ValueError`` naming the first setting out of its range."""
+        checks = [
+            ("actor_units", all(isinstance(u, int) and u > 0 for u in self.actor_units) and len(self.actor_units) > 0,
+             "a non-empty list of positive integers"),
+            ("critic_units", all(isinstance(u, int) and u > 0 for u in self.critic_units) and len(self.critic_units) > 0,
+             "a non-empty list of positive integers"),
+            ("actor_lr", 0 < self.actor_lr < 1, "in (0, 1)"),
+            ("critic_lr", 0 < self.critic_lr < 1, "in (0, 1)"),
+            ("final_init", 0 < self.final_init <= 1, "in (0, 1]"),
+            ("gamma", 0 <= self.gamma < 1, "in [0, 1)"),
+            ("tau", 0 < self.tau <= 1, "in (0, 1]"),
+            ("batch_size", isinstance(self.batch_size, int) and 1 <= self.batch_size <= self.buffer_size,
+             f"an integer in [1, buffer_size={self.buffer_size}]"),
+            ("buffer_size", isinstance(self.buffer_size, int) and self.buffer_size >= 1, "an integer >= 1"),
+            ("warmup", isinstance(self.warmup, int) and self.batch_size <= self.warmup <= self.buffer_size,
+             f"an integer in [batch_size={self.batch_size}, buffer_size={self.buffer_size}]"),
+            ("noise", self.noise in NOISES, f"one of {sorted(NOISES)}"),
+            ("noise_theta", 0 <= self.noise_theta <= 1, "in [0, 1]"),
+            ("noise_sigma", 0 <= self.noise_sigma <= 2, "in [0, 2]"),
+            ("seed", isinstance(self.seed, int) and self.seed >= 0, "an integer >= 0"),
+        ]
+        for name, ok, accepted in checks:
+            value = getattr(self, name)
+            if not ok or (isinstance(value, float) and not math.isfinite(value)):
+                raise ValueError(f"DDPGConfig.{name} must be {accepted}; got {value!r}")
+        return self
+
+    def replace(self, **changes):
+        """A validated copy with some settings changed (unknown names raise ``ValueError``)."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise ValueError(f"unknown DDPGConfig settings {sorted(unknown)}; known: {[f.name for f in dataclasses.fields(self)]}")
+        return dataclasses.replace(self, **changes).validate()
+
+    def to_json(self):
+        return json.dumps(dataclasses.asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text):
+        values = json.loads(text)
+        for name in ("actor_units", "critic_units"):
+            values[name] = tuple(values[name])
+        return cls(**values).validate()
+
+
+class DDPG:
+    """Deep Deterministic Policy Gradient, with the Udacity template's methods.
+
+    Works with any task that has ``state_size``, ``action_size``, ``action_low``, ``action_high``,
+    ``reset() -> state`` and ``step(action) -> (next_state, reward, done)``; if the task has a
+    ``terminated`` attribute (True for a real end, False at a time limit), learning bootstraps
+    through time limits.
+
+    Inside, actions are normalised to [-1, 1] (the actor's tanh output, what the critic sees and
+    what the noise is added to); :meth:`act` returns them mapped to [action_low, action_high].
+
+    Attributes: ``actor_local``, ``actor_target``, ``critic_local``, ``critic_target``
+    (:class:`~agents.actor.Actor` / :class:`~agents.critic.Critic`), ``memory``
+    (:class:`~agents.replay_buffer.ReplayBuffer`), ``noise``, ``config``, ``rng``.
+    """
+
+    def __init__(self, task, config=None):
+        self.config = (config or DDPGConfig()).validate()
+        cfg = self.config
+        keras.utils.set_random_seed(cfg.seed)
+        self.rng = np.random.default_rng(cfg.seed)
+        self.task = task
+        self.state_size, self.action_size = int(task.state_size), int(task.action_size)
+        self.action_low = np.broadcast_to(np.asarray(task.action_low, dtype=np.float32), (self.action_size,))
+        self.action_high = np.broadcast_to(np.asarray(task.action_high, dtype=np.float32), (self.action_size,))
+
+        def make_actor(name):
+            return Actor(self.state_size, self.action_size, self.action_low, self.action_high, cfg.actor_units,
+                         cfg.actor_lr, cfg.final_init, name=name)
+
+        def make_critic(name):
+            return Critic(self.state_size, self.action_size, cfg.critic_units, cfg.critic_lr, cfg.final_init, name=name)
+
+        self.actor_local, self.actor_target = make_actor("actor"), make_actor("actor_target")
+        self.critic_local, self.critic_target = make_critic("critic"), make_critic("critic_target")
+        # Targets start as copies of the locals.
+        for target, local in ((self.actor_target.network, self.actor_local.network),
+                              (self.critic_target.model, self.critic_local.model)):
+            for t, l in zip(target.weights, local.weights):
+                t.assign(l)
+
+        self.noise = self.make_noise(self.action_size)
+        self.memory = ReplayBuffer(cfg.buffer_size, cfg.batch_size, self.rng)
+        self.gamma = tf.constant(cfg.gamma, tf.float32)
+        self.tau = tf.constant(cfg.tau, tf.float32)
+        self._act = tf.function(self._normalised_actions)
+        jit = os.environ.get("DDPG_JIT", "1") == "1"
+        self._learn = tf.function(self._update, jit_compile=jit)
+        self._learn_many = tf.function(self._update_many, jit_compile=jit)
+        self._learn_then_act = tf.function(self._update_then_act, jit_compile=jit)
+        self._next_action = None  # (state, normalised mu(state)) computed by the last step()
+        self.tensor_memory = None
+        self.last_state = None
+
+    def make_noise(self, size):
+        cfg = self.config
+        return NOISES[cfg.noise](size, theta=cfg.noise_theta, sigma=cfg.noise_sigma, rng=self.rng)
+
+    # --- Acting ---
+
+    def _normalised_actions(self, states):
+        return self.actor_local.network(states, training=False)
+
+    def to_task_actions(self, normalised):
+        """Normalised actions in [-1, 1] -> the task's range (clipped)."""
+        normalised = np.clip(normalised, -1.0, 1.0)
+        return self.action_low + (normalised + 1.0) * 0.5 * (self.action_high - self.action_low)
+
+    def to_normalised(self, actions):
+        """The task's actions -> [-1, 1]."""
+        return (np.asarray(actions, np.float32) - self.action_low) / (self.action_high - self.action_low) * 2.0 - 1.0
+
+    def act_normalised(self, states, explore=True, noise=None):
+        """Normalised actions (batch, action_size) for states (batch, state_size), with noise if ``explore``."""
+        actions = self._act(tf.convert_to_tensor(np.asarray(states, np.float32))).numpy()
+        if explore:
+            actions = np.clip(actions + (noise or self.noise).sample(), -1.0, 1.0)
+        return actions
+
+    def act(self, state, explore=True):
+        """The action for one state, in the task's range; with exploration noise unless ``explore=False``."""
+        state = np.reshape(state, (1, self.state_size))
+        if self._next_action is not None and np.array_equal(state[0], self._next_action[0]):
+            # step() already computed mu(state) with the updated actor, in its compiled call.
+            normalised = self._next_action[1]
+            if explore:
+                normalised = np.clip(normalised + self.noise.sample(), -1.0, 1.0)
+        else:
+            normalised = self.act_normalised(state, explore)[0]
+        return self.to_task_actions(normalised)
+
+    def act_greedy(self, state):
+        """The deterministic policy mu(s): :meth:`act` without noise."""
+        return self.act(state, explore=False)
+
+    # --- The Udacity loop ---
+
+    def reset_episode(self):
+        self.noise.reset()
+        self.last_state = self.task.reset()
+        return self.last_state
+
+    def step(self, action, reward, next_state, done):
+        """Store the experience, learn from a sampled batch once there are enough, move on."""
+        terminated = getattr(self.task, "terminated", done)  # a time limit is not a real end
+        self.memory.add(self.last_state, self.to_normalised(action), reward, next_state, terminated)
+        self._next_action = None
+        if len(self.memory) >= self.config.warmup:
+            batch = self._batch_tensors(self.memory.sample())
+            next_state = np.asarray(next_state, np.float32)
+            *_, next_action = self._learn_then_act(*batch, tf.convert_to_tensor(next_state[None, :]))
+            self._next_action = (next_state, next_action.numpy()[0])
+        self.last_state = next_state
+
+    def learn(self, experiences):
+        """One DDPG update from a batch: a list of ``Experience`` (from ``memory.sample()``) or a tuple
+        of arrays (states, normalised actions, rewards, next_states, terminated). Returns the losses.
+        """
+        critic_loss, actor_loss = self._learn(*self._batch_tensors(experiences))
+        return float(critic_loss), float(actor_loss)
+
+    @staticmethod
+    def _batch_tensors(experiences):
+        """A batch as five float32 tensors: states, actions, rewards (B, 1), next_states, terminated (B, 1)."""
+        if isinstance(experiences, list) and experiences and hasattr(experiences[0], "state"):
+            experiences = (np.vstack([e.state for e in experiences]), np.vstack([e.action for e in experiences]),
+                           np.array([e.reward for e in experiences]), np.vstack([e.next_state for e in experiences]),
+                           np.array([e.done for e in experiences]))
+        states, actions, rewards, next_states, terminated = (np.asarray(x, np.float32) for x in experiences)
+        return tuple(tf.convert_to_tensor(x) for x in
+                     (states, actions, rewards.reshape(-1, 1), next_states, terminated.reshape(-1, 1)))
+
+    # --- The update, compiled ---
+
+    def _update(self, states, actions, rewards, next_states, terminated):
+        """One DDPG update on a batch of tensors; every step is a separate, named computation."""
+        # Critic: regress Q(s, a) on the TD target built from the target networks.
+        next_actions = self.actor_target.network(next_states, training=False)
+        q_next = self.critic_target.model([next_states, next_actions], training=False)
+        q_targets = rewards + self.gamma * q_next * (1.0 - terminated)
+        critic_loss = self.critic_local.train_step(states, actions, q_targets)
+
+        # Actor: dQ/da at a = mu(s) (the actor's own actions, not the stored ones), handed to the
+        # actor as data; its loss is mean(-action_gradients * actions) (see Actor.train_step).
+        action_gradients = self.critic_local.action_gradients(states, self.actor_local.network(states, training=False))
+        actor_loss = self.actor_local.train_step(states, action_gradients)
+
+        self._soft_update(self.critic_local.model, self.critic_target.model)
+        self._soft_update(self.actor_local.network, self.actor_target.network)
+        return critic_loss, actor_loss
+
+    def _update_then_act(self, states, actions, rewards, next_states, terminated, next_state):
+        """One update, then mu(next_state) with the updated actor: the Udacity loop's two calls in one."""
+        critic_loss, actor_loss = self._update(states, actions, rewards, next_states, terminated)
+        return critic_loss, actor_loss, self.actor_local.network(next_state, training=False)
+
+    def _soft_update(self, local, target):
+        """target <- tau * local + (1 - tau) * target, in place on the variables (no numpy)."""
+        for t, l in zip(target.weights, local.weights):
+            t.assign(self.tau * l + (1.0 - self.tau) * t)
+
+    # --- The fast path: vectorised environments, a tensor buffer, many updates per call ---
+
+    def _update_many(self, indices):
+        """``len(indices)`` updates in one compiled call; ``indices`` (K, batch) rows of the tensor buffer."""
+        columns = self.tensor_memory.columns
+        critic_loss = actor_loss = tf.constant(0.0)
+        for k in tf.range(tf.shape(indices)[0]):
+            batch = [tf.gather(column, indices[k]) for column in columns]
+            critic_loss, actor_loss = self._update(*batch)
+        return critic_loss, actor_loss
+
+    def learn_many(self, num_updates):
+        """``num_updates`` updates on batches drawn uniformly from the tensor buffer, in one call."""
+        indices = self.rng.integers(0, len(self.tensor_memory), size=(num_updates, self.config.batch_size))
+        return self.learn_from_indices(indices)
+
+    def learn_from_indices(self, indices):
+        critic_loss, actor_loss = self._learn_many(tf.convert_to_tensor(indices, tf.int32))
+        return float(critic_loss), float(actor_loss)
+
+    def use_tensor_memory(self):
+        """Create the tensor replay buffer of the fast path (once)."""
+        if self.tensor_memory is None:
+            self.tensor_memory = TensorReplayBuffer(self.config.buffer_size, self.state_size, self.action_size)
+        return self.tensor_memory

@@ -1,0 +1,69 @@
+"""The critic Q(s, a), its TD training step, and the action gradients dQ/da it hands to the actor."""
+
+import keras
+import tensorflow as tf
+
+
+def build_critic_network(state_size, action_size, units, final_init=3e-3, name="critic"):
+    """[states (batch, state_size), actions (batch, action_size)] -> Q (batch, 1).
+
+    As in the DDPG paper, the actions join after the first hidden layer. The output layer starts in
+    U(-final_init, final_init) so that the first Q estimates are near zero.
+    """
+    states = keras.Input((state_size,), name="states")
+    actions = keras.Input((action_size,), name="actions")
+    x = keras.layers.Dense(units[0], activation="relu", name="hidden_0")(states)
+    x = keras.layers.Concatenate(name="state_and_action")([x, actions])
+    for i, width in enumerate(units[1:], start=1):
+        x = keras.layers.Dense(width, activation="relu", name=f"hidden_{i}")(x)
+    init = keras.initializers.RandomUniform(-final_init, final_init)
+    q_values = keras.layers.Dense(1, kernel_initializer=init, bias_initializer=init, name="q_value")(x)
+    return keras.Model([states, actions], q_values, name=name)
+
+
+class Critic:
+    """The action-value function Q(s, a), as in the Udacity template.
+
+    Args:
+        state_size, action_size: sizes of a state and an action (the actions it sees are the
+            agent's normalised actions in [-1, 1]).
+        units: hidden layer widths (DDPG paper: 400, 300).
+        learning_rate: Adam step size (DDPG paper: 1e-3).
+
+    Attributes: ``model`` (the ``keras.Model``) and ``optimizer``.
+    """
+
+    def __init__(self, state_size, action_size, units=(400, 300), learning_rate=1e-3, final_init=3e-3,
+                 name="critic"):
+        self.state_size, self.action_size = state_size, action_size
+        self.model = build_critic_network(state_size, action_size, units, final_init, name=name)
+        self.optimizer = keras.optimizers.Adam(learning_rate)
+        self.optimizer.build(self.model.trainable_variables)
+        self._train_step = tf.function(self.train_step)
+        self._action_gradients = tf.function(self.action_gradients)
+
+    def train_step(self, states, actions, q_targets):
+        """One Adam step on the TD loss mean((Q(s, a) - q_targets)^2); returns the loss."""
+        with tf.GradientTape() as tape:
+            q_values = self.model([states, actions], training=True)
+            loss = tf.reduce_mean(tf.square(q_values - q_targets))
+        gradients = tape.gradient(loss, self.model.trainable_variables)
+        self.optimizer.apply_gradients(zip(gradients, self.model.trainable_variables))
+        return loss
+
+    def action_gradients(self, states, actions):
+        """dQ(s, a)/da for each row: shape (batch, action_size). The critic's weights do not change."""
+        with tf.GradientTape() as tape:
+            tape.watch(actions)
+            q_values = self.model([states, actions], training=False)
+        # Q of one row depends only on that row's action, so the gradient of the sum is per row.
+        return tape.gradient(q_values, actions)
+
+    def train_fn(self, states, actions, q_targets):
+        """Compiled :meth:`train_step`, accepting numpy arrays."""
+        return self._train_step(*(tf.convert_to_tensor(x, tf.float32) for x in (states, actions, q_targets)))
+
+    def get_action_gradients(self, states, actions):
+        """Compiled :meth:`action_gradients`, accepting numpy arrays; returns a tensor."""
+        return self._action_gradients(tf.convert_to_tensor(states, tf.float32),
+                                      tf.convert_to_tensor(actions, tf.float32))

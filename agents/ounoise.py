@@ -1,0 +1,48 @@
+"""Exploration noise, in the agent's normalised action units (actions in [-1, 1])."""
+
+import numpy as np
+
+
+class OUNoise:
+    """Ornstein-Uhlenbeck process: x += theta (mu - x) + sigma N(0, 1), one step per ``sample()``.
+
+    Args:
+        size: shape of one sample: ``action_size``, or ``(num_envs, action_size)``.
+        mu, theta, sigma: mean, pull towards the mean per step, and step noise (DDPG paper: 0, 0.15, 0.2).
+        rng: a ``numpy.random.Generator``; the only randomness used.
+    """
+
+    def __init__(self, size, mu=0.0, theta=0.15, sigma=0.2, rng=None):
+        self.size, self.mu, self.theta, self.sigma = size, mu, theta, sigma
+        self.rng = rng if rng is not None else np.random.default_rng()
+        self.reset()
+
+    def reset(self, rows=None):
+        """Back to the mean: all of it, or the chosen rows (for per-environment resets)."""
+        if rows is None:
+            self.state = np.full(self.size, self.mu, dtype=float)
+        else:
+            self.state[rows] = self.mu
+
+    def sample(self):
+        self.state = self.state + self.theta * (self.mu - self.state) + self.sigma * self.rng.standard_normal(self.size)
+        return self.state
+
+
+class GaussianNoise:
+    """Independent N(mu, sigma^2) each sample (``theta`` is ignored); the same interface as :class:`OUNoise`."""
+
+    def __init__(self, size, mu=0.0, theta=None, sigma=0.1, rng=None):
+        self.size, self.mu, self.sigma = size, mu, sigma
+        self.rng = rng if rng is not None else np.random.default_rng()
+        self.state = np.full(self.size, self.mu, dtype=float)
+
+    def reset(self, rows=None):
+        pass
+
+    def sample(self):
+        self.state = self.mu + self.sigma * self.rng.standard_normal(self.size)
+        return self.state
+
+
+NOISES = {"ou": OUNoise, "gaussian": GaussianNoise}

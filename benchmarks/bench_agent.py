@@ -1,0 +1,99 @@
+"""DDPG speed with 400-300 networks and batch 64, in one run:
+
+(a) updates/s through ``DDPG.learn(experiences)`` (the Udacity path),
+(b) updates/s through the fused path (many updates per compiled call, tensor replay buffer),
+(c) Udacity-loop steps/s: ``act``, ``task.step``, ``agent.step`` (which learns every step),
+(d) the fast path's environment steps/s (16 vectorised takeoffs, acting and storing, no learning).
+
+    python benchmarks/bench_agent.py [--seconds 5]
+
+For comparison, the Keras-2 original measured on this machine: about 44 updates/s and 44 loop steps/s.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from agents.agent import DDPG, DDPGConfig  # noqa: E402
+from bench_sim import cpu_name  # noqa: E402
+from quadcopter.tasks import VectorTakeoffTask  # noqa: E402
+from task import Task  # noqa: E402
+
+
+def rate(function, seconds, per_call=1):
+    function()  # compile
+    calls, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        function()
+        calls += 1
+    return calls * per_call / (time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="time per measurement (default: 5)")
+    parser.add_argument("--fused-updates", type=int, default=50, help="updates per fused call (default: 50)")
+    args = parser.parse_args()
+    task = Task()
+    agent = DDPG(task, DDPGConfig(warmup=64))
+    rng = np.random.default_rng(0)
+
+    state = task.reset()
+    for _ in range(2000):  # fill the buffer with real transitions
+        action = agent.to_task_actions(rng.uniform(-1, 1, 4))
+        next_state, reward, done = task.step(action)
+        agent.memory.add(state, agent.to_normalised(action), reward, next_state, task.terminated)
+        state = task.reset() if done else next_state
+
+    learn = rate(lambda: agent.learn(agent.memory.sample()), args.seconds)
+
+    memory = agent.use_tensor_memory()
+    memory.add_batch(rng.normal(size=(5000, 12)), rng.uniform(-1, 1, (5000, 4)), rng.normal(size=5000),
+                     rng.normal(size=(5000, 12)), np.zeros(5000))
+    fused = rate(lambda: agent.learn_many(args.fused_updates), args.seconds, args.fused_updates)
+
+    loop_state = {"state": agent.reset_episode()}
+
+    def udacity_step():
+        action = agent.act(loop_state["state"])
+        next_state, reward, done = task.step(action)
+        agent.step(action, reward, next_state, done)
+        loop_state["state"] = agent.reset_episode() if done else next_state
+
+    loop = rate(udacity_step, args.seconds)
+
+    envs = VectorTakeoffTask(16, rng)
+    noise = agent.make_noise((16, 4))
+    vector_state = {"states": envs.reset()}
+
+    def fast_env_step():
+        actions = agent.act_normalised(vector_state["states"], noise=noise)
+        next_states, rewards, terminated, _ = envs.step(agent.to_task_actions(actions))
+        memory.add_batch(vector_state["states"], actions, rewards, next_states, terminated)
+        envs.pop_finished()
+        vector_state["states"] = envs.states
+
+    env_steps = rate(fast_env_step, args.seconds, 16)
+
+    print(f"# {cpu_name()}, {os.cpu_count()} cores, TensorFlow {tf.__version__}, {time.strftime('%Y-%m-%d')}; "
+          f"400-300 networks, batch 64, XLA")
+    print("| measure | rate | x Keras-2 original (44/s) |")
+    print("|---|---:|---:|")
+    for name, value in [("(a) updates/s, learn(experiences)", learn),
+                        (f"(b) updates/s, fused path ({args.fused_updates} per call)", fused),
+                        ("(c) Udacity loop steps/s (act, task.step, agent.step)", loop),
+                        ("(d) fast path env steps/s (16 envs, act + store)", env_steps)]:
+        ratio = f"{value / 44:.1f}" if name[1] in "abc" else "-"
+        print(f"| {name} | {value:,.0f} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Does the default training learn the takeoff? Trains with the default ``train`` settings for each
+seed, evaluates 100 deterministic takeoffs, and prints a table of (seed, wall time, success, median final z).
+
+    python benchmarks/bench_learning.py [--seeds 1 2 3] [--out runs/bench]
+
+Wall time is the whole run as a user sees it: building the agent, training, saving and evaluating.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agents.agent import DDPGConfig  # noqa: E402
+from bench_sim import cpu_name  # noqa: E402
+from quadcopter.training import TrainSettings, finish_run, train  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--out", type=Path, default=Path("runs/bench"))
+    args = parser.parse_args()
+    print(f"# {cpu_name()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}; default DDPGConfig and TrainSettings")
+    print("| seed | wall time (s) | episodes | success | median final z (m) |")
+    print("|---:|---:|---:|---:|---:|")
+    for seed in args.seeds:
+        start = time.perf_counter()
+        settings = TrainSettings()
+        agent, episodes = train(DDPGConfig(seed=seed), settings, out=args.out / f"seed{seed}", progress=False)
+        summary = finish_run(agent, episodes, args.out / f"seed{seed}", settings)
+        wall = time.perf_counter() - start
+        print(f"| {seed} | {wall:.0f} | {len(episodes)} | {summary['success_rate']:.0%} | "
+              f"{summary['median_final_z']:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

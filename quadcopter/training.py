@@ -1,0 +1,295 @@
+"""Training and evaluation of the DDPG takeoff agent on vectorised environments (the fast path).
+
+N takeoff episodes run side by side (:class:`~quadcopter.tasks.VectorTakeoffTask`); the agent acts
+for all of them in one compiled call, stores their transitions in its tensor replay buffer in one
+call, and makes many gradient updates per compiled call. ``python -m quadcopter train`` runs
+:func:`train`; the notebook calls it too.
+"""
+
+import dataclasses
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .tasks import TakeoffTask, VectorTakeoffTask
+
+
+@dataclasses.dataclass
+class TrainSettings:
+    """How a training run uses its time (the agent's own settings are in ``DDPGConfig``)."""
+
+    num_envs: int = 16
+    """Takeoff episodes run side by side."""
+    seconds: float = 100.0
+    """Wall-time budget of the training loop, in s (set-up and the final evaluation come on top)."""
+    episodes: int = 0
+    """Stop after this many finished episodes instead (0: no limit)."""
+    steps_per_round: int = 4
+    """Vectorised environment steps between two rounds of updates."""
+    updates_per_round: int = 32
+    """Gradient updates per round, made in one compiled call."""
+    dynamics: str = "udacity"
+    """Simulator dynamics: "udacity" or "rigid_body"."""
+    action_repeat: int = 3
+    """Simulator steps per action."""
+    checkpoint_every: float = 20.0
+    """Seconds between checkpoints."""
+
+    def validate(self):
+        checks = [
+            ("num_envs", isinstance(self.num_envs, int) and 1 <= self.num_envs <= 4096, "an integer in [1, 4096]"),
+            ("seconds", self.seconds > 0 and math.isfinite(self.seconds), "a finite number > 0"),
+            ("episodes", isinstance(self.episodes, int) and self.episodes >= 0, "an integer >= 0"),
+            ("steps_per_round", isinstance(self.steps_per_round, int) and self.steps_per_round >= 1, "an integer >= 1"),
+            ("updates_per_round", isinstance(self.updates_per_round, int) and self.updates_per_round >= 0,
+             "an integer >= 0"),
+            ("dynamics", self.dynamics in ("udacity", "rigid_body"), "'udacity' or 'rigid_body'"),
+            ("action_repeat", isinstance(self.action_repeat, int) and self.action_repeat >= 1, "an integer >= 1"),
+            ("checkpoint_every", self.checkpoint_every > 0, "a number of seconds > 0"),
+        ]
+        for name, ok, accepted in checks:
+            if not ok:
+                raise ValueError(f"TrainSettings.{name} must be {accepted}; got {getattr(self, name)!r}")
+        return self
+
+
+def make_agent(config, settings):
+    from agents.agent import DDPG
+
+    task = TakeoffTask(dynamics=settings.dynamics, action_repeat=settings.action_repeat)
+    return DDPG(task, config)
+
+
+def evaluate_actor(act, episodes=100, seed=12345, dynamics="udacity", action_repeat=3):
+    """Fly ``episodes`` deterministic takeoffs from random starts (at rest, z in [0, 0.5] m, v_z in
+    [0, 0.1] m/s) with ``act(states (N, 12)) -> rotor speeds (N, 4)``, all at once.
+
+    Returns a DataFrame with one row per episode: episode_return, length, final_z, success.
+    """
+    envs = VectorTakeoffTask(episodes, np.random.default_rng(seed), dynamics=dynamics, action_repeat=action_repeat)
+    states = envs.reset()
+    first = {}
+    while len(first) < episodes:
+        envs.step(act(states))
+        states = envs.states
+        for episode in envs.pop_finished():
+            first.setdefault(episode["env"], episode)
+    return pd.DataFrame([first[i] for i in range(episodes)]).drop(columns="env")
+
+
+def summarise_evaluation(results):
+    return dict(success_rate=float(results["success"].mean()), median_final_z=float(results["final_z"].median()),
+                mean_return=float(results["episode_return"].mean()), episodes=len(results))
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (a non-finite loss); the last good checkpoint is kept."""
+
+
+def _write_atomically(path, write):
+    """Write to ``path`` through a temporary file, so an interruption never leaves half a file."""
+    temporary = path.with_name(path.name + ".tmp")
+    write(temporary)
+    os.replace(temporary, path)
+
+
+class Run:
+    """The files of a training run in folder ``out``: config.json, settings.json, episodes.csv,
+    checkpoints/ (resumable state), actor.keras, evaluation.json and the PNGs."""
+
+    def __init__(self, out):
+        self.out = Path(out)
+        self.checkpoints = self.out / "checkpoints"
+
+    def save_config(self, config, settings):
+        self.out.mkdir(parents=True, exist_ok=True)
+        _write_atomically(self.out / "config.json", lambda p: p.write_text(config.to_json()))
+        _write_atomically(self.out / "settings.json",
+                          lambda p: p.write_text(json.dumps(dataclasses.asdict(settings), indent=2)))
+
+    def load_config(self):
+        from agents.agent import DDPGConfig
+
+        config = DDPGConfig.from_json((self.out / "config.json").read_text())
+        settings = TrainSettings(**json.loads((self.out / "settings.json").read_text())).validate()
+        return config, settings
+
+    def save_episodes(self, episodes):
+        _write_atomically(self.out / "episodes.csv", lambda p: pd.DataFrame(episodes, columns=EPISODE_COLUMNS)
+                          .to_csv(p, index=False))
+
+    def load_episodes(self):
+        path = self.out / "episodes.csv"
+        return pd.read_csv(path).to_dict("records") if path.exists() else []
+
+
+EPISODE_COLUMNS = ["episode", "episode_return", "length", "final_z", "success", "env", "env_steps", "updates", "seconds"]
+
+
+def _checkpoint(agent):
+    import tensorflow as tf
+
+    return tf.train.Checkpoint(
+        actor=agent.actor_local.network, actor_target=agent.actor_target.network,
+        critic=agent.critic_local.model, critic_target=agent.critic_target.model,
+        actor_optimizer=agent.actor_local.optimizer, critic_optimizer=agent.critic_local.optimizer,
+        memory=tf.train.Checkpoint(**{f"column_{i}": c for i, c in enumerate(agent.tensor_memory.columns)}),
+    )
+
+
+def train(config=None, settings=None, out=None, resume=False, progress=True):
+    """Train the takeoff agent on vectorised environments; returns ``(agent, episodes DataFrame)``.
+
+    Args:
+        config: a ``DDPGConfig`` (default: the defaults). Ignored with ``resume``: the run's own is used.
+        settings: a :class:`TrainSettings` (default: the defaults). Likewise.
+        out: a folder for the run's files (see :class:`Run`), or None to keep nothing.
+        resume: continue the run in ``out`` from its last checkpoint, with what is left of its budget.
+        progress: show a progress bar (episode, return and success rate of the last 100, steps/s).
+
+    Raises ``ValueError`` for a bad setting before anything starts, and :class:`TrainingError`
+    when a loss stops being finite (the last good checkpoint stays). On an interruption
+    (Ctrl-C) the run is checkpointed before the exception goes on, so ``resume`` can continue it.
+    """
+    import tensorflow as tf
+
+    from agents.agent import DDPGConfig
+
+    run = Run(out) if out is not None else None
+    if resume:
+        if run is None or not (run.out / "config.json").exists():
+            raise ValueError(f"resume needs the folder of an earlier run with a config.json; got {out!r}")
+        config, settings = run.load_config()
+    config = (config or DDPGConfig()).validate()
+    settings = (settings or TrainSettings()).validate()
+
+    agent = make_agent(config, settings)
+    memory = agent.use_tensor_memory()
+    envs = VectorTakeoffTask(settings.num_envs, agent.rng, dynamics=settings.dynamics,
+                             action_repeat=settings.action_repeat)
+    noise = agent.make_noise((settings.num_envs, agent.action_size))
+    counters = dict(env_steps=0, updates=0, seconds=0.0, stored=0)
+    episodes = []
+    checkpoint = manager = None
+    if run is not None:
+        run.save_config(config, settings)
+        checkpoint = _checkpoint(agent)
+        manager = tf.train.CheckpointManager(checkpoint, run.checkpoints, max_to_keep=2)
+        if resume and manager.latest_checkpoint:
+            checkpoint.restore(manager.latest_checkpoint)
+            state = json.loads((run.checkpoints / "state.json").read_text())
+            counters.update(state["counters"])
+            agent.rng.bit_generator.state = state["rng"]
+            memory.count = counters["stored"]
+            episodes = [e for e in run.load_episodes() if e["episode"] <= state["episodes"]]
+
+    def save_checkpoint():
+        if run is None:
+            return
+        counters["stored"] = memory.count
+        manager.save()
+        state = dict(counters=counters, rng=agent.rng.bit_generator.state, episodes=len(episodes))
+        _write_atomically(run.checkpoints / "state.json", lambda p: p.write_text(json.dumps(state)))
+        run.save_episodes(episodes)
+
+    states = envs.reset()
+    bar = _progress_bar(progress, settings, len(episodes))
+    start = time.perf_counter() - counters["seconds"]
+    last_checkpoint = time.perf_counter()
+    try:
+        while True:
+            counters["seconds"] = time.perf_counter() - start
+            if counters["seconds"] >= settings.seconds or (settings.episodes and len(episodes) >= settings.episodes):
+                break
+            for _ in range(settings.steps_per_round):
+                actions = agent.act_normalised(states, explore=True, noise=noise)
+                next_states, rewards, terminated, _ = envs.step(agent.to_task_actions(actions))
+                memory.add_batch(states, actions, rewards, next_states, terminated)
+                counters["env_steps"] += settings.num_envs
+                finished = envs.pop_finished()
+                if finished:
+                    noise.reset(rows=[e["env"] for e in finished])
+                    for e in finished:
+                        e.update(episode=len(episodes) + 1, env_steps=counters["env_steps"],
+                                 updates=counters["updates"], seconds=time.perf_counter() - start)
+                        episodes.append(e)
+                states = envs.states
+            if len(memory) >= config.warmup and settings.updates_per_round:
+                losses = agent.learn_many(settings.updates_per_round)
+                counters["updates"] += settings.updates_per_round
+                if not all(math.isfinite(loss) for loss in losses):
+                    raise TrainingError(
+                        f"the losses stopped being finite (critic {losses[0]}, actor {losses[1]}) after "
+                        f"{counters['updates']} updates; the last good checkpoint is kept"
+                        + (f" in {run.checkpoints}" if run else ""))
+            if run is not None and time.perf_counter() - last_checkpoint >= settings.checkpoint_every:
+                save_checkpoint()
+                last_checkpoint = time.perf_counter()
+            if bar is not None and episodes:
+                recent = episodes[-100:]
+                bar.update(len(episodes) - bar.n)
+                bar.set_postfix(ret=f"{np.mean([e['episode_return'] for e in recent]):.1f}",
+                                success=f"{np.mean([e['success'] for e in recent]):.0%}",
+                                steps_s=f"{counters['env_steps'] / max(counters['seconds'], 1e-9):.0f}")
+    except KeyboardInterrupt:
+        save_checkpoint()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    save_checkpoint()
+    return agent, pd.DataFrame(episodes, columns=EPISODE_COLUMNS)
+
+
+def _progress_bar(progress, settings, initial=0):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=settings.episodes or None, initial=initial, unit="episode", desc="train")
+
+
+def finish_run(agent, episodes, out, settings, evaluation_episodes=100, log=print):
+    """After training: save actor.keras, evaluate it, fly it once, and write the PNGs of the run."""
+    from .flight import LABELS
+    from .plots import plot_flight_panels, plot_reward_curve
+
+    run = Run(out)
+    agent.actor_local.model.save(run.out / "actor.keras")
+    act = lambda states: agent.to_task_actions(agent.act_normalised(states, explore=False))  # noqa: E731
+    results = evaluate_actor(act, evaluation_episodes, dynamics=settings.dynamics, action_repeat=settings.action_repeat)
+    summary = summarise_evaluation(results)
+    _write_atomically(run.out / "evaluation.json", lambda p: p.write_text(json.dumps(summary, indent=2)))
+    flight = fly_actor(act, dynamics=settings.dynamics, action_repeat=settings.action_repeat)
+    flight.to_csv(run.out / "flight.csv", index=False, columns=LABELS)
+    plot_flight_panels(flight, title="Trained actor, one takeoff", target=(0, 0, 10)).savefig(run.out / "flight.png", dpi=100)
+    if len(episodes):
+        plot_reward_curve(episodes).savefig(run.out / "reward_curve.png", dpi=100)
+    return summary
+
+
+def fly_actor(act, init_pose=None, dynamics="udacity", action_repeat=3):
+    """One deterministic takeoff with ``act(states (1, 12)) -> rotor speeds (1, 4)``, as a flight DataFrame
+    (one row per simulator step, the original 17 labels)."""
+    from .flight import LABELS, flight_row
+
+    task = TakeoffTask(init_pose=init_pose, dynamics=dynamics, action_repeat=action_repeat)
+    state = task.reset()
+    rows = [flight_row(task.sim, np.zeros(4))]
+    done = False
+    while not done:
+        speeds = np.asarray(act(state[None, :]))[0]
+        action = np.clip(speeds, task.action_low, task.action_high)
+        for _ in range(task.action_repeat):
+            done = task.sim.next_timestep(action)
+            rows.append(flight_row(task.sim, action))
+            if done:
+                break
+        state = task.observe()
+    rows[0][-4:] = rows[1][-4:]
+    return pd.DataFrame(rows, columns=LABELS)

@@ -1,0 +1,241 @@
+"""Proof of the trick: training the actor on -action_gradients * actions is the chain rule."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from agents.actor import Actor
+from agents.agent import DDPG, DDPGConfig
+from agents.critic import Critic
+from task import Task
+
+STATE_SIZE, ACTION_SIZE = 12, 4
+
+
+def flat(variables):
+    return np.concatenate([np.ravel(v.numpy() if hasattr(v, "numpy") else v) for v in variables])
+
+
+def relative_error(a, b):
+    return np.linalg.norm(a - b) / np.linalg.norm(b)
+
+
+@pytest.fixture(scope="module")
+def random_pair():
+    keras.utils.set_random_seed(0)
+    actor = Actor(STATE_SIZE, ACTION_SIZE, 0.0, 900.0, units=(64, 48))
+    critic = Critic(STATE_SIZE, ACTION_SIZE, units=(64, 48), final_init=0.3)  # a critic with real slopes
+    states = tf.constant(np.random.default_rng(0).normal(size=(32, STATE_SIZE)), tf.float32)
+    return actor, critic, states
+
+
+def test_split_gradient_equals_autograd_through_a_frozen_critic_over_action_size(random_pair):
+    actor, critic, states = random_pair
+    weights = actor.network.trainable_variables
+
+    # The split computation: the critic hands over dQ/da at a = mu(s) as data ...
+    action_gradients = critic.action_gradients(states, actor.network(states))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(-action_gradients * actor.network(states))
+    split = flat(tape.gradient(loss, weights))
+
+    # ... and autograd of -mean Q(s, mu(s)) through the critic, differentiating only the actor.
+    with tf.GradientTape() as tape:
+        autograd_loss = -tf.reduce_mean(critic.model([states, actor.network(states)]))
+    autograd = flat(tape.gradient(autograd_loss, weights))
+
+    assert np.linalg.norm(autograd) > 1e-3  # a real gradient, not zeros
+    assert relative_error(split, autograd / ACTION_SIZE) <= 1e-5
+
+
+def test_actor_step_moves_only_the_actor(random_pair):
+    actor, critic, states = random_pair
+    critic_before = flat(critic.model.weights)
+    actor_before = flat(actor.network.weights)
+    action_gradients = critic.get_action_gradients(states.numpy(), actor.network(states).numpy())
+    assert action_gradients.shape == (32, ACTION_SIZE)
+    actor.train_fn(states.numpy(), action_gradients.numpy())
+    np.testing.assert_array_equal(flat(critic.model.weights), critic_before)
+    assert not np.array_equal(flat(actor.network.weights), actor_before)
+
+
+def test_the_actor_step_raises_q(random_pair):
+    actor, critic, states = random_pair
+    q_before = float(tf.reduce_mean(critic.model([states, actor.network(states)])))
+    for _ in range(20):
+        actor.train_fn(states, critic.get_action_gradients(states, actor.network(states)))
+    q_after = float(tf.reduce_mean(critic.model([states, actor.network(states)])))
+    assert q_after > q_before
+
+
+def small_agent(seed=0, **changes):
+    config = DDPGConfig(actor_units=(32, 24), critic_units=(32, 24), seed=seed, batch_size=16, warmup=16,
+                        buffer_size=1000, final_init=0.3).replace(**changes)
+    return DDPG(Task(), config)
+
+
+def random_batch(rng, n=16):
+    return (rng.normal(size=(n, STATE_SIZE)), rng.uniform(-1, 1, (n, ACTION_SIZE)), rng.normal(size=n),
+            rng.normal(size=(n, STATE_SIZE)), (rng.random(n) < 0.2).astype(float))
+
+
+def test_one_learn_call_moves_the_actor_as_autograd_through_the_critic_would():
+    agent = small_agent(tau=0.1)
+    batch = random_batch(np.random.default_rng(1))
+    actor_before = [v.numpy() for v in agent.actor_local.network.trainable_variables]
+    agent.learn(batch)
+
+    # Expected: one Adam step (fresh optimizer, same settings) on the autograd gradient of
+    # -mean Q(s, mu(s)) / action_size, with the critic as it is after its own step (it goes first).
+    replica = keras.models.clone_model(agent.actor_local.network)
+    for variable, value in zip(replica.trainable_variables, actor_before):
+        variable.assign(value)
+    states = tf.constant(batch[0], tf.float32)
+    with tf.GradientTape() as tape:
+        loss = -tf.reduce_mean(agent.critic_local.model([states, replica(states)])) / ACTION_SIZE
+    gradients = tape.gradient(loss, replica.trainable_variables)
+    optimizer = keras.optimizers.Adam(agent.config.actor_lr)
+    optimizer.apply_gradients(zip(gradients, replica.trainable_variables))
+
+    moved = flat(agent.actor_local.network.trainable_variables) - flat(actor_before)
+    expected = flat(replica.trainable_variables) - flat(actor_before)
+    assert np.linalg.norm(expected) > 0
+    assert relative_error(moved, expected) <= 1e-3
+
+
+def test_targets_are_soft_updated_after_learn():
+    agent = small_agent(tau=0.05)
+    rng = np.random.default_rng(2)
+    agent.learn(random_batch(rng))  # make locals and targets differ
+    pairs = [(agent.actor_target.network, agent.actor_local.network), (agent.critic_target.model, agent.critic_local.model)]
+    old_targets = [flat(target.weights) for target, _ in pairs]
+    agent.learn(random_batch(rng))
+    for (target, local), old in zip(pairs, old_targets):
+        expected = 0.05 * flat(local.weights) + 0.95 * old
+        np.testing.assert_allclose(flat(target.weights), expected, rtol=1e-5, atol=1e-7)
+
+
+def test_fused_path_makes_the_same_updates_as_learn_given_the_same_batches():
+    udacity, fused = small_agent(seed=4), small_agent(seed=4)
+    np.testing.assert_array_equal(flat(udacity.actor_local.network.weights), flat(fused.actor_local.network.weights))
+    rng = np.random.default_rng(3)
+    data = random_batch(rng, n=200)
+    fused.use_tensor_memory().add_batch(*data)
+    indices = rng.integers(0, 200, size=(5, 16))
+    for rows in indices:
+        udacity.learn(tuple(column[rows] for column in data))
+    fused.learn_from_indices(indices)
+    for a, b in ((udacity.actor_local.network, fused.actor_local.network),
+                 (udacity.critic_local.model, fused.critic_local.model),
+                 (udacity.actor_target.network, fused.actor_target.network),
+                 (udacity.critic_target.model, fused.critic_target.model)):
+        np.testing.assert_allclose(flat(a.weights), flat(b.weights), rtol=1e-4, atol=1e-6)
+
+
+def test_the_same_seed_gives_the_same_numbers():
+    runs = []
+    for _ in range(2):
+        agent = small_agent(seed=11)
+        rng = np.random.default_rng(0)
+        for _ in range(3):
+            agent.learn(random_batch(rng))
+        state = agent.reset_episode()
+        runs.append((flat(agent.actor_local.network.weights), agent.act(state), agent.act(state)))
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+    other = small_agent(seed=12)
+    assert not np.array_equal(flat(other.actor_local.network.weights), runs[0][0])
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(tau=-0.1), r"DDPGConfig.tau must be in \(0, 1\]; got -0.1"),
+    (dict(batch_size=2000), r"DDPGConfig.batch_size must be an integer in \[1, buffer_size=1000\]"),
+    (dict(gamma=1.0), r"DDPGConfig.gamma must be in \[0, 1\)"),
+    (dict(noise="pink"), r"DDPGConfig.noise must be one of"),
+    (dict(actor_lr=float("nan")), r"DDPGConfig.actor_lr must be"),
+    (dict(colour=3), r"unknown DDPGConfig settings \['colour'\]"),
+])
+def test_bad_config_values_raise_before_anything_is_built(change, message):
+    with pytest.raises(ValueError, match=message):
+        small_agent(**change)
+
+
+def test_saved_actor_reloads_and_maps_states_to_rotor_speeds(tmp_path):
+    agent = small_agent()
+    path = tmp_path / "actor.keras"
+    agent.actor_local.model.save(path)
+    loaded = keras.models.load_model(path)
+    states = np.random.default_rng(0).normal(size=(5, STATE_SIZE)).astype(np.float32)
+    speeds = loaded(states).numpy()
+    np.testing.assert_allclose(speeds, agent.actor_local.model(states).numpy(), rtol=1e-6)
+    assert speeds.shape == (5, 4) and speeds.min() >= 0 and speeds.max() <= 900
+    greedy = agent.act_greedy(states[0])
+    np.testing.assert_allclose(greedy, speeds[0], rtol=1e-5)
+
+
+class PointTask:
+    """A task that is not a quadcopter: move a point on a line towards 0 with a 1-D force in [-2, 2]."""
+
+    state_size, action_size, action_low, action_high = 2, 1, -2.0, 2.0
+
+    def __init__(self):
+        self.rng = np.random.default_rng(0)
+
+    def reset(self):
+        self.position, self.velocity, self.steps = self.rng.uniform(-1, 1), 0.0, 0
+        return np.array([self.position, self.velocity])
+
+    def step(self, action):
+        self.velocity += 0.1 * float(action[0])
+        self.position += 0.1 * self.velocity
+        self.steps += 1
+        self.terminated = abs(self.position) > 5
+        return np.array([self.position, self.velocity]), -abs(self.position), self.terminated or self.steps >= 20
+
+
+def test_ddpg_runs_any_task_with_the_udacity_loop():
+    task = PointTask()
+    agent = DDPG(task, DDPGConfig(actor_units=(16, 16), critic_units=(16, 16), batch_size=8, warmup=8, buffer_size=100))
+    for _ in range(3):
+        state = agent.reset_episode()
+        done = False
+        while not done:
+            action = agent.act(state)
+            assert action.shape == (1,) and -2 <= action[0] <= 2
+            next_state, reward, done = task.step(action)
+            agent.step(action, reward, next_state, done)
+            state = next_state
+    assert len(agent.memory) == 60
+    assert len(agent.memory.sample()) == 8
+
+
+def test_policy_search_agent_keeps_its_best_weights():
+    from agents.policy_search import PolicySearch_Agent
+
+    task = Task()
+    agent = PolicySearch_Agent(task, rng=np.random.default_rng(0))
+    scores = []
+    for _ in range(5):
+        state = agent.reset_episode()
+        done = False
+        while not done:
+            state, reward, done = task.step(agent.act(state))
+            agent.step(reward, done)
+        scores.append(agent.score)
+    assert agent.best_score == max(scores)
+
+
+def test_act_after_step_uses_the_updated_actor():
+    agent = small_agent(seed=5)
+    task = agent.task
+    state = agent.reset_episode()
+    for _ in range(20):  # past the warm-up, so step() learns
+        action = agent.act(state)
+        next_state, reward, done = task.step(action)
+        agent.step(action, reward, next_state, done)
+        state = agent.reset_episode() if done else next_state
+    cached = agent.act(state, explore=False)
+    agent._next_action = None
+    fresh = agent.act(state, explore=False)
+    np.testing.assert_allclose(cached, fresh, rtol=1e-5)

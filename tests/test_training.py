@@ -1,0 +1,102 @@
+"""Training end to end with a tiny budget: files, resume, the NaN guard, evaluate, bad input."""
+
+import json
+import math
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from agents.agent import DDPGConfig
+from quadcopter.cli import main
+from quadcopter.training import TrainingError, TrainSettings, evaluate_actor, train
+
+TINY = DDPGConfig(actor_units=(32, 32), critic_units=(32, 32), batch_size=32, warmup=64, buffer_size=5000)
+
+
+def tiny_settings(**changes):
+    values = dict(num_envs=8, seconds=4.0, steps_per_round=2, updates_per_round=4, checkpoint_every=1.0)
+    values.update(changes)
+    return TrainSettings(**values)
+
+
+def test_train_writes_its_files_and_resumes(tmp_path):
+    out = tmp_path / "run"
+    agent, episodes = train(TINY, tiny_settings(), out=out, progress=False)
+    assert len(episodes) > 10
+    saved = pd.read_csv(out / "episodes.csv")
+    assert list(saved["episode"]) == list(range(1, len(saved) + 1))
+    assert {"episode_return", "length", "final_z", "success"} <= set(saved.columns)
+    assert json.loads((out / "config.json").read_text())["actor_units"] == [32, 32]
+    state = json.loads((out / "checkpoints" / "state.json").read_text())
+    assert state["counters"]["updates"] > 0
+
+    # Resume: the run goes on from its checkpoint with the rest of a larger budget.
+    settings = json.loads((out / "settings.json").read_text())
+    settings["seconds"] = 7.0
+    (out / "settings.json").write_text(json.dumps(settings))
+    resumed, more = train(out=out, resume=True, progress=False)
+    assert len(more) > len(saved)
+    assert list(more["episode"][: len(saved)]) == list(saved["episode"])
+    assert json.loads((out / "checkpoints" / "state.json").read_text())["counters"]["updates"] > state["counters"]["updates"]
+
+
+def test_a_nan_loss_stops_training_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
+    from agents.agent import DDPG
+
+    calls = {"n": 0}
+    original = DDPG.learn_many
+
+    def poisoned(self, num_updates):
+        calls["n"] += 1
+        losses = original(self, num_updates)
+        return (math.nan, losses[1]) if calls["n"] > 30 else losses
+
+    monkeypatch.setattr(DDPG, "learn_many", poisoned)
+    out = tmp_path / "nan"
+    with pytest.raises(TrainingError, match="losses stopped being finite"):
+        train(TINY, tiny_settings(seconds=60, checkpoint_every=0.01), out=out, progress=False)
+    assert (out / "checkpoints" / "state.json").exists()
+    assert len(pd.read_csv(out / "episodes.csv")) > 0
+
+
+def test_bad_settings_raise_before_training():
+    with pytest.raises(ValueError, match=r"TrainSettings.num_envs must be an integer in \[1, 4096\]"):
+        train(TINY, TrainSettings(num_envs=0), progress=False)
+    with pytest.raises(ValueError, match=r"DDPGConfig.tau must be"):
+        train(DDPGConfig(tau=-1.0), progress=False)
+
+
+def test_evaluate_flies_the_pd_like_policy_to_success():
+    from quadcopter import hover_rotor_speed
+
+    def hold_ten_metres(states):  # a PD law on the state: z error (10 m units) and v_z (5 m/s units)
+        accel = -4.0 * states[:, 2] * 10 - 4.0 * states[:, 5] * 5
+        speed = hover_rotor_speed() * np.sqrt(np.clip((9.81 + accel) / 9.81, 0, None))
+        return np.repeat(np.clip(speed, 0, 900)[:, None], 4, axis=1)
+
+    results = evaluate_actor(hold_ten_metres, episodes=20)
+    assert len(results) == 20 and results["success"].all()
+    falling = evaluate_actor(lambda s: np.zeros((len(s), 4)), episodes=5)
+    assert not falling["success"].any()
+
+
+def test_cli_train_and_evaluate(tmp_path, capsys):
+    out = tmp_path / "cli"
+    main(["train", "--out", str(out), "--seconds", "3", "--num-envs", "4", "--no-progress", "--eval-episodes", "5",
+          "--set", "actor_units=16,16", "--set", "critic_units=16,16", "--set", "warmup=64", "--set", "batch_size=16"])
+    printed = capsys.readouterr().out
+    assert "evaluation over 5 takeoffs" in printed
+    for name in ("episodes.csv", "config.json", "actor.keras", "evaluation.json", "reward_curve.png", "flight.png"):
+        assert (out / name).exists(), name
+    import agents  # noqa: F401
+
+    model = keras.models.load_model(out / "actor.keras")
+    speeds = model(np.zeros((1, 12), np.float32)).numpy()
+    assert speeds.shape == (1, 4) and 0 <= speeds.min() and speeds.max() <= 900
+    main(["evaluate", str(out / "actor.keras"), "--episodes", "5"])
+    assert "success rate" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["train", "--set", "tau=-1", "--out", str(tmp_path / "bad")])
+    assert not (tmp_path / "bad").exists()
