@@ -5,8 +5,10 @@ Commands: ``simulate`` flies a hand-written controller and writes the flight (CS
 """
 
 import argparse
+import dataclasses
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -108,7 +110,7 @@ def _config_overrides(pairs):
     """``["tau=0.005", "actor_units=256,256"]`` -> {"tau": 0.005, "actor_units": (256, 256)}."""
     from agents.agent import DDPGConfig
 
-    fields = {f.name: f for f in __import__("dataclasses").fields(DDPGConfig)}
+    fields = {f.name: f for f in dataclasses.fields(DDPGConfig)}
     changes = {}
     for pair in pairs:
         name, _, text = pair.partition("=")
@@ -137,9 +139,9 @@ def _train(args):
                              dynamics=args.dynamics).validate()
     if args.eval_episodes < 1:
         raise ValueError(f"--eval-episodes must be >= 1; got {args.eval_episodes}")
-    started = __import__("time").perf_counter()
+    started = time.perf_counter()
     agent, episodes = train(config, settings, out=args.out, resume=args.resume, progress=not args.no_progress)
-    seconds = __import__("time").perf_counter() - started
+    seconds = time.perf_counter() - started
     summary = finish_run(agent, episodes, args.out, settings, args.eval_episodes)
     print(f"trained for {seconds:.1f} s: {len(episodes)} episodes")
     print(f"evaluation over {summary['episodes']} takeoffs: success {summary['success_rate']:.0%}, "
