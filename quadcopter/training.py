@@ -251,7 +251,7 @@ def _progress_bar(progress, settings, initial=0):
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=settings.episodes or None, initial=initial, unit="episode", desc="train")
+    return tqdm(total=settings.episodes or None, initial=initial, unit="episode", desc="train", mininterval=1.0)
 
 
 def finish_run(agent, episodes, out, settings, evaluation_episodes=100, log=print):
