@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .tasks import TakeoffTask, VectorTakeoffTask
+from .tasks import (ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, TakeoffTask, VectorTakeoffTask,
+                    takeoff_observation)
 
 
 @dataclasses.dataclass
@@ -254,7 +255,7 @@ def _progress_bar(progress, settings, initial=0):
     return tqdm(total=settings.episodes or None, initial=initial, unit="episode", desc="train", mininterval=1.0)
 
 
-def finish_run(agent, episodes, out, settings, evaluation_episodes=100, log=print):
+def finish_run(agent, episodes, out, settings, evaluation_episodes=100):
     """After training: save actor.keras, evaluate it, fly it once, and write the PNGs of the run."""
     from .flight import LABELS
     from .plots import plot_flight_panels, plot_reward_curve
@@ -273,23 +274,27 @@ def finish_run(agent, episodes, out, settings, evaluation_episodes=100, log=prin
     return summary
 
 
+class ActorController:
+    """Flies a policy like the hand-written controllers do (``act(sim)`` every simulator step): it
+    asks ``policy(states (1, 12)) -> rotor speeds (1, 4)`` for a new action on the takeoff state
+    every ``action_repeat`` steps and holds it in between, as ``TakeoffTask.step`` would."""
+
+    def __init__(self, policy, action_repeat=3, target=DEFAULT_TARGET):
+        self.policy, self.action_repeat, self.target = policy, action_repeat, np.asarray(target, dtype=float)
+        self.steps, self.action = 0, None
+
+    def act(self, sim):
+        if self.steps % self.action_repeat == 0:
+            state = takeoff_observation(sim.pose, sim.v, sim.angular_v, self.target)
+            self.action = np.clip(np.asarray(self.policy(state[None, :]))[0], ACTION_LOW, ACTION_HIGH)
+        self.steps += 1
+        return self.action
+
+
 def fly_actor(act, init_pose=None, dynamics="udacity", action_repeat=3):
     """One deterministic takeoff with ``act(states (1, 12)) -> rotor speeds (1, 4)``, as a flight DataFrame
     (one row per simulator step, the original 17 labels)."""
-    from .flight import LABELS, flight_row
+    from .flight import fly
 
-    task = TakeoffTask(init_pose=init_pose, dynamics=dynamics, action_repeat=action_repeat)
-    state = task.reset()
-    rows = [flight_row(task.sim, np.zeros(4))]
-    done = False
-    while not done:
-        speeds = np.asarray(act(state[None, :]))[0]
-        action = np.clip(speeds, task.action_low, task.action_high)
-        for _ in range(task.action_repeat):
-            done = task.sim.next_timestep(action)
-            rows.append(flight_row(task.sim, action))
-            if done:
-                break
-        state = task.observe()
-    rows[0][-4:] = rows[1][-4:]
-    return pd.DataFrame(rows, columns=LABELS)
+    sim = TakeoffTask(init_pose=init_pose, dynamics=dynamics).sim
+    return fly(sim, ActorController(act, action_repeat))
