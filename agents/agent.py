@@ -48,6 +48,9 @@ class DDPGConfig:
     """OU pull towards zero per step."""
     noise_sigma: float = 0.2
     """Noise scale, in normalised action units (the action range is [-1, 1])."""
+    invert_gradients: bool = False
+    """Scale each action gradient by the room left towards the bound it pushes to (Hausknecht and
+    Stone, 2016), so a tanh output never saturates: see :meth:`DDPG.bounded_action_gradients`."""
     seed: int = 0
     """Seeds Python, numpy and TensorFlow (keras.utils.set_random_seed) and the agent's Generator."""
 
@@ -71,6 +74,7 @@ class DDPGConfig:
             ("noise", self.noise in NOISES, f"one of {sorted(NOISES)}"),
             ("noise_theta", 0 <= self.noise_theta <= 1, "in [0, 1]"),
             ("noise_sigma", 0 <= self.noise_sigma <= 2, "in [0, 2]"),
+            ("invert_gradients", isinstance(self.invert_gradients, bool), "True or False"),
             ("seed", isinstance(self.seed, int) and self.seed >= 0, "an integer >= 0"),
         ]
         for name, ok, accepted in checks:
@@ -242,12 +246,24 @@ class DDPG:
 
         # Actor: dQ/da at a = mu(s) (the actor's own actions, not the stored ones), handed to the
         # actor as data; its loss is mean(-action_gradients * actions) (see Actor.train_step).
-        action_gradients = self.critic_local.action_gradients(states, self.actor_local.network(states, training=False))
+        mu = self.actor_local.network(states, training=False)
+        action_gradients = self.critic_local.action_gradients(states, mu)
+        if self.config.invert_gradients:
+            action_gradients = self.bounded_action_gradients(action_gradients, mu)
         actor_loss = self.actor_local.train_step(states, action_gradients)
 
         self._soft_update(self.critic_local.model, self.critic_target.model)
         self._soft_update(self.actor_local.network, self.actor_target.network)
         return critic_loss, actor_loss
+
+    @staticmethod
+    def bounded_action_gradients(action_gradients, actions):
+        """Inverting gradients (Hausknecht and Stone, 2016) for actions in [-1, 1]: a gradient that
+        pushes an action up is scaled by (1 - a) / 2, the room left to the upper bound; one that
+        pushes it down by (a + 1) / 2. At a bound the push outwards is zero, so the actor's tanh
+        output never runs into its flat ends, where no gradient could bring it back."""
+        room = tf.where(action_gradients > 0, 1.0 - actions, actions + 1.0) * 0.5
+        return action_gradients * room
 
     def _update_then_act(self, states, actions, rewards, next_states, terminated, next_state):
         """One update, then mu(next_state) with the updated actor: the Udacity loop's two calls in one."""

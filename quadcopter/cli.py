@@ -1,7 +1,8 @@
 """The command line: ``python -m quadcopter COMMAND --help``.
 
 Commands: ``simulate`` flies a hand-written controller and writes the flight (CSV and PNG);
-``train`` trains the DDPG takeoff agent; ``evaluate`` measures a saved actor's success rate.
+``train`` trains the DDPG takeoff agent; ``evaluate`` measures a saved actor's success rate;
+``plot`` draws a flight CSV or a run folder (PNGs, and a GIF with ``--gif``).
 """
 
 import argparse
@@ -190,6 +191,38 @@ def _evaluate(args):
     print(f"mean return {summary['mean_return']:.1f}")
 
 
+def _add_plot(commands):
+    parser = commands.add_parser(
+        "plot", help="plot a flight CSV or a training run's folder (PNGs, and a GIF with --gif)",
+        description="Plot a flight (a CSV with the 17 flight columns, as written by simulate or train): "
+                    "FLIGHT.png with the time-series panels and FLIGHT_path.png with the 3-D path, beside "
+                    "the CSV. Or plot a training run's folder: reward_curve.png, flight.png, flight_path.png "
+                    "and evaluation_flights.png.",
+    )
+    parser.add_argument("source", type=Path, help="a flight CSV or a run folder (e.g. runs/takeoff)")
+    parser.add_argument("--gif", action="store_true", help="also write an animation of the flight as GIF")
+    parser.add_argument("--target", type=_floats(3), default=[0, 0, 10], metavar="X,Y,Z",
+                        help="target position in m, marked on the plots (default: 0,0,10)")
+    parser.set_defaults(run=_plot)
+
+
+def _plot(args):
+    import pandas as pd
+
+    from .plots import write_flight_plots, write_run_plots
+
+    if args.source.is_dir():
+        written = write_run_plots(args.source, target=args.target, gif=args.gif)
+    elif args.source.suffix == ".csv" and args.source.exists():
+        flight = pd.read_csv(args.source)
+        written = write_flight_plots(flight, args.source.with_suffix(""), title=args.source.stem,
+                                     target=args.target, gif=args.gif)
+    else:
+        raise ValueError(f"plot needs a flight .csv file or a run folder; got {str(args.source)!r}")
+    for path in written:
+        print(f"wrote {path}")
+
+
 def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     parser = argparse.ArgumentParser(prog="python -m quadcopter", description=__doc__.splitlines()[0])
@@ -197,6 +230,7 @@ def main(argv=None):
     _add_simulate(commands)
     _add_train(commands)
     _add_evaluate(commands)
+    _add_plot(commands)
     args = parser.parse_args(argv)
     try:
         args.run(args)

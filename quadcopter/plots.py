@@ -1,9 +1,15 @@
 """Plots of flights and training runs. Each function takes a DataFrame and returns a matplotlib Figure.
 
-A flight DataFrame has the 17 columns of :data:`quadcopter.flight.LABELS`.
+A flight DataFrame has the 17 columns of :data:`quadcopter.flight.LABELS`; an episodes
+DataFrame the columns of a run's ``episodes.csv`` (episode, episode_return, success, ...).
+Figures are made with ``matplotlib.figure.Figure`` (no pyplot), so they work headless and never
+pile up in pyplot's list of open figures.
 """
 
+import numpy as np
 from matplotlib.figure import Figure
+
+from . import dynamics as physics
 
 PANELS = [
     ("Position", "m", ["x", "y", "z"]),
@@ -60,3 +66,188 @@ def plot_reward_curve(episodes, window=100):
     ax.grid(alpha=0.3)
     figure.suptitle("Training: takeoff")
     return figure
+
+
+def _mark_start_target_end(ax, xs, ys, zs, target, label_points=True):
+    """Start (circle), end (square) and target (star) markers on a 3-D axes."""
+    ax.scatter([xs[0]], [ys[0]], [zs[0]], marker="o", s=40, color="C2", label="start" if label_points else None)
+    ax.scatter([xs[-1]], [ys[-1]], [zs[-1]], marker="s", s=40, color="C3", label="end" if label_points else None)
+    if target is not None:
+        ax.scatter([target[0]], [target[1]], [target[2]], marker="*", s=160, color="gold", edgecolor="k",
+                   label="target" if label_points else None)
+
+
+def _label_3d(ax, xs=None, ys=None, min_half_span=1.0):
+    """Axis labels with units, a slightly smaller box so that they fit, and (given the x and y
+    values drawn) x and y limits centred on them, at least ``min_half_span`` m either side, so a
+    straight climb does not look like a diagonal on a 2-cm-wide axis."""
+    ax.set_xlabel("x (m)")
+    ax.set_ylabel("y (m)")
+    ax.set_zlabel("z (m)")
+    ax.set_box_aspect(None, zoom=0.85)
+    if xs is not None:
+        for values, set_limits in ((np.concatenate(xs), ax.set_xlim), (np.concatenate(ys), ax.set_ylim)):
+            middle = 0.5 * (values.min() + values.max())
+            half = max(min_half_span, 0.55 * (values.max() - values.min()))
+            set_limits(middle - half, middle + half)
+
+
+def plot_path_3d(flight, title="Flight path", target=None):
+    """The 3-D path of one flight, with its start, end and (if given) the target (x, y, z in m) marked."""
+    figure = Figure(figsize=(7, 6.5), layout="constrained")
+    ax = figure.add_subplot(projection="3d")
+    ax.plot(flight["x"], flight["y"], flight["z"], color="C0", label="path")
+    _mark_start_target_end(ax, flight["x"].to_numpy(), flight["y"].to_numpy(), flight["z"].to_numpy(), target)
+    extra = [] if target is None else [[target[0]], [target[1]]]
+    _label_3d(ax, [flight["x"].to_numpy()] + extra[:1], [flight["y"].to_numpy()] + extra[1:])
+    ax.legend(loc="upper left", fontsize="small")
+    ax.set_title(title)
+    return figure
+
+
+def plot_flights_overlaid(flights, title="Flights", target=None):
+    """Several flights (a list of flight DataFrames) together: altitude over time and the 3-D paths.
+
+    Each flight is one line in both panels, with the same colour; the target altitude is dashed.
+    """
+    figure = Figure(figsize=(13, 5.5), layout="constrained")
+    altitude = figure.add_subplot(1, 2, 1)
+    paths = figure.add_subplot(1, 2, 2, projection="3d")
+    for i, flight in enumerate(flights):
+        color = f"C{i % 10}"
+        altitude.plot(flight["time"], flight["z"], color=color, label=f"flight {i + 1}")
+        paths.plot(flight["x"], flight["y"], flight["z"], color=color)
+        _mark_start_target_end(paths, flight["x"].to_numpy(), flight["y"].to_numpy(), flight["z"].to_numpy(),
+                               target if i == 0 else None, label_points=(i == 0))
+    if target is not None:
+        altitude.axhline(target[2], color="k", linestyle="--", linewidth=1, label="target z")
+    altitude.set_xlabel("time (s)")
+    altitude.set_ylabel("z (m)")
+    altitude.grid(alpha=0.3)
+    altitude.legend(loc="best", fontsize="small", ncol=2)
+    extra = [] if target is None else [[target[0]], [target[1]]]
+    _label_3d(paths, [f["x"].to_numpy() for f in flights] + extra[:1], [f["y"].to_numpy() for f in flights] + extra[1:])
+    paths.legend(loc="upper left", fontsize="small")
+    figure.suptitle(title)
+    return figure
+
+
+def _rotation(phi, theta, psi):
+    """The body-to-earth rotation matrix (3, 3) of the Euler angles (rad)."""
+    return np.array(physics.rotation_matrix(phi, theta, psi, physics.SCALAR_OPS)).reshape(3, 3)
+
+
+def draw_quadcopter(pose, path, target, time=None, figure=None):
+    """One picture of the quadcopter: its two arms and four rotors at ``pose`` (6,), the ``path``
+    flown so far ((k, 3) positions in m) and the ``target`` (3,). Returns the Figure (reused if given).
+
+    The arms are drawn 4x their real length (0.4 m) so that the attitude is visible at flight scale.
+    """
+    if figure is None:
+        figure = Figure(figsize=(4.8, 4.8), dpi=100, layout="constrained")
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(figure)
+    figure.clear()
+    ax = figure.add_subplot(projection="3d")
+    position = np.asarray(pose[:3], dtype=float)
+    arm = 4 * physics.ARM_LENGTH
+    rotors = np.array([[arm, 0, 0], [0, arm, 0], [-arm, 0, 0], [0, -arm, 0]]) @ _rotation(*pose[3:6]).T + position
+    for a, b, color in ((0, 2, "C3"), (1, 3, "C0")):  # red: the x arm (rotors 1 and 3), blue: the y arm
+        ax.plot(*np.stack([rotors[a], rotors[b]]).T, color=color, linewidth=3)
+    ax.scatter(*rotors.T, s=30, color="k")
+    path = np.asarray(path, dtype=float).reshape(-1, 3)
+    ax.plot(path[:, 0], path[:, 1], path[:, 2], color="0.5", linewidth=1, label="path")
+    ax.scatter([target[0]], [target[1]], [target[2]], marker="*", s=160, color="gold", edgecolor="k", label="target")
+    span = max(3.0, float(np.abs(path[:, :2] - np.asarray(target[:2])).max()) + 1.0)
+    ax.set_xlim(target[0] - span, target[0] + span)
+    ax.set_ylim(target[1] - span, target[1] + span)
+    ax.set_zlim(0, max(2 * target[2], float(path[:, 2].max()) + 1.0))
+    _label_3d(ax)
+    ax.legend(loc="upper left", fontsize="small")
+    if time is not None:
+        ax.set_title(f"t = {time:.2f} s, z = {position[2]:.2f} m")
+    return figure
+
+
+def animate_flight(flight, path, target=(0.0, 0.0, 10.0), every=3, fps=None):
+    """Write a GIF of ``flight`` (one frame every ``every`` simulator steps) to ``path``, with
+    matplotlib's Pillow writer. Returns the number of frames written."""
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    if not (isinstance(every, int) and every >= 1):
+        raise ValueError(f"every must be an integer >= 1 (simulator steps per frame); got {every!r}")
+    rows = list(range(0, len(flight), every))
+    if rows[-1] != len(flight) - 1:
+        rows.append(len(flight) - 1)
+    positions = flight[["x", "y", "z"]].to_numpy()
+    poses = flight[["x", "y", "z", "phi", "theta", "psi"]].to_numpy()
+    figure = draw_quadcopter(poses[0], positions[:1], target, time=flight["time"].iloc[0])
+
+    def frame(k):
+        i = rows[k]
+        draw_quadcopter(poses[i], positions[: i + 1], target, time=flight["time"].iloc[i], figure=figure)
+        return []
+
+    fps = fps or max(1, round(1 / (physics.DT * every)))
+    FuncAnimation(figure, frame, frames=len(rows), blit=False).save(str(path), writer=PillowWriter(fps=fps))
+    return len(rows)
+
+
+def check_flight(flight, source="the flight"):
+    """Raise ``ValueError`` unless ``flight`` has the 17 flight columns and at least one row."""
+    from .flight import LABELS
+
+    missing = [label for label in LABELS if label not in flight.columns]
+    if missing or len(flight) == 0:
+        raise ValueError(f"{source} must be a flight table with the columns {LABELS} and at least one row; "
+                         f"missing columns {missing}, {len(flight)} rows")
+    return flight
+
+
+def write_flight_plots(flight, stem, title="Flight", target=(0.0, 0.0, 10.0), gif=False):
+    """Write ``STEM.png`` (the panels), ``STEM_path.png`` (3-D path) and, with ``gif``, ``STEM.gif``.
+
+    ``stem`` is a path without suffix. Returns the list of files written.
+    """
+    from pathlib import Path
+
+    stem = Path(stem)
+    check_flight(flight, str(stem))
+    written = [stem.with_name(stem.name + ".png"), stem.with_name(stem.name + "_path.png")]
+    plot_flight_panels(flight, title=title, target=target).savefig(written[0], dpi=100)
+    plot_path_3d(flight, title=f"{title}: path", target=target).savefig(written[1], dpi=100)
+    if gif:
+        written.append(stem.with_name(stem.name + ".gif"))
+        animate_flight(flight, written[-1], target=target)
+    return written
+
+
+def write_run_plots(run, target=(0.0, 0.0, 10.0), gif=False):
+    """Write the PNGs of a training run's folder from its CSVs: ``reward_curve.png`` (episodes.csv),
+    ``flight.png`` and ``flight_path.png`` (flight.csv, one flight of the trained actor),
+    ``evaluation_flights.png`` (evaluation_flights.csv, several flights overlaid) and with ``gif``
+    ``flight.gif``. CSVs that are missing are skipped; returns the list of files written."""
+    import pandas as pd
+    from pathlib import Path
+
+    run = Path(run)
+    written = []
+    if (run / "episodes.csv").exists():
+        episodes = pd.read_csv(run / "episodes.csv")
+        if len(episodes):
+            written.append(run / "reward_curve.png")
+            plot_reward_curve(episodes).savefig(written[-1], dpi=100)
+    if (run / "flight.csv").exists():
+        flight = pd.read_csv(run / "flight.csv")
+        written += write_flight_plots(flight, run / "flight", title="Trained actor, one takeoff", target=target,
+                                      gif=gif)
+    if (run / "evaluation_flights.csv").exists():
+        table = pd.read_csv(run / "evaluation_flights.csv")
+        flights = [check_flight(group, "evaluation_flights.csv") for _, group in table.groupby("flight")]
+        written.append(run / "evaluation_flights.png")
+        plot_flights_overlaid(flights, title=f"Trained actor, {len(flights)} evaluation takeoffs",
+                              target=target).savefig(written[-1], dpi=100)
+    if not written:
+        raise ValueError(f"{run} has none of episodes.csv, flight.csv, evaluation_flights.csv to plot")
+    return written

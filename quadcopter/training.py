@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .tasks import (ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, TakeoffTask, VectorTakeoffTask,
-                    takeoff_observation)
+                    sample_takeoff_starts, takeoff_observation)
 
 
 @dataclasses.dataclass
@@ -199,7 +199,7 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
         run.save_episodes(episodes)
 
     states = envs.reset()
-    bar = _progress_bar(progress, settings, len(episodes))
+    bar = _progress_bar(progress, settings, len(episodes), counters["seconds"])
     start = time.perf_counter() - counters["seconds"]
     last_checkpoint = time.perf_counter()
     try:
@@ -233,10 +233,11 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
                 last_checkpoint = time.perf_counter()
             if bar is not None and episodes:
                 recent = episodes[-100:]
-                bar.update(len(episodes) - bar.n)
-                bar.set_postfix(ret=f"{np.mean([e['episode_return'] for e in recent]):.1f}",
+                done = len(episodes) if settings.episodes else min(int(counters["seconds"]), bar.total)
+                bar.update(done - bar.n)
+                bar.set_postfix(episode=len(episodes), ret=f"{np.mean([e['episode_return'] for e in recent]):.1f}",
                                 success=f"{np.mean([e['success'] for e in recent]):.0%}",
-                                steps_s=f"{counters['env_steps'] / max(counters['seconds'], 1e-9):.0f}")
+                                steps_s=f"{counters['env_steps'] / max(counters['seconds'], 1e-9):.0f}", refresh=False)
     except KeyboardInterrupt:
         save_checkpoint()
         raise
@@ -247,31 +248,56 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
     return agent, pd.DataFrame(episodes, columns=EPISODE_COLUMNS)
 
 
-def _progress_bar(progress, settings, initial=0):
+def _progress_bar(progress, settings, initial=0, seconds_done=0.0):
     if not progress:
         return None
-    from tqdm.auto import tqdm
+    # The text bar, also in notebooks: it needs no widgets and reads the same in a saved notebook.
+    from tqdm.std import tqdm
 
-    return tqdm(total=settings.episodes or None, initial=initial, unit="episode", desc="train", mininterval=1.0)
+    if settings.episodes:
+        return tqdm(total=settings.episodes, initial=initial, unit="episode", desc="train", mininterval=1.0)
+    # A time budget: the bar counts seconds; the episodes are in the postfix.
+    return tqdm(total=math.ceil(settings.seconds), initial=min(int(seconds_done), math.ceil(settings.seconds)),
+                unit="s", desc="train", mininterval=1.0)
 
 
-def finish_run(agent, episodes, out, settings, evaluation_episodes=100):
-    """After training: save actor.keras, evaluate it, fly it once, and write the PNGs of the run."""
+def finish_run(agent, episodes, out, settings, evaluation_episodes=100, flights_to_plot=10, seed=12345):
+    """After training: save actor.keras, evaluate it, fly it, and write the run's CSVs and PNGs.
+
+    Writes evaluation.json, flight.csv (one takeoff from the ground), evaluation_flights.csv
+    (``flights_to_plot`` takeoffs from random starts, with a ``flight`` column) and the plots of
+    :func:`~quadcopter.plots.write_run_plots`. Returns the evaluation summary (a dict).
+    """
     from .flight import LABELS
-    from .plots import plot_flight_panels, plot_reward_curve
+    from .plots import write_run_plots
 
     run = Run(out)
+    run.out.mkdir(parents=True, exist_ok=True)
     agent.actor_local.model.save(run.out / "actor.keras")
     act = lambda states: agent.to_task_actions(agent.act_normalised(states, explore=False))  # noqa: E731
-    results = evaluate_actor(act, evaluation_episodes, dynamics=settings.dynamics, action_repeat=settings.action_repeat)
+    results = evaluate_actor(act, evaluation_episodes, seed=seed, dynamics=settings.dynamics,
+                             action_repeat=settings.action_repeat)
     summary = summarise_evaluation(results)
     _write_atomically(run.out / "evaluation.json", lambda p: p.write_text(json.dumps(summary, indent=2)))
     flight = fly_actor(act, dynamics=settings.dynamics, action_repeat=settings.action_repeat)
-    flight.to_csv(run.out / "flight.csv", index=False, columns=LABELS)
-    plot_flight_panels(flight, title="Trained actor, one takeoff", target=(0, 0, 10)).savefig(run.out / "flight.png", dpi=100)
-    if len(episodes):
-        plot_reward_curve(episodes).savefig(run.out / "reward_curve.png", dpi=100)
+    _write_atomically(run.out / "flight.csv", lambda p: flight.to_csv(p, index=False, columns=LABELS))
+    flights = fly_evaluation_flights(act, flights_to_plot, seed, settings.dynamics, settings.action_repeat)
+    _write_atomically(run.out / "evaluation_flights.csv", lambda p: flights.to_csv(p, index=False))
+    if not len(episodes):
+        (run.out / "reward_curve.png").unlink(missing_ok=True)
+    write_run_plots(run.out)
     return summary
+
+
+def fly_evaluation_flights(act, count=10, seed=12345, dynamics="udacity", action_repeat=3):
+    """``count`` flights of ``act`` from random takeoff starts (drawn as in :func:`evaluate_actor`),
+    as one DataFrame: a ``flight`` column (1, 2, ...) and the 17 flight labels."""
+    from .flight import LABELS
+
+    init_poses, init_velocities = sample_takeoff_starts(np.random.default_rng(seed), count)
+    flights = [fly_actor(act, pose, velocity, dynamics, action_repeat).assign(flight=i + 1)
+               for i, (pose, velocity) in enumerate(zip(init_poses, init_velocities))]
+    return pd.concat(flights, ignore_index=True)[["flight"] + LABELS]
 
 
 class ActorController:
@@ -291,10 +317,10 @@ class ActorController:
         return self.action
 
 
-def fly_actor(act, init_pose=None, dynamics="udacity", action_repeat=3):
+def fly_actor(act, init_pose=None, init_velocities=None, dynamics="udacity", action_repeat=3):
     """One deterministic takeoff with ``act(states (1, 12)) -> rotor speeds (1, 4)``, as a flight DataFrame
-    (one row per simulator step, the original 17 labels)."""
+    (one row per simulator step, the original 17 labels). Starts at rest on the ground unless given."""
     from .flight import fly
 
-    sim = TakeoffTask(init_pose=init_pose, dynamics=dynamics).sim
+    sim = TakeoffTask(init_pose=init_pose, init_velocities=init_velocities, dynamics=dynamics).sim
     return fly(sim, ActorController(act, action_repeat))

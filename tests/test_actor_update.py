@@ -239,3 +239,30 @@ def test_act_after_step_uses_the_updated_actor():
     agent._next_action = None
     fresh = agent.act(state, explore=False)
     np.testing.assert_allclose(cached, fresh, rtol=1e-5)
+
+
+def test_inverting_gradients_leave_no_push_beyond_a_bound():
+    action_gradients = tf.constant([[2.0, 2.0, -2.0, -2.0, 2.0]])
+    actions = tf.constant([[1.0, 0.0, -1.0, 0.0, -1.0]])
+    bounded = DDPG.bounded_action_gradients(action_gradients, actions).numpy()
+    # At the upper bound no push up, halfway half of it, at the lower bound no push down, and a
+    # push back from a bound is kept whole.
+    np.testing.assert_allclose(bounded, [[0.0, 1.0, 0.0, -1.0, 2.0]])
+
+
+def test_inverting_gradients_is_an_option_of_learn():
+    task = Task()
+    config = DDPGConfig(actor_units=(16, 16), critic_units=(16, 16), batch_size=8, warmup=8, buffer_size=64,
+                        invert_gradients=True, seed=3)
+    agent = DDPG(task, config)
+    rng = np.random.default_rng(0)
+    batch = (rng.normal(size=(8, 12)), rng.uniform(-1, 1, (8, 4)), rng.uniform(0, 3, 8), rng.normal(size=(8, 12)),
+             np.zeros(8))
+    before = flat(agent.actor_local.network.weights)
+    agent.learn(batch)
+    assert not np.array_equal(flat(agent.actor_local.network.weights), before)
+    assert json_round_trip(config).invert_gradients is True
+
+
+def json_round_trip(config):
+    return DDPGConfig.from_json(config.to_json())

@@ -1,0 +1,268 @@
+"""Gymnasium environments for the quadcopter tasks (needs the optional extra: ``pip install .[gym]``).
+
+Importing this module registers three environments::
+
+    import gymnasium
+    env = gymnasium.make("quadcopter.envs:QuadcopterTakeoff-v0")   # also QuadcopterHover-v0,
+                                                                    # QuadcopterReachTarget-v0
+
+:class:`QuadcopterEnv` wraps one task of :mod:`quadcopter.tasks` (one ``PhysicsSim``);
+:class:`QuadcopterVectorEnv` runs N takeoffs in one :class:`~quadcopter.sim.VectorPhysicsSim`, a
+native ``gymnasium.vector.VectorEnv`` that is much faster than N copies of the single env.
+"""
+
+import math
+
+import gymnasium
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from . import dynamics as physics
+from .tasks import (ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, POSITION_SCALE, RATE_SCALE, VELOCITY_SCALE,
+                    HoverTask, ReachTargetTask, TakeoffTask, VectorTakeoffTask, sample_takeoff_starts,
+                    takeoff_success)
+
+# Observation bounds beyond the simulator's own: speeds (m/s) and angular rates (rad/s) above
+# these only happen in a tumbling crash; observations are clipped to them so that they always
+# lie in the observation space.
+MAX_SPEED = 200.0  # m/s
+MAX_RATE = 200.0  # rad/s
+
+TASKS = {"takeoff": TakeoffTask, "hover": HoverTask, "reach_target": ReachTargetTask}
+
+
+def to_rotor_speeds(actions):
+    """Normalised actions in [-1, 1] (any shape ending in 4) -> rotor speeds in [0, 900] rev/s.
+
+    -1 is 0 rev/s, 0 is 450 rev/s (a little above hover, 404 rev/s) and 1 is 900 rev/s.
+    """
+    return ACTION_LOW + (np.asarray(actions, dtype=float) + 1.0) * 0.5 * (ACTION_HIGH - ACTION_LOW)
+
+
+def _check_actions(actions, shape):
+    """``actions`` as a float array of ``shape``, finite, clipped to [-1, 1]; ``ValueError`` otherwise."""
+    array = np.asarray(actions, dtype=float)
+    if array.shape != shape or not np.all(np.isfinite(array)):
+        shown = actions if array.size <= 16 else f"an array of shape {array.shape}"
+        raise ValueError(f"actions must be finite with shape {shape}, in [-1, 1] (clipped); got {shown!r}")
+    return np.clip(array, -1.0, 1.0)
+
+
+def takeoff_observation_space(target):
+    """The float32 ``Box`` of the 12-value takeoff state (see :class:`~quadcopter.tasks.TakeoffTask`)."""
+    target = np.asarray(target, dtype=float)
+    low = np.concatenate([
+        (np.array(physics.LOWER_BOUNDS) - target) / POSITION_SCALE,
+        np.full(3, -MAX_SPEED / VELOCITY_SCALE),
+        np.full(3, -math.pi),
+        np.full(3, -MAX_RATE / RATE_SCALE),
+    ])
+    high = np.concatenate([
+        (np.array(physics.UPPER_BOUNDS) - target) / POSITION_SCALE,
+        np.full(3, MAX_SPEED / VELOCITY_SCALE),
+        np.full(3, math.pi),
+        np.full(3, MAX_RATE / RATE_SCALE),
+    ])
+    return spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
+
+
+def poses_observation_space(action_repeat):
+    """The float32 ``Box`` of ``ReachTargetTask``'s state: ``action_repeat`` poses (x, y, z, phi, theta, psi)."""
+    low = np.tile(np.concatenate([physics.LOWER_BOUNDS, np.zeros(3)]), action_repeat)
+    high = np.tile(np.concatenate([physics.UPPER_BOUNDS, np.full(3, 2 * math.pi)]), action_repeat)
+    return spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
+
+
+class QuadcopterEnv(gymnasium.Env):
+    """A quadcopter task as a Gymnasium environment.
+
+    The task (``"takeoff"``, ``"hover"`` or ``"reach_target"``) is the one in :mod:`quadcopter.tasks`,
+    with the same state, reward, sub-steps and episode ends; only the action is normalised.
+
+    **Action**: ``Box(-1, 1, (4,), float32)``, one value per rotor, mapped linearly to rotor speeds
+    in [0, 900] rev/s (:func:`to_rotor_speeds`: -1 is 0, 0 is 450, 1 is 900; hover is about -0.10).
+    Values outside [-1, 1] are clipped; non-finite ones raise ``ValueError``.
+
+    **Observation**: float32. Takeoff and hover: the 12-value state of ``TakeoffTask``
+
+    ========  ========================================  =================================  ======
+    index     meaning                                   bounds                             unit
+    ========  ========================================  =================================  ======
+    0, 1, 2   (x, y, z) - target, / 10                  the simulator's bounds, shifted    10 m
+    3, 4, 5   (vx, vy, vz), earth frame, / 5            [-40, 40] (clipped)                5 m/s
+    6, 7, 8   (phi, theta, psi) wrapped                 [-pi, pi]                          rad
+    9, 10, 11 the simulator's angular_v, / 5            [-40, 40] (clipped)                5 rad/s
+    ========  ========================================  =================================  ======
+
+    Reach target: the ``action_repeat`` poses of ``ReachTargetTask`` (18 values by default).
+
+    **Reward**: the task's (takeoff and hover: :func:`~quadcopter.tasks.takeoff_reward` summed over
+    the sub-steps, each in [0, 1]).
+
+    **Start** (``reset``): takeoff at rest on or just above the ground, z uniform in [0, 0.5] m, a
+    vertical speed in [0, 0.1] m/s, drawn from the env's ``np_random``; hover at the target, at
+    rest; reach target at the Udacity default pose (0, 0, 10). ``options`` may give
+    ``init_pose`` (6,), ``init_velocities`` (3,) and ``init_angle_velocities`` (3,) instead.
+
+    **End**: ``terminated`` when the quadcopter touches a bound of the simulator (z = 0 included:
+    a crash); ``truncated`` at the time limit (``runtime``, 5 s). ``info["success"]`` is the takeoff
+    rule: truncated and within 1 m of the target altitude.
+
+    ``render_mode="rgb_array"``: :meth:`render` returns an (H, W, 3) uint8 picture of the
+    quadcopter (arms, rotors, path so far, target) drawn with matplotlib.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 50 // 3}
+
+    def __init__(self, task="takeoff", dynamics="udacity", action_repeat=3, runtime=5.0, target_pos=None,
+                 render_mode=None):
+        if task not in TASKS:
+            raise ValueError(f"task must be one of {sorted(TASKS)}; got {task!r}")
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}; got {render_mode!r}")
+        self.task_name = task
+        self.task = TASKS[task](runtime=runtime, target_pos=target_pos, dynamics=dynamics, action_repeat=action_repeat)
+        self.render_mode = render_mode
+        self.metadata = dict(self.metadata, render_fps=round(1 / (physics.DT * self.task.action_repeat)))
+        self.action_space = spaces.Box(-1.0, 1.0, shape=(4,), dtype=np.float32)
+        if task == "reach_target":
+            self.observation_space = poses_observation_space(self.task.action_repeat)
+        else:
+            self.observation_space = takeoff_observation_space(self.task.target_pos)
+        self._default_init_pose = self.task.sim.init_pose.copy()
+        self._started = False
+        self._path = []
+        self._figure = None
+
+    def _observation(self, state):
+        space = self.observation_space
+        return np.clip(np.asarray(state, dtype=np.float32), space.low, space.high)
+
+    def _start(self, options):
+        """The initial pose, velocities and angular velocities for this episode."""
+        options = options or {}
+        if self.task_name == "takeoff":
+            init_pose, init_velocities = sample_takeoff_starts(self.np_random, 1)
+            init_pose, init_velocities = init_pose[0], init_velocities[0]
+        else:
+            init_pose, init_velocities = self._default_init_pose, np.zeros(3)
+        unknown = set(options) - {"init_pose", "init_velocities", "init_angle_velocities"}
+        if unknown:
+            raise ValueError(f"unknown reset options {sorted(unknown)}; accepted: init_pose, init_velocities, "
+                             "init_angle_velocities")
+        return (options.get("init_pose", init_pose), options.get("init_velocities", init_velocities),
+                options.get("init_angle_velocities", np.zeros(3)))
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        init_pose, init_velocities, init_angle_velocities = self._start(options)
+        # A fresh simulator checks the start values (ValueError naming them) before the old one is replaced.
+        sim = type(self.task.sim)(init_pose, init_velocities, init_angle_velocities, self.task.sim.runtime,
+                                  self.task.sim.dynamics)
+        self.task.sim = sim
+        state = self.task.reset()
+        self._started = True
+        self._path = [sim.pose[:3].copy()]
+        return self._observation(state), self._info()
+
+    def _info(self):
+        sim = self.task.sim
+        return {
+            "time": sim.time,
+            "z": float(sim.pose[2]),
+            "success": bool(takeoff_success(sim.pose[2], self.task.truncated, self.task.target_pos[2])),
+        }
+
+    def step(self, action):
+        if not self._started:
+            raise RuntimeError("call reset() before step(), and again after an episode has ended")
+        rotor_speeds = to_rotor_speeds(_check_actions(action, (4,)))
+        state, reward, done = self.task.step(rotor_speeds)
+        self._path.append(self.task.sim.pose[:3].copy())
+        self._started = not done
+        return self._observation(state), float(reward), self.task.terminated, self.task.truncated, self._info()
+
+    def render(self):
+        if self.render_mode != "rgb_array":
+            return None
+        from .plots import draw_quadcopter
+
+        self._figure = draw_quadcopter(self.task.sim.pose, np.array(self._path), self.task.target_pos,
+                                       time=self.task.sim.time, figure=self._figure)
+        canvas = self._figure.canvas
+        canvas.draw()
+        return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+    def close(self):
+        self._figure = None
+
+
+class QuadcopterVectorEnv(VectorEnv):
+    """N takeoffs in one vectorised simulator: a native ``gymnasium.vector.VectorEnv``.
+
+    Spaces, rewards and episode ends are those of ``QuadcopterEnv(task="takeoff")``, row by row.
+    Each row restarts in the same step its episode ends (``AutoresetMode.SAME_STEP``): the returned
+    observation is the new episode's first one, and the last one of the ended episode is in
+    ``info["final_obs"]`` (with the mask ``info["_final_obs"]``), as ``SyncVectorEnv`` does in
+    that mode. ``info["success"]`` is True for the rows whose episode just ended in a takeoff.
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
+
+    def __init__(self, num_envs=16, dynamics="udacity", action_repeat=3, runtime=5.0, target_pos=None,
+                 task="takeoff"):
+        if task != "takeoff":
+            raise ValueError(f"QuadcopterVectorEnv runs the takeoff only; got task={task!r}")
+        target = DEFAULT_TARGET if target_pos is None else target_pos
+        self.num_envs = num_envs
+        self._runtime, self._dynamics, self._action_repeat, self._target = runtime, dynamics, action_repeat, target
+        # Validates num_envs, action_repeat, runtime, dynamics and the target (ValueError).
+        self._envs = VectorTakeoffTask(num_envs, np.random.default_rng(0), runtime=runtime, target_pos=target,
+                                       dynamics=dynamics, action_repeat=action_repeat)
+        self.single_action_space = spaces.Box(-1.0, 1.0, shape=(4,), dtype=np.float32)
+        self.single_observation_space = takeoff_observation_space(self._envs.target_pos)
+        self.action_space = batch_space(self.single_action_space, num_envs)
+        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self._started = False
+
+    def _observation(self, states):
+        space = self.single_observation_space
+        return np.clip(np.asarray(states, dtype=np.float32), space.low, space.high)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        if options:
+            raise ValueError(f"QuadcopterVectorEnv.reset takes no options; got {options!r}")
+        self._envs.rng = self.np_random
+        self._started = True
+        return self._observation(self._envs.reset()), {}
+
+    def step(self, actions):
+        if not self._started:
+            raise RuntimeError("call reset() before step()")
+        rotor_speeds = to_rotor_speeds(_check_actions(actions, (self.num_envs, 4)))
+        final_states, rewards, terminated, truncated = self._envs.step(rotor_speeds)
+        ended = terminated | truncated
+        success = np.zeros(self.num_envs, dtype=bool)
+        for episode in self._envs.pop_finished():
+            success[episode["env"]] = episode["success"]
+        info = {"success": success, "_success": ended}
+        if ended.any():
+            final_obs = np.full(self.num_envs, None, dtype=object)
+            for i in np.flatnonzero(ended):
+                final_obs[i] = self._observation(final_states[i])
+            info.update(final_obs=final_obs, _final_obs=ended)
+        return self._observation(self._envs.states), rewards, terminated, truncated, info
+
+
+def _register():
+    for name, task in (("QuadcopterTakeoff-v0", "takeoff"), ("QuadcopterHover-v0", "hover"),
+                       ("QuadcopterReachTarget-v0", "reach_target")):
+        if name not in gymnasium.registry:
+            gymnasium.register(id=name, entry_point=QuadcopterEnv, kwargs={"task": task},
+                               vector_entry_point=QuadcopterVectorEnv if task == "takeoff" else None)
+
+
+_register()

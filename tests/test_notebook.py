@@ -1,0 +1,74 @@
+"""The notebook runs top to bottom in its quick mode (QUADCOPTER_SMOKE=1) and shows what it promises."""
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "Quadcopter_Project.ipynb"
+
+
+def outputs_text(cell):
+    parts = []
+    for output in cell.get("outputs", []):
+        parts.append(output.get("text", ""))
+        parts.append(output.get("data", {}).get("text/plain", ""))
+    return "".join(parts)
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    # A copy in a folder of its own: the notebook writes its run next to itself (runs/notebook-smoke).
+    work = tmp_path_factory.mktemp("nb") / "notebooks"
+    work.mkdir()
+    shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
+    notebook = nbformat.read(work / NOTEBOOK.name, as_version=4)
+    os.environ["QUADCOPTER_SMOKE"] = "1"
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    try:
+        started = time.perf_counter()
+        NotebookClient(notebook, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(work)}}).execute()
+        seconds = time.perf_counter() - started
+    finally:
+        del os.environ["QUADCOPTER_SMOKE"]
+    return notebook, seconds, work.parent
+
+
+def test_the_quick_run_finishes_within_three_minutes_without_errors(executed):
+    notebook, seconds, _ = executed
+    assert seconds < 180
+    errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert errors == []
+
+
+def test_it_shows_the_gradient_proof_and_the_plots(executed):
+    notebook, _, work = executed
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    proof = next(c for c in code if "through_critic" in c.source)
+    table = proof.outputs[-1]["data"]["text/plain"]
+    assert "ratio" in table and "relative_error" in table
+    ratios = [float(line.split()[-2]) for line in table.splitlines()[1:]]
+    assert len(ratios) == 6 and all(abs(r - 4.0) < 1e-4 for r in ratios)  # 3 kernels + 3 biases, all x4
+    images = sum("image/png" in o.get("data", {}) for c in code for o in c.outputs)
+    assert images == 7  # panels (3 flights), 3-D paths (2), the reward curve, the overlaid flights
+    assert "smoke run" in outputs_text(code[0])
+    run = work / "runs" / "notebook-smoke"
+    for name in ("episodes.csv", "actor.keras", "evaluation.json", "flight.csv", "evaluation_flights.csv",
+                 "reward_curve.png", "flight_path.png"):
+        assert (run / name).exists(), name
+    reflection_numbers = outputs_text(code[-1])
+    assert "Evaluation (no noise): success" in reflection_numbers
+
+
+def test_the_committed_notebook_holds_the_outputs_of_a_full_run():
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(c.get("execution_count") for c in code)  # every cell was run, in order
+    assert "full run" in outputs_text(code[0])
+    assert any("success rate" in outputs_text(c) for c in code)
