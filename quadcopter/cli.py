@@ -87,8 +87,9 @@ def _add_train(commands):
     parser = commands.add_parser(
         "train", help="train the DDPG takeoff agent (the README's main job)",
         description="Train the DDPG takeoff agent on vectorised environments. Writes OUT/episodes.csv, "
-                    "config.json, settings.json, checkpoints/, actor.keras, evaluation.json, "
-                    "reward_curve.png, flight.png and flight.csv.",
+                    "config.json, settings.json, checkpoints/, actor.keras, evaluation.json, flight.csv, "
+                    "evaluation_flights.csv, reward_curve.png, flight.png, flight_path.png and "
+                    "evaluation_flights.png.",
     )
     parser.add_argument("--out", type=Path, default=Path("runs/takeoff"), help="run folder (default: runs/takeoff)")
     parser.add_argument("--seed", type=int, default=0, help="seed of everything random in the run (default: 0)")
@@ -147,7 +148,8 @@ def _train(args):
     print(f"trained for {seconds:.1f} s: {len(episodes)} episodes")
     print(f"evaluation over {summary['episodes']} takeoffs: success {summary['success_rate']:.0%}, "
           f"median final z {summary['median_final_z']:.2f} m, mean return {summary['mean_return']:.1f}")
-    print(f"wrote {args.out}/ (episodes.csv, actor.keras, evaluation.json, reward_curve.png, flight.png)")
+    print(f"wrote {args.out}/ (episodes.csv, actor.keras, evaluation.json, flight.csv, evaluation_flights.csv, "
+          "reward_curve.png, flight.png, flight_path.png, evaluation_flights.png)")
 
 
 def _add_evaluate(commands):
