@@ -114,7 +114,7 @@ class QuadcopterEnv(gymnasium.Env):
     quadcopter (arms, rotors, path so far, target) drawn with matplotlib.
     """
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 50 // 3}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 17}  # one frame per agent step: 50 Hz / 3
 
     def __init__(self, task="takeoff", dynamics="udacity", action_repeat=3, runtime=5.0, target_pos=None,
                  render_mode=None):

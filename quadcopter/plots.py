@@ -6,7 +6,10 @@ Figures are made with ``matplotlib.figure.Figure`` (no pyplot), so they work hea
 pile up in pyplot's list of open figures.
 """
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from . import dynamics as physics
@@ -210,8 +213,6 @@ def write_flight_plots(flight, stem, title="Flight", target=(0.0, 0.0, 10.0), gi
 
     ``stem`` is a path without suffix. Returns the list of files written.
     """
-    from pathlib import Path
-
     stem = Path(stem)
     check_flight(flight, str(stem))
     written = [stem.with_name(stem.name + ".png"), stem.with_name(stem.name + "_path.png")]
@@ -228,9 +229,6 @@ def write_run_plots(run, target=(0.0, 0.0, 10.0), gif=False):
     ``flight.png`` and ``flight_path.png`` (flight.csv, one flight of the trained actor),
     ``evaluation_flights.png`` (evaluation_flights.csv, several flights overlaid) and with ``gif``
     ``flight.gif``. CSVs that are missing are skipped; returns the list of files written."""
-    import pandas as pd
-    from pathlib import Path
-
     run = Path(run)
     written = []
     if (run / "episodes.csv").exists():

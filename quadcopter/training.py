@@ -264,7 +264,9 @@ def _progress_bar(progress, settings, initial=0, seconds_done=0.0):
 def finish_run(agent, episodes, out, settings, evaluation_episodes=100, flights_to_plot=10, seed=12345):
     """After training: save actor.keras, evaluate it, fly it, and write the run's CSVs and PNGs.
 
-    Writes evaluation.json, flight.csv (one takeoff from the ground), evaluation_flights.csv
+    ``episodes`` is what :func:`train` returned; it is written to episodes.csv unless the run
+    folder has one already (train with ``out`` writes it). Writes evaluation.json, flight.csv
+    (one takeoff from the ground), evaluation_flights.csv
     (``flights_to_plot`` takeoffs from random starts, with a ``flight`` column) and the plots of
     :func:`~quadcopter.plots.write_run_plots`. Returns the evaluation summary (a dict).
     """
@@ -283,9 +285,9 @@ def finish_run(agent, episodes, out, settings, evaluation_episodes=100, flights_
     _write_atomically(run.out / "flight.csv", lambda p: flight.to_csv(p, index=False, columns=LABELS))
     flights = fly_evaluation_flights(act, flights_to_plot, seed, settings.dynamics, settings.action_repeat)
     _write_atomically(run.out / "evaluation_flights.csv", lambda p: flights.to_csv(p, index=False))
-    if not len(episodes):
-        (run.out / "reward_curve.png").unlink(missing_ok=True)
-    write_run_plots(run.out)
+    if not (run.out / "episodes.csv").exists():  # train(out=None) kept none
+        run.save_episodes(episodes)
+    write_run_plots(run.out)  # from the CSVs: episodes.csv, flight.csv, evaluation_flights.csv
     return summary
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from agents.agent import DDPGConfig
 from quadcopter.cli import main
-from quadcopter.training import TrainingError, TrainSettings, evaluate_actor, train
+from quadcopter.training import TrainingError, TrainSettings, evaluate_actor, finish_run, train
 
 TINY = DDPGConfig(actor_units=(32, 32), critic_units=(32, 32), batch_size=32, warmup=64, buffer_size=5000)
 
@@ -88,8 +88,11 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
           "--set", "actor_units=16,16", "--set", "critic_units=16,16", "--set", "warmup=64", "--set", "batch_size=16"])
     printed = capsys.readouterr().out
     assert "evaluation over 5 takeoffs" in printed
-    for name in ("episodes.csv", "config.json", "actor.keras", "evaluation.json", "reward_curve.png", "flight.png"):
+    for name in ("episodes.csv", "config.json", "actor.keras", "evaluation.json", "reward_curve.png", "flight.png",
+                 "flight_path.png", "evaluation_flights.png"):
         assert (out / name).exists(), name
+    flights = pd.read_csv(out / "evaluation_flights.csv")
+    assert sorted(flights["flight"].unique()) == list(range(1, 11))
     import agents  # noqa: F401
 
     model = keras.models.load_model(out / "actor.keras")
@@ -100,3 +103,11 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["train", "--set", "tau=-1", "--out", str(tmp_path / "bad")])
     assert not (tmp_path / "bad").exists()
+
+
+def test_finish_run_after_training_without_a_folder(tmp_path):
+    agent, episodes = train(TINY, tiny_settings(seconds=2.0), out=None, progress=False)
+    summary = finish_run(agent, episodes, tmp_path, tiny_settings(), evaluation_episodes=5, flights_to_plot=2)
+    assert summary["episodes"] == 5
+    assert len(pd.read_csv(tmp_path / "episodes.csv")) == len(episodes)
+    assert (tmp_path / "reward_curve.png").exists()
