@@ -20,7 +20,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from . import dynamics as physics
-from .tasks import (ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, POSITION_SCALE, RATE_SCALE, VELOCITY_SCALE,
+from .tasks import (ACTION_HIGH, ACTION_LOW, POSITION_SCALE, RATE_SCALE, VELOCITY_SCALE,
                     HoverTask, ReachTargetTask, TakeoffTask, VectorTakeoffTask, sample_takeoff_starts,
                     takeoff_success)
 
@@ -215,11 +215,9 @@ class QuadcopterVectorEnv(VectorEnv):
                  task="takeoff"):
         if task != "takeoff":
             raise ValueError(f"QuadcopterVectorEnv runs the takeoff only; got task={task!r}")
-        target = DEFAULT_TARGET if target_pos is None else target_pos
         self.num_envs = num_envs
-        self._runtime, self._dynamics, self._action_repeat, self._target = runtime, dynamics, action_repeat, target
         # Validates num_envs, action_repeat, runtime, dynamics and the target (ValueError).
-        self._envs = VectorTakeoffTask(num_envs, np.random.default_rng(0), runtime=runtime, target_pos=target,
+        self._envs = VectorTakeoffTask(num_envs, np.random.default_rng(0), runtime=runtime, target_pos=target_pos,
                                        dynamics=dynamics, action_repeat=action_repeat)
         self.single_action_space = spaces.Box(-1.0, 1.0, shape=(4,), dtype=np.float32)
         self.single_observation_space = takeoff_observation_space(self._envs.target_pos)

@@ -80,19 +80,22 @@ def _mark_start_target_end(ax, xs, ys, zs, target, label_points=True):
                    label="target" if label_points else None)
 
 
-def _label_3d(ax, xs=None, ys=None, min_half_span=1.0):
-    """Axis labels with units, a slightly smaller box so that they fit, and (given the x and y
-    values drawn) x and y limits centred on them, at least ``min_half_span`` m either side, so a
+def _label_3d(ax, flights=(), target=None, min_half_span=1.0):
+    """Axis labels with units, a slightly smaller box so that they fit, and (given the flights and
+    target drawn) x and y limits centred on them, at least ``min_half_span`` m either side, so a
     straight climb does not look like a diagonal on a 2-cm-wide axis."""
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
     ax.set_zlabel("z (m)")
     ax.set_box_aspect(None, zoom=0.85)
-    if xs is not None:
-        for values, set_limits in ((np.concatenate(xs), ax.set_xlim), (np.concatenate(ys), ax.set_ylim)):
-            middle = 0.5 * (values.min() + values.max())
-            half = max(min_half_span, 0.55 * (values.max() - values.min()))
-            set_limits(middle - half, middle + half)
+    if not flights:
+        return
+    for axis, set_limits in ((0, ax.set_xlim), (1, ax.set_ylim)):
+        values = np.concatenate([flight[["x", "y"][axis]].to_numpy() for flight in flights]
+                                + ([] if target is None else [[target[axis]]]))
+        middle = 0.5 * (values.min() + values.max())
+        half = max(min_half_span, 0.55 * (values.max() - values.min()))
+        set_limits(middle - half, middle + half)
 
 
 def plot_path_3d(flight, title="Flight path", target=None):
@@ -101,8 +104,7 @@ def plot_path_3d(flight, title="Flight path", target=None):
     ax = figure.add_subplot(projection="3d")
     ax.plot(flight["x"], flight["y"], flight["z"], color="C0", label="path")
     _mark_start_target_end(ax, flight["x"].to_numpy(), flight["y"].to_numpy(), flight["z"].to_numpy(), target)
-    extra = [] if target is None else [[target[0]], [target[1]]]
-    _label_3d(ax, [flight["x"].to_numpy()] + extra[:1], [flight["y"].to_numpy()] + extra[1:])
+    _label_3d(ax, [flight], target)
     ax.legend(loc="upper left", fontsize="small")
     ax.set_title(title)
     return figure
@@ -128,8 +130,7 @@ def plot_flights_overlaid(flights, title="Flights", target=None):
     altitude.set_ylabel("z (m)")
     altitude.grid(alpha=0.3)
     altitude.legend(loc="best", fontsize="small", ncol=2)
-    extra = [] if target is None else [[target[0]], [target[1]]]
-    _label_3d(paths, [f["x"].to_numpy() for f in flights] + extra[:1], [f["y"].to_numpy() for f in flights] + extra[1:])
+    _label_3d(paths, flights, target)
     paths.legend(loc="upper left", fontsize="small")
     figure.suptitle(title)
     return figure
@@ -156,7 +157,8 @@ def draw_quadcopter(pose, path, target, time=None, figure=None):
     position = np.asarray(pose[:3], dtype=float)
     arm = 4 * physics.ARM_LENGTH
     rotors = np.array([[arm, 0, 0], [0, arm, 0], [-arm, 0, 0], [0, -arm, 0]]) @ _rotation(*pose[3:6]).T + position
-    for a, b, color in ((0, 2, "C3"), (1, 3, "C0")):  # red: the x arm (rotors 1 and 3), blue: the y arm
+    # red: the x arm (the simulator's rotors 1 and 2, rotor_speed1/2), blue: the y arm (rotors 3 and 4)
+    for a, b, color in ((0, 2, "C3"), (1, 3, "C0")):
         ax.plot(*np.stack([rotors[a], rotors[b]]).T, color=color, linewidth=3)
     ax.scatter(*rotors.T, s=30, color="k")
     path = np.asarray(path, dtype=float).reshape(-1, 3)

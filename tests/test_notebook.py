@@ -28,15 +28,20 @@ def executed(tmp_path_factory):
     work.mkdir()
     shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
     notebook = nbformat.read(work / NOTEBOOK.name, as_version=4)
-    os.environ["QUADCOPTER_SMOKE"] = "1"
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    saved = {name: os.environ.get(name) for name in ("QUADCOPTER_SMOKE", "PYTHONPATH")}
+    os.environ["QUADCOPTER_SMOKE"] = "1"  # the kernel inherits the environment
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), saved["PYTHONPATH"] or ""])
     try:
         started = time.perf_counter()
         NotebookClient(notebook, timeout=600, kernel_name="python3",
                        resources={"metadata": {"path": str(work)}}).execute()
         seconds = time.perf_counter() - started
     finally:
-        del os.environ["QUADCOPTER_SMOKE"]
+        for name, value in saved.items():  # later tests see the environment as it was
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return notebook, seconds, work.parent
 
 
