@@ -20,11 +20,18 @@ from .replay_buffer import ReplayBuffer, TensorReplayBuffer
 
 @dataclasses.dataclass
 class DDPGConfig:
-    """Every hyperparameter of :class:`DDPG`, with the DDPG paper's values unless measured better."""
+    """Every hyperparameter of :class:`DDPG`: the DDPG paper's values, except where measured better.
 
-    actor_units: tuple = (400, 300)
+    Measured better on the takeoff (README, "Benchmarks"; the paper's values in brackets): 64-64
+    networks [400-300], which make ten times more updates per second on a CPU; gamma 0.95 [0.99],
+    whose shorter horizon keeps the critic's over-estimation in check; Gaussian noise of 0.02
+    [OU, sigma 0.2], because larger noise on each action dimension tumbles the quadcopter; and
+    inverting gradients [off], which keeps the tanh outputs out of saturation.
+    """
+
+    actor_units: tuple = (64, 64)
     """Hidden layer widths of the actor."""
-    critic_units: tuple = (400, 300)
+    critic_units: tuple = (64, 64)
     """Hidden layer widths of the critic (the actions join after the first)."""
     actor_lr: float = 1e-4
     """Adam learning rate of the actor."""
@@ -32,7 +39,7 @@ class DDPGConfig:
     """Adam learning rate of the critic."""
     final_init: float = 3e-3
     """Output layers start with weights in U(-final_init, final_init)."""
-    gamma: float = 0.99
+    gamma: float = 0.95
     """Discount factor per agent step."""
     tau: float = 1e-3
     """Soft target update: target <- tau * local + (1 - tau) * target, after each update."""
@@ -42,13 +49,13 @@ class DDPGConfig:
     """Replay buffer capacity (experiences)."""
     warmup: int = 1_000
     """Experiences stored before learning starts."""
-    noise: str = "ou"
+    noise: str = "gaussian"
     """Exploration noise: "ou" (Ornstein-Uhlenbeck) or "gaussian"."""
     noise_theta: float = 0.15
     """OU pull towards zero per step."""
-    noise_sigma: float = 0.2
+    noise_sigma: float = 0.02
     """Noise scale, in normalised action units (the action range is [-1, 1])."""
-    invert_gradients: bool = False
+    invert_gradients: bool = True
     """Scale each action gradient by the room left towards the bound it pushes to (Hausknecht and
     Stone, 2016), so a tanh output never saturates: see :meth:`DDPG.bounded_action_gradients`."""
     seed: int = 0

@@ -4,6 +4,8 @@ seed, evaluates 100 deterministic takeoffs, and prints a table of (seed, wall ti
     python benchmarks/bench_learning.py [--seeds 1 2 3] [--out runs/bench]
 
 Wall time is the whole run as a user sees it: building the agent, training, saving and evaluating.
+"kept test" is the noise-free test flight whose actor train kept (its time in s and its success
+over the 50 test takeoffs, which are other starts than the evaluation's).
 """
 
 import argparse
@@ -26,15 +28,18 @@ def main():
     parser.add_argument("--out", type=Path, default=Path("runs/bench"))
     args = parser.parse_args()
     print(f"# {cpu_name()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}; default DDPGConfig and TrainSettings")
-    print("| seed | wall time (s) | episodes | success | median final z (m) |")
-    print("|---:|---:|---:|---:|---:|")
+    print("| seed | wall time (s) | episodes | kept test | success | median final z (m) |")
+    print("|---:|---:|---:|---:|---:|---:|")
     for seed in args.seeds:
         start = time.perf_counter()
         settings = TrainSettings()
         agent, episodes = train(DDPGConfig(seed=seed), settings, out=args.out / f"seed{seed}", progress=False)
         summary = finish_run(agent, episodes, args.out / f"seed{seed}", settings)
         wall = time.perf_counter() - start
-        print(f"| {seed} | {wall:.0f} | {len(episodes)} | {summary['success_rate']:.0%} | "
+        tests = episodes.attrs["tests"]
+        kept = tests[tests["best"]].iloc[-1]
+        print(f"| {seed} | {wall:.0f} | {len(episodes)} | {kept['seconds']:.0f} s, {kept['success_rate']:.0%} | "
+              f"{summary['success_rate']:.0%} | "
               f"{summary['median_final_z']:.2f} |", flush=True)
 
 

@@ -86,8 +86,9 @@ def _add_train(commands):
     defaults = TrainSettings()
     parser = commands.add_parser(
         "train", help="train the DDPG takeoff agent (the README's main job)",
-        description="Train the DDPG takeoff agent on vectorised environments. Writes OUT/episodes.csv, "
-                    "config.json, settings.json, checkpoints/, actor.keras, evaluation.json, flight.csv, "
+        description="Train the DDPG takeoff agent on vectorised environments; the actor saved is the one that "
+                    "did best in the noise-free test flights during training. Writes OUT/episodes.csv, "
+                    "tests.csv, config.json, settings.json, checkpoints/, actor.keras, evaluation.json, flight.csv, "
                     "evaluation_flights.csv, reward_curve.png, flight.png, flight_path.png and "
                     "evaluation_flights.png.",
     )
@@ -100,6 +101,9 @@ def _add_train(commands):
                         help=f"takeoff episodes run side by side (default: {defaults.num_envs})")
     parser.add_argument("--dynamics", choices=["udacity", "rigid_body"], default=defaults.dynamics,
                         help=f"simulator dynamics (default: {defaults.dynamics})")
+    parser.add_argument("--test-every", type=float, default=defaults.test_every,
+                        help="seconds between noise-free test flights; the best tested actor is kept "
+                             f"(default: {defaults.test_every:g}; 0: no tests, keep the last actor)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a DDPGConfig setting, e.g. --set tau=0.005 --set actor_units=256,256")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
@@ -138,7 +142,7 @@ def _train(args):
 
     config = DDPGConfig(seed=args.seed).replace(**_config_overrides(args.set))
     settings = TrainSettings(num_envs=args.num_envs, seconds=args.seconds, episodes=args.episodes,
-                             dynamics=args.dynamics).validate()
+                             dynamics=args.dynamics, test_every=args.test_every).validate()
     if args.eval_episodes < 1:
         raise ValueError(f"--eval-episodes must be >= 1; got {args.eval_episodes}")
     started = time.perf_counter()

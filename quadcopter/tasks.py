@@ -54,12 +54,13 @@ def takeoff_observation(pose, velocity, angular_v, target):
 def takeoff_reward(pose, velocity, angular_v, target):
     """Reward of one simulator step for the takeoff, shape (...) from arrays as in ``takeoff_observation``.
 
-    r = 1 - 0.4 min(|z - z*| / 10, 1) - 0.1 min(|xy - xy*| / 10, 1) - 0.2 min(tilt / (pi / 2), 1)
-          - 0.2 min(spin / 2, 1) - 0.1 min(|v_z| / 5, 1) * near,
+    r = 1 - 0.2 min(|z - z*| / 10, 1) - 0.2 min(|z - z*| / 2, 1) - 0.1 min(|xy - xy*| / 10, 1)
+          - 0.2 min(tilt / (pi / 2), 1) - 0.2 min(spin / 2, 1) - 0.1 min(|v_z| / 5, 1) * near,
     with tilt = |phi| + |theta| (wrapped), spin = |roll rate| + |pitch rate| (rad/s) and
     near = max(0, 1 - |z - z*| / 2). Always in [0, 1].
     Being alive is worth up to 1 a step, so a crash (which ends the episode) costs every reward
-    the rest of the episode would have brought; the terms pull up to the target altitude, keep
+    the rest of the episode would have brought; the terms pull up to the target altitude (a wide
+    term from 10 m away, and a steep one within 2 m, because success is judged to within 1 m), keep
     the quadcopter over its start, level and not spinning (an immediate signal for the rotor
     differences), and settle it once near the target.
     """
@@ -74,7 +75,8 @@ def takeoff_reward(pose, velocity, angular_v, target):
     speed_z = np.abs(np.asarray(velocity)[..., 2])
     return (
         1.0
-        - 0.4 * np.minimum(error_z / 10.0, 1.0)
+        - 0.2 * np.minimum(error_z / 10.0, 1.0)
+        - 0.2 * np.minimum(error_z / 2.0, 1.0)
         - 0.1 * np.minimum(error_xy / 10.0, 1.0)
         - 0.2 * np.minimum(tilt / (math.pi / 2), 1.0)
         - 0.2 * np.minimum(spin / 2.0, 1.0)

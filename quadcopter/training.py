@@ -20,6 +20,12 @@ from .tasks import (ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, TakeoffTask, Vector
                     sample_takeoff_starts, takeoff_observation)
 
 
+# Seeds of the random takeoff starts: the final evaluation's, and another for the test flights
+# during training, so that choosing the best actor never sees the evaluation's starts.
+EVALUATION_SEED = 12345
+TEST_SEED = 2024
+
+
 @dataclasses.dataclass
 class TrainSettings:
     """How a training run uses its time (the agent's own settings are in ``DDPGConfig``)."""
@@ -32,7 +38,7 @@ class TrainSettings:
     """Stop after this many finished episodes instead (0: no limit)."""
     steps_per_round: int = 4
     """Vectorised environment steps between two rounds of updates."""
-    updates_per_round: int = 32
+    updates_per_round: int = 64
     """Gradient updates per round, made in one compiled call."""
     dynamics: str = "udacity"
     """Simulator dynamics: "udacity" or "rigid_body"."""
@@ -40,6 +46,10 @@ class TrainSettings:
     """Simulator steps per action."""
     checkpoint_every: float = 20.0
     """Seconds between checkpoints."""
+    test_every: float = 1.0
+    """Seconds between noise-free test flights of the actor; train keeps the actor that did best (0: off)."""
+    test_episodes: int = 50
+    """Takeoffs per test, from random starts drawn with ``TEST_SEED`` (not the evaluation's seed)."""
 
     def validate(self):
         checks = [
@@ -52,6 +62,9 @@ class TrainSettings:
             ("dynamics", self.dynamics in ("udacity", "rigid_body"), "'udacity' or 'rigid_body'"),
             ("action_repeat", isinstance(self.action_repeat, int) and self.action_repeat >= 1, "an integer >= 1"),
             ("checkpoint_every", self.checkpoint_every > 0, "a number of seconds > 0"),
+            ("test_every", self.test_every >= 0 and math.isfinite(self.test_every), "a number of seconds >= 0"),
+            ("test_episodes", isinstance(self.test_episodes, int) and 1 <= self.test_episodes <= 4096,
+             "an integer in [1, 4096]"),
         ]
         for name, ok, accepted in checks:
             if not ok:
@@ -66,7 +79,7 @@ def make_agent(config, settings):
     return DDPG(task, config)
 
 
-def evaluate_actor(act, episodes=100, seed=12345, dynamics="udacity", action_repeat=3):
+def evaluate_actor(act, episodes=100, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3):
     """Fly ``episodes`` deterministic takeoffs from random starts (at rest, z in [0, 0.5] m, v_z in
     [0, 0.1] m/s) with ``act(states (N, 12)) -> rotor speeds (N, 4)``, all at once.
 
@@ -86,6 +99,54 @@ def evaluate_actor(act, episodes=100, seed=12345, dynamics="udacity", action_rep
 def summarise_evaluation(results):
     return dict(success_rate=float(results["success"].mean()), median_final_z=float(results["final_z"].median()),
                 mean_return=float(results["episode_return"].mean()), episodes=len(results))
+
+
+class TestFlights:
+    """Noise-free test flights of the actor during training, and the actor that did best in them.
+
+    Like Spinning Up's test run after each epoch: every ``settings.test_every`` seconds the actor
+    flies ``settings.test_episodes`` deterministic takeoffs from starts drawn with ``TEST_SEED``.
+    A copy of its weights is kept from the test with the best score (success rate, then mean
+    return), because DDPG's policy can get worse again with more training; :meth:`restore_best`
+    puts it back into the agent at the end. ``history`` has one dict per test.
+    """
+
+    def __init__(self, agent, settings):
+        import tensorflow as tf
+
+        self.agent, self.settings = agent, settings
+        self.best_weights = [tf.Variable(w, trainable=False) for w in agent.actor_local.network.weights]
+        self.best_score = None  # (success rate, mean return)
+        self.history = []
+
+    def due(self, seconds):
+        """True when ``settings.test_every`` seconds of training have passed since the last test."""
+        if self.settings.test_every <= 0:
+            return False
+        return not self.history or seconds >= self.history[-1]["seconds"] + self.settings.test_every
+
+    def run(self, counters, episodes_so_far):
+        """Fly the test takeoffs; keep the actor's weights if it did better than ever."""
+        agent = self.agent
+        act = lambda states: agent.to_task_actions(agent.act_normalised(states, explore=False))  # noqa: E731
+        summary = summarise_evaluation(evaluate_actor(act, self.settings.test_episodes, seed=TEST_SEED,
+                                                      dynamics=self.settings.dynamics,
+                                                      action_repeat=self.settings.action_repeat))
+        score = (summary["success_rate"], summary["mean_return"])
+        best = self.best_score is None or score > tuple(self.best_score)
+        if best:
+            self.best_score = score
+            for kept, weight in zip(self.best_weights, agent.actor_local.network.weights):
+                kept.assign(weight)
+        self.history.append(dict(test=len(self.history) + 1, seconds=counters["seconds"], updates=counters["updates"],
+                                 episodes=episodes_so_far, success_rate=summary["success_rate"],
+                                 mean_return=summary["mean_return"], best=best))
+
+    def restore_best(self):
+        """Put the best tested weights into the agent's actor (nothing happens if no test ran)."""
+        if self.best_score is not None:
+            for weight, kept in zip(self.agent.actor_local.network.weights, self.best_weights):
+                weight.assign(kept)
 
 
 class TrainingError(RuntimeError):
@@ -124,18 +185,24 @@ class Run:
         _write_atomically(self.out / "episodes.csv", lambda p: pd.DataFrame(episodes, columns=EPISODE_COLUMNS)
                           .to_csv(p, index=False))
 
+    def save_tests(self, history):
+        _write_atomically(self.out / "tests.csv", lambda p: pd.DataFrame(history, columns=TEST_COLUMNS)
+                          .to_csv(p, index=False))
+
     def load_episodes(self):
         path = self.out / "episodes.csv"
         return pd.read_csv(path).to_dict("records") if path.exists() else []
 
 
+TEST_COLUMNS = ["test", "seconds", "updates", "episodes", "success_rate", "mean_return", "best"]
 EPISODE_COLUMNS = ["episode", "episode_return", "length", "final_z", "success", "env", "env_steps", "updates", "seconds"]
 
 
-def _checkpoint(agent):
+def _checkpoint(agent, tests):
     import tensorflow as tf
 
     return tf.train.Checkpoint(
+        best_actor=tf.train.Checkpoint(**{f"weight_{i}": w for i, w in enumerate(tests.best_weights)}),
         actor=agent.actor_local.network, actor_target=agent.actor_target.network,
         critic=agent.critic_local.model, critic_target=agent.critic_target.model,
         actor_optimizer=agent.actor_local.optimizer, critic_optimizer=agent.critic_local.optimizer,
@@ -151,7 +218,12 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
         settings: a :class:`TrainSettings` (default: the defaults). Likewise.
         out: a folder for the run's files (see :class:`Run`), or None to keep nothing.
         resume: continue the run in ``out`` from its last checkpoint, with what is left of its budget.
-        progress: show a progress bar (episode, return and success rate of the last 100, steps/s).
+        progress: show a progress bar (episode, return and success rate of the last 100, the best
+            test's success rate, steps/s).
+
+    Every ``settings.test_every`` seconds, and once at the end, the actor flies noise-free test
+    takeoffs (:class:`TestFlights`); the returned agent's actor is the one that did best in them,
+    and the tests are in the returned DataFrame's ``attrs["tests"]`` (and in ``out``/tests.csv).
 
     Raises ``ValueError`` for a bad setting before anything starts, and :class:`TrainingError`
     when a loss stops being finite (the last good checkpoint stays). On an interruption
@@ -176,10 +248,11 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
     noise = agent.make_noise((settings.num_envs, agent.action_size))
     counters = dict(env_steps=0, updates=0, seconds=0.0, stored=0)
     episodes = []
+    tests = TestFlights(agent, settings)
     checkpoint = manager = None
     if run is not None:
         run.save_config(config, settings)
-        checkpoint = _checkpoint(agent)
+        checkpoint = _checkpoint(agent, tests)
         manager = tf.train.CheckpointManager(checkpoint, run.checkpoints, max_to_keep=2)
         if resume and manager.latest_checkpoint:
             checkpoint.restore(manager.latest_checkpoint)
@@ -188,15 +261,18 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
             agent.rng.bit_generator.state = state["rng"]
             memory.count = counters["stored"]
             episodes = [e for e in run.load_episodes() if e["episode"] <= state["episodes"]]
+            tests.history, tests.best_score = state["tests"], state["best_score"]
 
     def save_checkpoint():
         if run is None:
             return
         counters["stored"] = memory.count
         manager.save()
-        state = dict(counters=counters, rng=agent.rng.bit_generator.state, episodes=len(episodes))
+        state = dict(counters=counters, rng=agent.rng.bit_generator.state, episodes=len(episodes),
+                     tests=tests.history, best_score=tests.best_score)
         _write_atomically(run.checkpoints / "state.json", lambda p: p.write_text(json.dumps(state)))
         run.save_episodes(episodes)
+        run.save_tests(tests.history)
 
     states = envs.reset()
     bar = _progress_bar(progress, settings, len(episodes), counters["seconds"])
@@ -207,6 +283,8 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
             counters["seconds"] = time.perf_counter() - start
             if counters["seconds"] >= settings.seconds or (settings.episodes and len(episodes) >= settings.episodes):
                 break
+            if tests.due(counters["seconds"]):
+                tests.run(counters, len(episodes))
             for _ in range(settings.steps_per_round):
                 actions = agent.act_normalised(states, explore=True, noise=noise)
                 next_states, rewards, terminated, _ = envs.step(agent.to_task_actions(actions))
@@ -237,6 +315,7 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
                 bar.update(done - bar.n)
                 bar.set_postfix(episode=len(episodes), ret=f"{np.mean([e['episode_return'] for e in recent]):.1f}",
                                 success=f"{np.mean([e['success'] for e in recent]):.0%}",
+                                best_test=f"{tests.best_score[0]:.0%}" if tests.best_score else "-",
                                 steps_s=f"{counters['env_steps'] / max(counters['seconds'], 1e-9):.0f}", refresh=False)
     except KeyboardInterrupt:
         save_checkpoint()
@@ -244,8 +323,13 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
     finally:
         if bar is not None:
             bar.close()
-    save_checkpoint()
-    return agent, pd.DataFrame(episodes, columns=EPISODE_COLUMNS)
+    if settings.test_every > 0:
+        tests.run(counters, len(episodes))  # the actor at the end of training gets its test too
+    save_checkpoint()  # the training state as it is: a resumed run goes on from here
+    tests.restore_best()
+    table = pd.DataFrame(episodes, columns=EPISODE_COLUMNS)
+    table.attrs["tests"] = pd.DataFrame(tests.history, columns=TEST_COLUMNS)
+    return agent, table
 
 
 def _progress_bar(progress, settings, initial=0, seconds_done=0.0):
@@ -261,7 +345,7 @@ def _progress_bar(progress, settings, initial=0, seconds_done=0.0):
                 unit="s", desc="train", mininterval=1.0)
 
 
-def finish_run(agent, episodes, out, settings, evaluation_episodes=100, flights_to_plot=10, seed=12345):
+def finish_run(agent, episodes, out, settings, evaluation_episodes=100, flights_to_plot=10, seed=EVALUATION_SEED):
     """After training: save actor.keras, evaluate it, fly it, and write the run's CSVs and PNGs.
 
     ``episodes`` is what :func:`train` returned; it is written to episodes.csv unless the run
@@ -291,7 +375,7 @@ def finish_run(agent, episodes, out, settings, evaluation_episodes=100, flights_
     return summary
 
 
-def fly_evaluation_flights(act, count=10, seed=12345, dynamics="udacity", action_repeat=3):
+def fly_evaluation_flights(act, count=10, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3):
     """``count`` flights of ``act`` from random takeoff starts (drawn as in :func:`evaluate_actor`),
     as one DataFrame: a ``flight`` column (1, 2, ...) and the 17 flight labels."""
     from .flight import LABELS

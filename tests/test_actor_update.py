@@ -70,8 +70,10 @@ def test_the_actor_step_raises_q(random_pair):
 
 
 def small_agent(seed=0, **changes):
+    # Plain action gradients (no inverting gradients), so that learn can be compared with autograd
+    # through the critic.
     config = DDPGConfig(actor_units=(32, 24), critic_units=(32, 24), seed=seed, batch_size=16, warmup=16,
-                        buffer_size=1000, final_init=0.3).replace(**changes)
+                        buffer_size=1000, final_init=0.3, invert_gradients=False).replace(**changes)
     return DDPG(Task(), config)
 
 
@@ -260,7 +262,11 @@ def test_inverting_gradients_is_an_option_of_learn():
              np.zeros(8))
     before = flat(agent.actor_local.network.weights)
     agent.learn(batch)
-    assert not np.array_equal(flat(agent.actor_local.network.weights), before)
+    inverted = flat(agent.actor_local.network.weights)
+    assert not np.array_equal(inverted, before)
+    plain = DDPG(task, config.replace(invert_gradients=False))
+    plain.learn(batch)
+    assert not np.allclose(flat(plain.actor_local.network.weights), inverted)  # the option changes the step
     assert json_round_trip(config).invert_gradients is True
 
 

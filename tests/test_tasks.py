@@ -33,6 +33,10 @@ def test_reward_is_in_0_1_and_best_at_the_target():
     on_ground = takeoff_reward(np.array([0, 0, 0, 0, 0, 0.0]), np.zeros(3), np.zeros(3), target)
     tilted = takeoff_reward(np.array([0, 0, 10, 0.5, 0, 0.0]), np.zeros(3), np.zeros(3), target)
     assert 0 <= on_ground < tilted < at_target
+    # Altitude: 0.02 a metre from 10 m away, and 0.1 a metre more within 2 m of the target.
+    at = lambda z: takeoff_reward(np.array([0, 0, z, 0, 0, 0.0]), np.zeros(3), np.zeros(3), target)  # noqa: E731
+    assert at(9.0) - at(8.0) == pytest.approx(0.02 + 0.1)
+    assert at(5.0) - at(4.0) == pytest.approx(0.02)
     rng = np.random.default_rng(0)
     rewards = takeoff_reward(rng.normal(0, 50, (1000, 6)), rng.normal(0, 20, (1000, 3)), rng.normal(0, 9, (1000, 3)),
                              target)

@@ -10,7 +10,8 @@ import pytest
 
 from agents.agent import DDPGConfig
 from quadcopter.cli import main
-from quadcopter.training import TrainingError, TrainSettings, evaluate_actor, finish_run, train
+from quadcopter.training import (TEST_SEED, TestFlights, TrainingError, TrainSettings, evaluate_actor, finish_run,
+                                 summarise_evaluation, train)
 
 TINY = DDPGConfig(actor_units=(32, 32), critic_units=(32, 32), batch_size=32, warmup=64, buffer_size=5000)
 
@@ -66,6 +67,57 @@ def test_bad_settings_raise_before_training():
         train(TINY, TrainSettings(num_envs=0), progress=False)
     with pytest.raises(ValueError, match=r"DDPGConfig.tau must be"):
         train(DDPGConfig(tau=-1.0), progress=False)
+    with pytest.raises(ValueError, match=r"TrainSettings.test_episodes must be an integer in \[1, 4096\]; got 0"):
+        train(TINY, TrainSettings(test_episodes=0), progress=False)
+    with pytest.raises(ValueError, match=r"TrainSettings.test_every must be a number of seconds >= 0; got -1"):
+        train(TINY, TrainSettings(test_every=-1), progress=False)
+
+
+def _set_output_bias(agent, value):
+    """Make the actor's normalised output ``value`` on every rotor, whatever the state."""
+    layer = agent.actor_local.network.get_layer("actions")
+    layer.kernel.assign(np.zeros(layer.kernel.shape, np.float32))
+    layer.bias.assign(np.full(layer.bias.shape, np.arctanh(value), np.float32))
+
+
+def _test_score(agent, episodes):
+    act = lambda states: agent.to_task_actions(agent.act_normalised(states, explore=False))  # noqa: E731
+    summary = summarise_evaluation(evaluate_actor(act, episodes, seed=TEST_SEED))
+    return summary["success_rate"], summary["mean_return"]
+
+
+def test_test_flights_keep_the_best_actor():
+    from quadcopter.training import make_agent
+
+    settings = tiny_settings(test_episodes=6)
+    agent = make_agent(TINY, settings)
+    tests = TestFlights(agent, settings)
+    counters = dict(seconds=0.0, updates=0)
+    _set_output_bias(agent, -0.9)  # 45 rev/s: falls at once
+    tests.run(counters, 0)
+    _set_output_bias(agent, 0.0)  # 450 rev/s on every rotor: climbs level, lives long
+    good = [w.numpy() for w in agent.actor_local.network.weights]
+    tests.run(counters, 0)
+    _set_output_bias(agent, -0.5)  # 225 rev/s: falls again
+    tests.run(counters, 0)
+    assert [t["best"] for t in tests.history] == [True, True, False]
+    assert tests.history[1]["mean_return"] > 10 * tests.history[0]["mean_return"]
+    tests.restore_best()
+    for weight, kept in zip(agent.actor_local.network.weights, good):
+        np.testing.assert_array_equal(weight.numpy(), kept)
+
+
+def test_train_returns_the_actor_of_its_best_test(tmp_path):
+    out = tmp_path / "tests"
+    agent, episodes = train(TINY, tiny_settings(seconds=3.0, test_every=0.5, test_episodes=8), out=out,
+                            progress=False)
+    tests = episodes.attrs["tests"]
+    assert len(tests) >= 4 and tests["seconds"].iloc[-1] >= 3.0  # every 0.5 s, and one at the end
+    pd.testing.assert_frame_equal(pd.read_csv(out / "tests.csv"), tests, check_dtype=False)
+    best = tests.sort_values(["success_rate", "mean_return"]).iloc[-1]
+    assert _test_score(agent, 8) == pytest.approx((best["success_rate"], best["mean_return"]))
+    kept = list(zip(tests.loc[tests["best"], "success_rate"], tests.loc[tests["best"], "mean_return"]))
+    assert kept == sorted(kept) and tests["best"].iloc[0]  # each kept test beat every earlier one
 
 
 def test_evaluate_flies_the_pd_like_policy_to_success():
