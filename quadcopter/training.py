@@ -101,7 +101,7 @@ def summarise_evaluation(results):
                 mean_return=float(results["episode_return"].mean()), episodes=len(results))
 
 
-class TestFlights:
+class ActorTestFlights:
     """Noise-free test flights of the actor during training, and the actor that did best in them.
 
     Like Spinning Up's test run after each epoch: every ``settings.test_every`` seconds the actor
@@ -222,7 +222,7 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
             test's success rate, steps/s).
 
     Every ``settings.test_every`` seconds, and once at the end, the actor flies noise-free test
-    takeoffs (:class:`TestFlights`); the returned agent's actor is the one that did best in them,
+    takeoffs (:class:`ActorTestFlights`); the returned agent's actor is the one that did best in them,
     and the tests are in the returned DataFrame's ``attrs["tests"]`` (and in ``out``/tests.csv).
 
     Raises ``ValueError`` for a bad setting before anything starts, and :class:`TrainingError`
@@ -248,7 +248,7 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
     noise = agent.make_noise((settings.num_envs, agent.action_size))
     counters = dict(env_steps=0, updates=0, seconds=0.0, stored=0)
     episodes = []
-    tests = TestFlights(agent, settings)
+    tests = ActorTestFlights(agent, settings)
     checkpoint = manager = None
     if run is not None:
         run.save_config(config, settings)

@@ -10,14 +10,16 @@ import pytest
 
 from agents.agent import DDPGConfig
 from quadcopter.cli import main
-from quadcopter.training import (TEST_SEED, TestFlights, TrainingError, TrainSettings, evaluate_actor, finish_run,
-                                 summarise_evaluation, train)
+from quadcopter.training import (TEST_SEED, ActorTestFlights, TrainingError, TrainSettings, evaluate_actor,
+                                 finish_run, summarise_evaluation, train)
 
 TINY = DDPGConfig(actor_units=(32, 32), critic_units=(32, 32), batch_size=32, warmup=64, buffer_size=5000)
 
 
 def tiny_settings(**changes):
-    values = dict(num_envs=8, seconds=4.0, steps_per_round=2, updates_per_round=4, checkpoint_every=1.0)
+    # No test flights unless a test asks for them: a few seconds of budget are for training.
+    values = dict(num_envs=8, seconds=4.0, steps_per_round=2, updates_per_round=4, checkpoint_every=1.0,
+                  test_every=0.0)
     values.update(changes)
     return TrainSettings(**values)
 
@@ -91,7 +93,7 @@ def test_test_flights_keep_the_best_actor():
 
     settings = tiny_settings(test_episodes=6)
     agent = make_agent(TINY, settings)
-    tests = TestFlights(agent, settings)
+    tests = ActorTestFlights(agent, settings)
     counters = dict(seconds=0.0, updates=0)
     _set_output_bias(agent, -0.9)  # 45 rev/s: falls at once
     tests.run(counters, 0)
@@ -159,6 +161,7 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
 
 def test_finish_run_after_training_without_a_folder(tmp_path):
     agent, episodes = train(TINY, tiny_settings(seconds=2.0), out=None, progress=False)
+    assert len(episodes) > 0
     summary = finish_run(agent, episodes, tmp_path, tiny_settings(), evaluation_episodes=5, flights_to_plot=2)
     assert summary["episodes"] == 5
     assert len(pd.read_csv(tmp_path / "episodes.csv")) == len(episodes)
