@@ -152,7 +152,7 @@ def _train(args):
     print(f"trained for {seconds:.1f} s: {len(episodes)} episodes")
     print(f"evaluation over {summary['episodes']} takeoffs: success {summary['success_rate']:.0%}, "
           f"median final z {summary['median_final_z']:.2f} m, mean return {summary['mean_return']:.1f}")
-    print(f"wrote {args.out}/ (episodes.csv, actor.keras, evaluation.json, flight.csv, evaluation_flights.csv, "
+    print(f"wrote {args.out}/ (episodes.csv, tests.csv, actor.keras, evaluation.json, flight.csv, evaluation_flights.csv, "
           "reward_curve.png, flight.png, flight_path.png, evaluation_flights.png)")
 
 
