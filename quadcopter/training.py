@@ -96,6 +96,11 @@ def evaluate_actor(act, episodes=100, seed=EVALUATION_SEED, dynamics="udacity", 
     return pd.DataFrame([first[i] for i in range(episodes)]).drop(columns="env")
 
 
+def greedy_policy(agent):
+    """The agent's deterministic policy as ``act(states (N, 12)) -> rotor speeds (N, 4)``, without noise."""
+    return lambda states: agent.to_task_actions(agent.act_normalised(states, explore=False))
+
+
 def summarise_evaluation(results):
     return dict(success_rate=float(results["success"].mean()), median_final_z=float(results["final_z"].median()),
                 mean_return=float(results["episode_return"].mean()), episodes=len(results))
@@ -128,10 +133,10 @@ class ActorTestFlights:
     def run(self, counters, episodes_so_far):
         """Fly the test takeoffs; keep the actor's weights if it did better than ever."""
         agent = self.agent
-        act = lambda states: agent.to_task_actions(agent.act_normalised(states, explore=False))  # noqa: E731
-        summary = summarise_evaluation(evaluate_actor(act, self.settings.test_episodes, seed=TEST_SEED,
-                                                      dynamics=self.settings.dynamics,
-                                                      action_repeat=self.settings.action_repeat))
+        settings = self.settings
+        results = evaluate_actor(greedy_policy(agent), settings.test_episodes, seed=TEST_SEED,
+                                 dynamics=settings.dynamics, action_repeat=settings.action_repeat)
+        summary = summarise_evaluation(results)
         score = (summary["success_rate"], summary["mean_return"])
         best = self.best_score is None or score > tuple(self.best_score)
         if best:
@@ -360,7 +365,7 @@ def finish_run(agent, episodes, out, settings, evaluation_episodes=100, flights_
     run = Run(out)
     run.out.mkdir(parents=True, exist_ok=True)
     agent.actor_local.model.save(run.out / "actor.keras")
-    act = lambda states: agent.to_task_actions(agent.act_normalised(states, explore=False))  # noqa: E731
+    act = greedy_policy(agent)
     results = evaluate_actor(act, evaluation_episodes, seed=seed, dynamics=settings.dynamics,
                              action_repeat=settings.action_repeat)
     summary = summarise_evaluation(results)

@@ -11,7 +11,7 @@ import pytest
 from agents.agent import DDPGConfig
 from quadcopter.cli import main
 from quadcopter.training import (TEST_SEED, ActorTestFlights, TrainingError, TrainSettings, evaluate_actor,
-                                 finish_run, summarise_evaluation, train)
+                                 finish_run, greedy_policy, summarise_evaluation, train)
 
 TINY = DDPGConfig(actor_units=(32, 32), critic_units=(32, 32), batch_size=32, warmup=64, buffer_size=5000)
 
@@ -83,8 +83,7 @@ def _set_output_bias(agent, value):
 
 
 def _test_score(agent, episodes):
-    act = lambda states: agent.to_task_actions(agent.act_normalised(states, explore=False))  # noqa: E731
-    summary = summarise_evaluation(evaluate_actor(act, episodes, seed=TEST_SEED))
+    summary = summarise_evaluation(evaluate_actor(greedy_policy(agent), episodes, seed=TEST_SEED))
     return summary["success_rate"], summary["mean_return"]
 
 
