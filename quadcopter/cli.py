@@ -157,6 +157,8 @@ def _train(args):
 
 
 def _add_evaluate(commands):
+    from .training import EVALUATION_SEED
+
     parser = commands.add_parser(
         "evaluate", help="fly a saved actor from random starts and print its takeoff success rate",
         description="Fly deterministic takeoffs from random starts (at rest, z in [0, 0.5] m, a small "
@@ -167,7 +169,8 @@ def _add_evaluate(commands):
     parser.add_argument("--episodes", type=int, default=100, help="takeoffs to fly (default: 100)")
     parser.add_argument("--dynamics", choices=["udacity", "rigid_body"], default=None,
                         help="simulator dynamics (default: the run's, from settings.json beside the actor, else udacity)")
-    parser.add_argument("--seed", type=int, default=12345, help="seed of the random starts (default: 12345)")
+    parser.add_argument("--seed", type=int, default=EVALUATION_SEED,
+                        help=f"seed of the random starts (default: {EVALUATION_SEED})")
     parser.set_defaults(run=_evaluate)
 
 

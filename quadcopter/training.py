@@ -121,8 +121,13 @@ class ActorTestFlights:
 
         self.agent, self.settings = agent, settings
         self.best_weights = [tf.Variable(w, trainable=False) for w in agent.actor_local.network.weights]
-        self.best_score = None  # (success rate, mean return)
         self.history = []
+
+    @property
+    def best_score(self):
+        """(success rate, mean return) of the kept test, or None before the first test."""
+        kept = [t for t in self.history if t["best"]]
+        return (kept[-1]["success_rate"], kept[-1]["mean_return"]) if kept else None
 
     def due(self, seconds):
         """True when ``settings.test_every`` seconds of training have passed since the last test."""
@@ -138,9 +143,8 @@ class ActorTestFlights:
                                  dynamics=settings.dynamics, action_repeat=settings.action_repeat)
         summary = summarise_evaluation(results)
         score = (summary["success_rate"], summary["mean_return"])
-        best = self.best_score is None or score > tuple(self.best_score)
+        best = self.best_score is None or score > self.best_score
         if best:
-            self.best_score = score
             for kept, weight in zip(self.best_weights, agent.actor_local.network.weights):
                 kept.assign(weight)
         self.history.append(dict(test=len(self.history) + 1, seconds=counters["seconds"], updates=counters["updates"],
@@ -186,13 +190,15 @@ class Run:
         settings = TrainSettings(**json.loads((self.out / "settings.json").read_text())).validate()
         return config, settings
 
+    def save_table(self, name, rows, columns):
+        """Write ``rows`` (dicts) to ``out/name`` as CSV with ``columns``."""
+        _write_atomically(self.out / name, lambda p: pd.DataFrame(rows, columns=columns).to_csv(p, index=False))
+
     def save_episodes(self, episodes):
-        _write_atomically(self.out / "episodes.csv", lambda p: pd.DataFrame(episodes, columns=EPISODE_COLUMNS)
-                          .to_csv(p, index=False))
+        self.save_table("episodes.csv", episodes, EPISODE_COLUMNS)
 
     def save_tests(self, history):
-        _write_atomically(self.out / "tests.csv", lambda p: pd.DataFrame(history, columns=TEST_COLUMNS)
-                          .to_csv(p, index=False))
+        self.save_table("tests.csv", history, TEST_COLUMNS)
 
     def load_episodes(self):
         path = self.out / "episodes.csv"
@@ -266,7 +272,7 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
             agent.rng.bit_generator.state = state["rng"]
             memory.count = counters["stored"]
             episodes = [e for e in run.load_episodes() if e["episode"] <= state["episodes"]]
-            tests.history, tests.best_score = state["tests"], state["best_score"]
+            tests.history = state["tests"]
 
     def save_checkpoint():
         if run is None:
@@ -274,7 +280,7 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
         counters["stored"] = memory.count
         manager.save()
         state = dict(counters=counters, rng=agent.rng.bit_generator.state, episodes=len(episodes),
-                     tests=tests.history, best_score=tests.best_score)
+                     tests=tests.history)
         _write_atomically(run.checkpoints / "state.json", lambda p: p.write_text(json.dumps(state)))
         run.save_episodes(episodes)
         run.save_tests(tests.history)
