@@ -4,8 +4,10 @@ seed, evaluates 100 deterministic takeoffs, and prints a table of (seed, wall ti
     python benchmarks/bench_learning.py [--seeds 1 2 3] [--out runs/bench]
 
 Wall time is the whole run as a user sees it: building the agent, training, saving and evaluating.
-"kept test" is the noise-free test flight whose actor train kept (its time in s and its success
-over the 50 test takeoffs, which are other starts than the evaluation's).
+"kept test" is the noise-free test flight whose actor train kept (when it flew, in environment steps
+and in seconds of training, and its success over the 50 test takeoffs, which are other starts than
+the evaluation's). The default budget counts environment steps, so a seed's numbers other than the
+times are the same on every run.
 """
 
 import argparse
@@ -38,7 +40,8 @@ def main():
         wall = time.perf_counter() - start
         tests = episodes.attrs["tests"]
         kept = tests[tests["best"]].iloc[-1]
-        print(f"| {seed} | {wall:.0f} | {len(episodes)} | {kept['seconds']:.0f} s, {kept['success_rate']:.0%} | "
+        print(f"| {seed} | {wall:.0f} | {len(episodes)} | {int(kept['env_steps']):,} steps ({kept['seconds']:.0f} s), "
+              f"{kept['success_rate']:.0%} | "
               f"{summary['success_rate']:.0%} | "
               f"{summary['median_final_z']:.2f} |", flush=True)
 

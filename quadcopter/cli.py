@@ -94,16 +94,20 @@ def _add_train(commands):
     )
     parser.add_argument("--out", type=Path, default=Path("runs/takeoff"), help="run folder (default: runs/takeoff)")
     parser.add_argument("--seed", type=int, default=0, help="seed of everything random in the run (default: 0)")
-    parser.add_argument("--seconds", type=float, default=defaults.seconds,
-                        help=f"wall-time budget of the training loop in s (default: {defaults.seconds:g})")
-    parser.add_argument("--episodes", type=int, default=0, help="stop after this many episodes (default: 0, no limit)")
+    parser.add_argument("--env-steps", type=int, default=None,
+                        help=f"stop after this many environment steps (default: {defaults.env_steps:,}, which takes "
+                             "about 100 s on a 2-core machine; the same seed then gives the same run)")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="stop after this many seconds of training instead (not reproducible: the run "
+                             "ends at a different step each time)")
+    parser.add_argument("--episodes", type=int, default=None, help="stop after this many episodes instead")
     parser.add_argument("--num-envs", type=int, default=defaults.num_envs,
                         help=f"takeoff episodes run side by side (default: {defaults.num_envs})")
     parser.add_argument("--dynamics", choices=["udacity", "rigid_body"], default=defaults.dynamics,
                         help=f"simulator dynamics (default: {defaults.dynamics})")
-    parser.add_argument("--test-every", type=float, default=defaults.test_every,
-                        help="seconds between noise-free test flights; the best tested actor is kept "
-                             f"(default: {defaults.test_every:g}; 0: no tests, keep the last actor)")
+    parser.add_argument("--test-every", type=int, default=defaults.test_every,
+                        help="environment steps between noise-free test flights; the best tested actor is kept "
+                             f"(default: {defaults.test_every:,}; 0: no tests, keep the last actor)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a DDPGConfig setting, e.g. --set tau=0.005 --set actor_units=256,256")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
@@ -141,8 +145,12 @@ def _train(args):
     from .training import TrainSettings, finish_run, train
 
     config = DDPGConfig(seed=args.seed).replace(**_config_overrides(args.set))
-    settings = TrainSettings(num_envs=args.num_envs, seconds=args.seconds, episodes=args.episodes,
-                             dynamics=args.dynamics, test_every=args.test_every).validate()
+    # The budgets given on the command line replace the default one; those not given are then off (0).
+    budgets = dict(env_steps=args.env_steps, seconds=args.seconds, episodes=args.episodes)
+    given = any(value is not None for value in budgets.values())
+    budgets = {name: value or 0 for name, value in budgets.items()} if given else {}
+    settings = TrainSettings(num_envs=args.num_envs, dynamics=args.dynamics, test_every=args.test_every,
+                             **budgets).validate()
     if args.eval_episodes < 1:
         raise ValueError(f"--eval-episodes must be >= 1; got {args.eval_episodes}")
     started = time.perf_counter()

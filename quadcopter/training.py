@@ -32,10 +32,15 @@ class TrainSettings:
 
     num_envs: int = 16
     """Takeoff episodes run side by side."""
-    seconds: float = 100.0
-    """Wall-time budget of the training loop, in s (set-up and the final evaluation come on top)."""
+    env_steps: int = 256_000
+    """Stop after this many environment steps, all environments together (0: no limit). The default
+    budget: it fixes how much the run learns, so the same seed gives the same numbers on any machine
+    (about 100 s on the README's 2-core machine)."""
+    seconds: float = 0.0
+    """Stop after this much wall time of the training loop, in s (0: no limit). A time budget ends
+    at a different step on every run, so its numbers are not reproducible."""
     episodes: int = 0
-    """Stop after this many finished episodes instead (0: no limit)."""
+    """Stop after this many finished episodes (0: no limit)."""
     steps_per_round: int = 4
     """Vectorised environment steps between two rounds of updates."""
     updates_per_round: int = 64
@@ -46,15 +51,17 @@ class TrainSettings:
     """Simulator steps per action."""
     checkpoint_every: float = 20.0
     """Seconds between checkpoints."""
-    test_every: float = 1.0
-    """Seconds between noise-free test flights of the actor; train keeps the actor that did best (0: off)."""
+    test_every: int = 2_560
+    """Environment steps between noise-free test flights of the actor; train keeps the actor that did
+    best (0: no tests)."""
     test_episodes: int = 50
     """Takeoffs per test, from random starts drawn with ``TEST_SEED`` (not the evaluation's seed)."""
 
     def validate(self):
         checks = [
             ("num_envs", isinstance(self.num_envs, int) and 1 <= self.num_envs <= 4096, "an integer in [1, 4096]"),
-            ("seconds", self.seconds > 0 and math.isfinite(self.seconds), "a finite number > 0"),
+            ("env_steps", isinstance(self.env_steps, int) and self.env_steps >= 0, "an integer >= 0"),
+            ("seconds", self.seconds >= 0 and math.isfinite(self.seconds), "a finite number >= 0"),
             ("episodes", isinstance(self.episodes, int) and self.episodes >= 0, "an integer >= 0"),
             ("steps_per_round", isinstance(self.steps_per_round, int) and self.steps_per_round >= 1, "an integer >= 1"),
             ("updates_per_round", isinstance(self.updates_per_round, int) and self.updates_per_round >= 0,
@@ -62,14 +69,22 @@ class TrainSettings:
             ("dynamics", self.dynamics in ("udacity", "rigid_body"), "'udacity' or 'rigid_body'"),
             ("action_repeat", isinstance(self.action_repeat, int) and self.action_repeat >= 1, "an integer >= 1"),
             ("checkpoint_every", self.checkpoint_every > 0, "a number of seconds > 0"),
-            ("test_every", self.test_every >= 0 and math.isfinite(self.test_every), "a number of seconds >= 0"),
+            ("test_every", isinstance(self.test_every, int) and self.test_every >= 0,
+             "an integer number of environment steps >= 0"),
             ("test_episodes", isinstance(self.test_episodes, int) and 1 <= self.test_episodes <= 4096,
              "an integer in [1, 4096]"),
         ]
         for name, ok, accepted in checks:
             if not ok:
                 raise ValueError(f"TrainSettings.{name} must be {accepted}; got {getattr(self, name)!r}")
+        if not (self.env_steps or self.seconds or self.episodes):
+            raise ValueError("TrainSettings needs a budget: env_steps, seconds or episodes > 0; got all three 0")
         return self
+
+    def budget_spent(self, env_steps, seconds, episodes):
+        """True once any of the budgets that are set (not 0) is used up."""
+        return bool((self.env_steps and env_steps >= self.env_steps) or (self.seconds and seconds >= self.seconds)
+                    or (self.episodes and episodes >= self.episodes))
 
 
 def make_agent(config, settings):
@@ -109,7 +124,7 @@ def summarise_evaluation(results):
 class ActorTestFlights:
     """Noise-free test flights of the actor during training, and the actor that did best in them.
 
-    Like Spinning Up's test run after each epoch: every ``settings.test_every`` seconds the actor
+    Like Spinning Up's test run after each epoch: every ``settings.test_every`` environment steps the actor
     flies ``settings.test_episodes`` deterministic takeoffs from starts drawn with ``TEST_SEED``.
     A copy of its weights is kept from the test with the best score (success rate, then mean
     return), because DDPG's policy can get worse again with more training; :meth:`restore_best`
@@ -129,11 +144,11 @@ class ActorTestFlights:
         kept = [t for t in self.history if t["best"]]
         return (kept[-1]["success_rate"], kept[-1]["mean_return"]) if kept else None
 
-    def due(self, seconds):
-        """True when ``settings.test_every`` seconds of training have passed since the last test."""
+    def due(self, env_steps):
+        """True when ``settings.test_every`` environment steps have passed since the last test."""
         if self.settings.test_every <= 0:
             return False
-        return not self.history or seconds >= self.history[-1]["seconds"] + self.settings.test_every
+        return not self.history or env_steps >= self.history[-1]["env_steps"] + self.settings.test_every
 
     def run(self, counters, episodes_so_far):
         """Fly the test takeoffs; keep the actor's weights if it did better than ever."""
@@ -147,9 +162,9 @@ class ActorTestFlights:
         if best:
             for kept, weight in zip(self.best_weights, agent.actor_local.network.weights):
                 kept.assign(weight)
-        self.history.append(dict(test=len(self.history) + 1, seconds=counters["seconds"], updates=counters["updates"],
-                                 episodes=episodes_so_far, success_rate=summary["success_rate"],
-                                 mean_return=summary["mean_return"], best=best))
+        self.history.append(dict(test=len(self.history) + 1, env_steps=counters["env_steps"],
+                                 updates=counters["updates"], seconds=counters["seconds"], episodes=episodes_so_far,
+                                 success_rate=summary["success_rate"], mean_return=summary["mean_return"], best=best))
 
     def restore_best(self):
         """Put the best tested weights into the agent's actor (nothing happens if no test ran)."""
@@ -205,7 +220,7 @@ class Run:
         return pd.read_csv(path).to_dict("records") if path.exists() else []
 
 
-TEST_COLUMNS = ["test", "seconds", "updates", "episodes", "success_rate", "mean_return", "best"]
+TEST_COLUMNS = ["test", "env_steps", "updates", "seconds", "episodes", "success_rate", "mean_return", "best"]
 EPISODE_COLUMNS = ["episode", "episode_return", "length", "final_z", "success", "env", "env_steps", "updates", "seconds"]
 
 
@@ -232,7 +247,7 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
         progress: show a progress bar (episode, return and success rate of the last 100, the best
             test's success rate, steps/s).
 
-    Every ``settings.test_every`` seconds, and once at the end, the actor flies noise-free test
+    Every ``settings.test_every`` environment steps, and once at the end, the actor flies noise-free test
     takeoffs (:class:`ActorTestFlights`); the returned agent's actor is the one that did best in them,
     and the tests are in the returned DataFrame's ``attrs["tests"]`` (and in ``out``/tests.csv).
 
@@ -286,15 +301,15 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
         run.save_tests(tests.history)
 
     states = envs.reset()
-    bar = _progress_bar(progress, settings, len(episodes), counters["seconds"])
+    bar = _progress_bar(progress, settings, counters, len(episodes))
     start = time.perf_counter() - counters["seconds"]
     last_checkpoint = time.perf_counter()
     try:
         while True:
             counters["seconds"] = time.perf_counter() - start
-            if counters["seconds"] >= settings.seconds or (settings.episodes and len(episodes) >= settings.episodes):
+            if settings.budget_spent(counters["env_steps"], counters["seconds"], len(episodes)):
                 break
-            if tests.due(counters["seconds"]):
+            if tests.due(counters["env_steps"]):
                 tests.run(counters, len(episodes))
             for _ in range(settings.steps_per_round):
                 actions = agent.act_normalised(states, explore=True, noise=noise)
@@ -322,8 +337,7 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
                 last_checkpoint = time.perf_counter()
             if bar is not None and episodes:
                 recent = episodes[-100:]
-                done = len(episodes) if settings.episodes else min(int(counters["seconds"]), bar.total)
-                bar.update(done - bar.n)
+                bar.update(_bar_position(settings, counters, len(episodes)) - bar.n)
                 bar.set_postfix(episode=len(episodes), ret=f"{np.mean([e['episode_return'] for e in recent]):.1f}",
                                 success=f"{np.mean([e['success'] for e in recent]):.0%}",
                                 best_test=f"{tests.best_score[0]:.0%}" if tests.best_score else "-",
@@ -343,17 +357,29 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
     return agent, table
 
 
-def _progress_bar(progress, settings, initial=0, seconds_done=0.0):
+def _progress_bar(progress, settings, counters, episodes_so_far):
+    """A text bar that counts the budget that ends the run: env steps, else episodes, else seconds."""
     if not progress:
         return None
     # The text bar, also in notebooks: it needs no widgets and reads the same in a saved notebook.
     from tqdm.std import tqdm
 
+    if settings.env_steps:
+        total, unit = settings.env_steps, "step"
+    elif settings.episodes:
+        total, unit = settings.episodes, "episode"
+    else:
+        total, unit = math.ceil(settings.seconds), "s"
+    return tqdm(total=total, initial=_bar_position(settings, counters, episodes_so_far), unit=unit, desc="train",
+                mininterval=1.0, unit_scale=unit == "step")
+
+
+def _bar_position(settings, counters, episodes_so_far):
+    if settings.env_steps:
+        return min(counters["env_steps"], settings.env_steps)
     if settings.episodes:
-        return tqdm(total=settings.episodes, initial=initial, unit="episode", desc="train", mininterval=1.0)
-    # A time budget: the bar counts seconds; the episodes are in the postfix.
-    return tqdm(total=math.ceil(settings.seconds), initial=min(int(seconds_done), math.ceil(settings.seconds)),
-                unit="s", desc="train", mininterval=1.0)
+        return min(episodes_so_far, settings.episodes)
+    return min(int(counters["seconds"]), math.ceil(settings.seconds))
 
 
 def finish_run(agent, episodes, out, settings, evaluation_episodes=100, flights_to_plot=10, seed=EVALUATION_SEED):

@@ -17,9 +17,9 @@ TINY = DDPGConfig(actor_units=(32, 32), critic_units=(32, 32), batch_size=32, wa
 
 
 def tiny_settings(**changes):
-    # No test flights unless a test asks for them: a few seconds of budget are for training.
-    values = dict(num_envs=8, seconds=4.0, steps_per_round=2, updates_per_round=4, checkpoint_every=1.0,
-                  test_every=0.0)
+    # No test flights unless a test asks for them: a small budget is for training.
+    values = dict(num_envs=8, env_steps=2_000, steps_per_round=2, updates_per_round=4, checkpoint_every=1.0,
+                  test_every=0)
     values.update(changes)
     return TrainSettings(**values)
 
@@ -37,7 +37,7 @@ def test_train_writes_its_files_and_resumes(tmp_path):
 
     # Resume: the run goes on from its checkpoint with the rest of a larger budget.
     settings = json.loads((out / "settings.json").read_text())
-    settings["seconds"] = 7.0
+    settings["env_steps"] = 3_500
     (out / "settings.json").write_text(json.dumps(settings))
     resumed, more = train(out=out, resume=True, progress=False)
     assert len(more) > len(saved)
@@ -59,7 +59,7 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_checkpoint(tmp_path, monke
     monkeypatch.setattr(DDPG, "learn_many", poisoned)
     out = tmp_path / "nan"
     with pytest.raises(TrainingError, match="losses stopped being finite"):
-        train(TINY, tiny_settings(seconds=60, checkpoint_every=0.01), out=out, progress=False)
+        train(TINY, tiny_settings(env_steps=100_000, checkpoint_every=0.01), out=out, progress=False)
     assert (out / "checkpoints" / "state.json").exists()
     assert len(pd.read_csv(out / "episodes.csv")) > 0
 
@@ -71,8 +71,27 @@ def test_bad_settings_raise_before_training():
         train(DDPGConfig(tau=-1.0), progress=False)
     with pytest.raises(ValueError, match=r"TrainSettings.test_episodes must be an integer in \[1, 4096\]; got 0"):
         train(TINY, TrainSettings(test_episodes=0), progress=False)
-    with pytest.raises(ValueError, match=r"TrainSettings.test_every must be a number of seconds >= 0; got -1"):
+    with pytest.raises(ValueError, match=r"TrainSettings.test_every must be an integer number of environment steps "
+                                         r">= 0; got -1"):
         train(TINY, TrainSettings(test_every=-1), progress=False)
+    with pytest.raises(ValueError, match=r"TrainSettings.seconds must be a finite number >= 0; got -5"):
+        train(TINY, TrainSettings(seconds=-5), progress=False)
+    with pytest.raises(ValueError, match=r"needs a budget: env_steps, seconds or episodes > 0"):
+        train(TINY, TrainSettings(env_steps=0), progress=False)
+
+
+def test_the_same_seed_gives_the_same_run():
+    """A step budget makes training reproducible: same seed, same episodes, same actor."""
+    runs = [train(TINY, tiny_settings(env_steps=1_200, test_every=400, test_episodes=4), progress=False)
+            for _ in range(2)]
+    (first, first_episodes), (second, second_episodes) = runs
+    pd.testing.assert_frame_equal(first_episodes.drop(columns="seconds"), second_episodes.drop(columns="seconds"))
+    pd.testing.assert_frame_equal(first_episodes.attrs["tests"].drop(columns="seconds"),
+                                  second_episodes.attrs["tests"].drop(columns="seconds"))
+    for a, b in zip(first.actor_local.network.weights, second.actor_local.network.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    other, _ = train(TINY.replace(seed=1), tiny_settings(env_steps=1_200), progress=False)
+    assert not np.array_equal(other.actor_local.network.weights[0].numpy(), first.actor_local.network.weights[0].numpy())
 
 
 def _set_output_bias(agent, value):
@@ -93,7 +112,7 @@ def test_test_flights_keep_the_best_actor():
     settings = tiny_settings(test_episodes=6)
     agent = make_agent(TINY, settings)
     tests = ActorTestFlights(agent, settings)
-    counters = dict(seconds=0.0, updates=0)
+    counters = dict(env_steps=0, seconds=0.0, updates=0)
     _set_output_bias(agent, -0.9)  # 45 rev/s: falls at once
     tests.run(counters, 0)
     _set_output_bias(agent, 0.0)  # 450 rev/s on every rotor: climbs level, lives long
@@ -110,10 +129,12 @@ def test_test_flights_keep_the_best_actor():
 
 def test_train_returns_the_actor_of_its_best_test(tmp_path):
     out = tmp_path / "tests"
-    agent, episodes = train(TINY, tiny_settings(seconds=3.0, test_every=0.5, test_episodes=8), out=out,
+    agent, episodes = train(TINY, tiny_settings(env_steps=3_000, test_every=500, test_episodes=8), out=out,
                             progress=False)
     tests = episodes.attrs["tests"]
-    assert len(tests) >= 4 and tests["seconds"].iloc[-1] >= 3.0  # every 0.5 s, and one at the end
+    # One before training, every 500 steps (a round is 16 steps, so a test can come a little late), one at the end.
+    assert len(tests) >= 6 and tests["env_steps"].iloc[-1] >= 3_000
+    assert (np.diff(tests["env_steps"].iloc[:-1]) >= 500).all()
     pd.testing.assert_frame_equal(pd.read_csv(out / "tests.csv"), tests, check_dtype=False)
     best = tests.sort_values(["success_rate", "mean_return"]).iloc[-1]
     assert _test_score(agent, 8) == pytest.approx((best["success_rate"], best["mean_return"]))
@@ -137,7 +158,7 @@ def test_evaluate_flies_the_pd_like_policy_to_success():
 
 def test_cli_train_and_evaluate(tmp_path, capsys):
     out = tmp_path / "cli"
-    main(["train", "--out", str(out), "--seconds", "3", "--num-envs", "4", "--no-progress", "--eval-episodes", "5",
+    main(["train", "--out", str(out), "--env-steps", "1500", "--num-envs", "4", "--no-progress", "--eval-episodes", "5",
           "--set", "actor_units=16,16", "--set", "critic_units=16,16", "--set", "warmup=64", "--set", "batch_size=16"])
     printed = capsys.readouterr().out
     assert "evaluation over 5 takeoffs" in printed
@@ -159,7 +180,7 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
 
 
 def test_finish_run_after_training_without_a_folder(tmp_path):
-    agent, episodes = train(TINY, tiny_settings(seconds=2.0), out=None, progress=False)
+    agent, episodes = train(TINY, tiny_settings(env_steps=1_500), out=None, progress=False)
     assert len(episodes) > 0
     summary = finish_run(agent, episodes, tmp_path, tiny_settings(), evaluation_episodes=5, flights_to_plot=2)
     assert summary["episodes"] == 5
