@@ -217,10 +217,11 @@ class DDPG:
         self.memory.add(self.last_state, self.to_normalised(action), reward, next_state, terminated)
         self._next_action = None
         if len(self.memory) >= self.config.warmup:
-            batch = self._batch_tensors(self.memory.sample())
-            next_state = np.asarray(next_state, np.float32)
-            *_, next_action = self._learn_then_act(*batch, tf.convert_to_tensor(next_state[None, :]))
-            self._next_action = (next_state, next_action.numpy()[0])
+            batch = self._batch_tensors(self.memory.sample_arrays())  # as memory.sample(), as arrays
+            observed = tf.convert_to_tensor(np.asarray(next_state, np.float32)[None, :])
+            *_, next_action = self._learn_then_act(*batch, observed)
+            # Kept with a copy of the state as the task gave it, which act() compares with its state.
+            self._next_action = (np.array(next_state, copy=True), next_action.numpy()[0])
         self.last_state = next_state
 
     def learn(self, experiences):

@@ -9,12 +9,17 @@ Experience = namedtuple("Experience", ["state", "action", "reward", "next_state"
 
 
 class ReplayBuffer:
-    """A fixed-size buffer of experience tuples, as in the Udacity template.
+    """A fixed-size buffer of experiences, as in the Udacity template.
 
     ``add(state, action, reward, next_state, done)`` stores one; the oldest is dropped when full.
     ``sample()`` returns ``batch_size`` experiences drawn uniformly without replacement (a list of
     ``Experience``); ``len(buffer)`` is how many it holds. ``done`` should be True only for a real
     end (terminated), not for a time limit, so that learning bootstraps through time limits.
+
+    The experiences are kept as rows of five float32 numpy arrays, ``columns`` (states, actions,
+    rewards, next_states, dones), made at the first ``add`` with the shapes of its values. So
+    :meth:`sample_arrays` gathers a batch with one fancy index per column, which is what
+    ``DDPG.step`` uses on every step.
     """
 
     def __init__(self, buffer_size, batch_size, rng=None):
@@ -22,17 +27,29 @@ class ReplayBuffer:
             raise ValueError(f"batch_size must be <= buffer_size; got {batch_size} > {buffer_size}")
         self.buffer_size, self.batch_size = int(buffer_size), int(batch_size)
         self.rng = rng if rng is not None else np.random.default_rng()
-        self.memory = [None] * self.buffer_size
+        self.columns = None
         self.count = 0  # experiences ever added
 
     def add(self, state, action, reward, next_state, done):
-        self.memory[self.count % self.buffer_size] = Experience(state, action, reward, next_state, done)
+        values = (state, action, reward, next_state, done)
+        if self.columns is None:
+            self.columns = [np.zeros((self.buffer_size,) + np.shape(value), np.float32) for value in values]
+        row = self.count % self.buffer_size
+        for column, value in zip(self.columns, values):
+            column[row] = value
         self.count += 1
 
-    def sample(self, batch_size=None):
+    def sample_arrays(self, batch_size=None):
+        """A batch as five float32 arrays: states, actions, rewards, next_states, dones (1.0 for True)."""
         batch_size = self.batch_size if batch_size is None else batch_size
-        indices = self.rng.choice(len(self), size=batch_size, replace=False)
-        return [self.memory[i] for i in indices]
+        rows = self.rng.choice(len(self), size=batch_size, replace=False)
+        return tuple(column[rows] for column in self.columns)
+
+    def sample(self, batch_size=None):
+        """A batch as a list of ``Experience`` (drawn as in :meth:`sample_arrays`)."""
+        states, actions, rewards, next_states, dones = self.sample_arrays(batch_size)
+        return [Experience(state, action, float(reward), next_state, bool(done))
+                for state, action, reward, next_state, done in zip(states, actions, rewards, next_states, dones)]
 
     def __len__(self):
         return min(self.count, self.buffer_size)

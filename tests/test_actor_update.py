@@ -237,7 +237,18 @@ def test_act_after_step_uses_the_updated_actor():
         next_state, reward, done = task.step(action)
         agent.step(action, reward, next_state, done)
         state = agent.reset_episode() if done else next_state
-    cached = agent.act(state, explore=False)
+    # After a step that learned, act() on the task's next state (float64) makes no compiled call of
+    # its own: step() computed mu(next_state) in its update's call.
+    acting_calls = []
+    compiled_act = agent._act
+    agent._act = lambda states: acting_calls.append(states) or compiled_act(states)
+    next_state, reward, done = task.step(agent.act(state))
+    assert not done and next_state.dtype == np.float64
+    agent.step(agent.act(state), reward, next_state, done)
+    calls_before = len(acting_calls)
+    cached = agent.act(next_state, explore=False)
+    assert len(acting_calls) == calls_before
+    state = next_state
     agent._next_action = None
     fresh = agent.act(state, explore=False)
     np.testing.assert_allclose(cached, fresh, rtol=1e-5)
@@ -272,3 +283,23 @@ def test_inverting_gradients_is_an_option_of_learn():
 
 def json_round_trip(config):
     return DDPGConfig.from_json(config.to_json())
+
+
+def test_replay_buffer_keeps_the_newest_experiences_and_samples_without_replacement():
+    from agents.replay_buffer import Experience, ReplayBuffer
+
+    memory = ReplayBuffer(buffer_size=5, batch_size=5, rng=np.random.default_rng(0))
+    for i in range(7):  # the first two are overwritten
+        memory.add(np.full(3, i), np.full(2, -i), float(i), np.full(3, i + 1), i == 6)
+    assert len(memory) == 5
+    batch = memory.sample()
+    assert all(isinstance(e, Experience) for e in batch)
+    assert sorted(e.reward for e in batch) == [2.0, 3.0, 4.0, 5.0, 6.0]  # each once: no replacement
+    for e in batch:
+        np.testing.assert_array_equal(e.state, np.full(3, e.reward))
+        np.testing.assert_array_equal(e.action, np.full(2, -e.reward))
+        np.testing.assert_array_equal(e.next_state, np.full(3, e.reward + 1))
+        assert e.done is (e.reward == 6.0)
+    states, actions, rewards, next_states, dones = memory.sample_arrays(3)
+    assert states.shape == (3, 3) and actions.shape == (3, 2) and rewards.shape == dones.shape == (3,)
+    np.testing.assert_array_equal(states[:, 0], rewards)
