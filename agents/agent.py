@@ -24,9 +24,10 @@ class DDPGConfig:
 
     Measured better on the takeoff (README, "Benchmarks"; the paper's values in brackets): 64-64
     networks [400-300], which make ten times more updates per second on a CPU; gamma 0.95 [0.99],
-    whose shorter horizon keeps the critic's over-estimation in check; Gaussian noise of 0.02
-    [OU, sigma 0.2], because larger noise on each action dimension tumbles the quadcopter; and
-    inverting gradients [off], which keeps the tanh outputs out of saturation.
+    whose shorter horizon keeps the critic's over-estimation in check; Gaussian noise of 0.05
+    [OU, sigma 0.2]: the paper's noise tumbles the quadcopter, and 0.02 explored too little for the
+    critic to learn what unequal rotors do; and inverting gradients [off], which keeps the tanh
+    outputs out of saturation.
     """
 
     actor_units: tuple = (64, 64)
@@ -53,7 +54,7 @@ class DDPGConfig:
     """Exploration noise: "ou" (Ornstein-Uhlenbeck) or "gaussian"."""
     noise_theta: float = 0.15
     """OU pull towards zero per step."""
-    noise_sigma: float = 0.02
+    noise_sigma: float = 0.05
     """Noise scale, in normalised action units (the action range is [-1, 1])."""
     invert_gradients: bool = True
     """Scale each action gradient by the room left towards the bound it pushes to (Hausknecht and
