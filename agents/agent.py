@@ -26,8 +26,9 @@ class DDPGConfig:
     networks [400-300], which make ten times more updates per second on a CPU; gamma 0.95 [0.99],
     whose shorter horizon keeps the critic's over-estimation in check; Gaussian noise of 0.05
     [OU, sigma 0.2]: the paper's noise tumbles the quadcopter, and 0.02 explored too little for the
-    critic to learn what unequal rotors do; and inverting gradients [off], which keeps the tanh
-    outputs out of saturation.
+    critic to learn what unequal rotors do; inverting gradients [off], which keeps the tanh
+    outputs out of saturation; and TD targets clipped to the returns the task's rewards allow [not
+    clipped], which keeps the critic's over-estimates out of its own targets.
     """
 
     actor_units: tuple = (64, 64)
@@ -59,6 +60,10 @@ class DDPGConfig:
     invert_gradients: bool = True
     """Scale each action gradient by the room left towards the bound it pushes to (Hausknecht and
     Stone, 2016), so a tanh output never saturates: see :meth:`DDPG.bounded_action_gradients`."""
+    clip_q_targets: bool = True
+    """Clip the critic's TD targets to the discounted returns that the task's ``reward_range`` allows
+    (:meth:`DDPG.return_bounds`), so its over-estimates are not fed back into its own targets. No
+    effect for a task without ``reward_range``."""
     seed: int = 0
     """Seeds Python, numpy and TensorFlow (keras.utils.set_random_seed) and the agent's Generator."""
 
@@ -83,6 +88,7 @@ class DDPGConfig:
             ("noise_theta", 0 <= self.noise_theta <= 1, "in [0, 1]"),
             ("noise_sigma", 0 <= self.noise_sigma <= 2, "in [0, 2]"),
             ("invert_gradients", isinstance(self.invert_gradients, bool), "True or False"),
+            ("clip_q_targets", isinstance(self.clip_q_targets, bool), "True or False"),
             ("seed", isinstance(self.seed, int) and self.seed >= 0, "an integer >= 0"),
         ]
         for name, ok, accepted in checks:
@@ -115,7 +121,8 @@ class DDPG:
     Works with any task that has ``state_size``, ``action_size``, ``action_low``, ``action_high``,
     ``reset() -> state`` and ``step(action) -> (next_state, reward, done)``; if the task has a
     ``terminated`` attribute (True for a real end, False at a time limit), learning bootstraps
-    through time limits.
+    through time limits; if it has ``reward_range`` = (lowest, highest reward of a step), the
+    critic's targets stay within the returns such rewards allow.
 
     Inside, actions are normalised to [-1, 1] (the actor's tanh output, what the critic sees and
     what the noise is added to); :meth:`act` returns them mapped to [action_low, action_high].
@@ -153,6 +160,8 @@ class DDPG:
         self.noise = self.make_noise(self.action_size)
         self.memory = ReplayBuffer(cfg.buffer_size, cfg.batch_size, self.rng)
         self.gamma = tf.constant(cfg.gamma, tf.float32)
+        reward_range = getattr(task, "reward_range", None) if cfg.clip_q_targets else None
+        self.q_low, self.q_high = (tf.constant(b, tf.float32) for b in self.return_bounds(reward_range, cfg.gamma))
         self.tau = tf.constant(cfg.tau, tf.float32)
         self._act = tf.function(self._normalised_actions)
         # XLA roughly doubles the fused path's speed here; DDPG_JIT=0 turns it off for debugging.
@@ -251,6 +260,8 @@ class DDPG:
         next_actions = self.actor_target.network(next_states, training=False)
         q_next = self.critic_target.model([next_states, next_actions], training=False)
         q_targets = rewards + self.gamma * q_next * (1.0 - terminated)
+        # A target beyond any return the rewards allow can only be the critic's over-estimate.
+        q_targets = tf.clip_by_value(q_targets, self.q_low, self.q_high)
         critic_loss = self.critic_local.train_step(states, actions, q_targets)
 
         # Actor: dQ/da at a = mu(s) (the actor's own actions, not the stored ones), handed to the
@@ -264,6 +275,17 @@ class DDPG:
         self._soft_update(self.critic_local.model, self.critic_target.model)
         self._soft_update(self.actor_local.network, self.actor_target.network)
         return critic_loss, actor_loss
+
+    @staticmethod
+    def return_bounds(reward_range, gamma):
+        """(lowest, highest) discounted return sum_t gamma^t r_t of an episode whose rewards lie in
+        ``reward_range`` = (low, high). An episode can end at any step, so the bounds always
+        include 0: min(0, low) / (1 - gamma) and max(0, high) / (1 - gamma). Without a
+        ``reward_range`` (None): (-inf, inf), no bounds."""
+        if reward_range is None:
+            return -math.inf, math.inf
+        low, high = reward_range
+        return min(0.0, low) / (1.0 - gamma), max(0.0, high) / (1.0 - gamma)
 
     @staticmethod
     def bounded_action_gradients(action_gradients, actions):

@@ -201,7 +201,8 @@ class TakeoffTask(QuadcopterTask):
     9, 10, 11   the simulator's angular_v, / 5          5 rad/s
     ==========  =====================================  ======
 
-    **Reward**: the sum over the sub-steps of :func:`takeoff_reward` (each in [0, 1]).
+    **Reward**: the sum over the sub-steps of :func:`takeoff_reward` (each in [0, 1]), so a step's
+    reward is within ``reward_range`` = (0, action_repeat).
 
     **End**: ``terminated`` when the quadcopter touches a bound (z = 0 counts: a crash);
     ``truncated`` when ``time > runtime``. ``success`` (after the episode) follows the takeoff rule:
@@ -216,6 +217,9 @@ class TakeoffTask(QuadcopterTask):
             init_pose = np.zeros(6)
         super().__init__(init_pose, init_velocities, init_angle_velocities, runtime, target_pos, dynamics,
                          action_repeat)
+        # The lowest and highest reward of one step (action_repeat sub-steps, each in [0, 1]);
+        # DDPG bounds its critic's targets with it.
+        self.reward_range = (0.0, float(self.action_repeat))
 
     def observe(self):
         return takeoff_observation(self.sim.pose, self.sim.v, self.sim.angular_v, self.target_pos)

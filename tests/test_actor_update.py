@@ -303,3 +303,28 @@ def test_replay_buffer_keeps_the_newest_experiences_and_samples_without_replacem
     states, actions, rewards, next_states, dones = memory.sample_arrays(3)
     assert states.shape == (3, 3) and actions.shape == (3, 2) and rewards.shape == dones.shape == (3,)
     np.testing.assert_array_equal(states[:, 0], rewards)
+
+
+def test_return_bounds_follow_the_reward_range():
+    assert DDPG.return_bounds((0.0, 3.0), 0.95) == pytest.approx((0.0, 60.0))  # the takeoff's
+    assert DDPG.return_bounds((-1.0, 2.0), 0.9) == pytest.approx((-10.0, 20.0))
+    assert DDPG.return_bounds((0.5, 1.0), 0.5) == pytest.approx((0.0, 2.0))  # an episode may end at once: 0
+    assert DDPG.return_bounds(None, 0.9) == (-np.inf, np.inf)
+
+
+@pytest.mark.parametrize("clip", [True, False])
+def test_the_critic_regresses_on_targets_clipped_to_the_task_returns(clip):
+    """A target critic that says 1000 where at most 3 / (1 - 0.95) = 60 can be earned: with
+    clip_q_targets the critic's loss is measured against 60, without it against 1 + 0.95 * 1000."""
+    agent = DDPG(Task(), DDPGConfig(actor_units=(16, 16), critic_units=(16, 16), batch_size=8, warmup=8,
+                                    invert_gradients=False, clip_q_targets=clip))
+    assert agent.task.reward_range == (0.0, 3.0)
+    output = agent.critic_target.model.get_layer("q_value")
+    output.kernel.assign(np.zeros(output.kernel.shape, np.float32))
+    output.bias.assign(np.full(output.bias.shape, 1000.0, np.float32))
+    rng = np.random.default_rng(0)
+    batch = (rng.normal(size=(8, 12)), rng.uniform(-1, 1, (8, 4)), np.ones(8), rng.normal(size=(8, 12)), np.zeros(8))
+    q_before = agent.critic_local.model([batch[0].astype(np.float32), batch[1].astype(np.float32)]).numpy()
+    critic_loss, _ = agent.learn(batch)
+    target = 60.0 if clip else 1.0 + 0.95 * 1000.0
+    assert critic_loss == pytest.approx(float(np.mean((q_before - target) ** 2)), rel=1e-5)
