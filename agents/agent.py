@@ -26,9 +26,8 @@ class DDPGConfig:
     networks [400-300], which make ten times more updates per second on a CPU; gamma 0.95 [0.99],
     whose shorter horizon keeps the critic's over-estimation in check; Gaussian noise of 0.05
     [OU, sigma 0.2]: the paper's noise tumbles the quadcopter, and 0.02 explored too little for the
-    critic to learn what unequal rotors do; inverting gradients [off], which keeps the tanh
-    outputs out of saturation; and TD targets clipped to the returns the task's rewards allow [not
-    clipped], which keeps the critic's over-estimates out of its own targets.
+    critic to learn what unequal rotors do; and inverting gradients [off], which keeps the tanh
+    outputs out of saturation.
     """
 
     actor_units: tuple = (64, 64)
@@ -60,10 +59,11 @@ class DDPGConfig:
     invert_gradients: bool = True
     """Scale each action gradient by the room left towards the bound it pushes to (Hausknecht and
     Stone, 2016), so a tanh output never saturates: see :meth:`DDPG.bounded_action_gradients`."""
-    clip_q_targets: bool = True
+    clip_q_targets: bool = False
     """Clip the critic's TD targets to the discounted returns that the task's ``reward_range`` allows
     (:meth:`DDPG.return_bounds`), so its over-estimates are not fed back into its own targets. No
-    effect for a task without ``reward_range``."""
+    effect for a task without ``reward_range``. Off as in the paper: on the takeoff it was not
+    better (README, "Benchmarks")."""
     seed: int = 0
     """Seeds Python, numpy and TensorFlow (keras.utils.set_random_seed) and the agent's Generator."""
 
@@ -161,7 +161,8 @@ class DDPG:
         self.memory = ReplayBuffer(cfg.buffer_size, cfg.batch_size, self.rng)
         self.gamma = tf.constant(cfg.gamma, tf.float32)
         reward_range = getattr(task, "reward_range", None) if cfg.clip_q_targets else None
-        self.q_low, self.q_high = (tf.constant(b, tf.float32) for b in self.return_bounds(reward_range, cfg.gamma))
+        # (lowest, highest) TD target, or None for no clipping.
+        self.q_bounds = None if reward_range is None else self.return_bounds(reward_range, cfg.gamma)
         self.tau = tf.constant(cfg.tau, tf.float32)
         self._act = tf.function(self._normalised_actions)
         # XLA roughly doubles the fused path's speed here; DDPG_JIT=0 turns it off for debugging.
@@ -260,8 +261,9 @@ class DDPG:
         next_actions = self.actor_target.network(next_states, training=False)
         q_next = self.critic_target.model([next_states, next_actions], training=False)
         q_targets = rewards + self.gamma * q_next * (1.0 - terminated)
-        # A target beyond any return the rewards allow can only be the critic's over-estimate.
-        q_targets = tf.clip_by_value(q_targets, self.q_low, self.q_high)
+        if self.q_bounds is not None:
+            # A target beyond any return the rewards allow can only be the critic's over-estimate.
+            q_targets = tf.clip_by_value(q_targets, *self.q_bounds)
         critic_loss = self.critic_local.train_step(states, actions, q_targets)
 
         # Actor: dQ/da at a = mu(s) (the actor's own actions, not the stored ones), handed to the
