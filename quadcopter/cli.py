@@ -96,7 +96,7 @@ def _add_train(commands):
     parser.add_argument("--seed", type=int, default=0, help="seed of everything random in the run (default: 0)")
     parser.add_argument("--env-steps", type=int, default=None,
                         help=f"stop after this many environment steps (default: {defaults.env_steps:,}, which takes "
-                             "about 100 s on a 2-core machine; the same seed then gives the same run)")
+                             "about 90 s on a 2-core machine; the same seed then gives the same run)")
     parser.add_argument("--seconds", type=float, default=None,
                         help="stop after this many seconds of training instead (not reproducible: the run "
                              "ends at a different step each time)")
