@@ -91,7 +91,8 @@ def test_the_same_seed_gives_the_same_run():
     for a, b in zip(first.actor_local.network.weights, second.actor_local.network.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     other, _ = train(TINY.replace(seed=1), tiny_settings(env_steps=1_200), progress=False)
-    assert not np.array_equal(other.actor_local.network.weights[0].numpy(), first.actor_local.network.weights[0].numpy())
+    other_weights, first_weights = other.actor_local.network.weights, first.actor_local.network.weights
+    assert not np.array_equal(other_weights[0].numpy(), first_weights[0].numpy())
 
 
 def _set_output_bias(agent, value):
