@@ -337,7 +337,7 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
                 last_checkpoint = time.perf_counter()
             if bar is not None and episodes:
                 recent = episodes[-100:]
-                bar.update(_bar_position(settings, counters, len(episodes)) - bar.n)
+                bar.update(_bar_budget(settings, counters, len(episodes))[1] - bar.n)
                 bar.set_postfix(episode=len(episodes), ret=f"{np.mean([e['episode_return'] for e in recent]):.1f}",
                                 success=f"{np.mean([e['success'] for e in recent]):.0%}",
                                 best_test=f"{tests.best_score[0]:.0%}" if tests.best_score else "-",
@@ -358,28 +358,25 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
 
 
 def _progress_bar(progress, settings, counters, episodes_so_far):
-    """A text bar that counts the budget that ends the run: env steps, else episodes, else seconds."""
+    """A text bar that counts the budget that ends the run (see :func:`_bar_budget`)."""
     if not progress:
         return None
     # The text bar, also in notebooks: it needs no widgets and reads the same in a saved notebook.
     from tqdm.std import tqdm
 
+    total, position, unit = _bar_budget(settings, counters, episodes_so_far)
+    return tqdm(total=total, initial=position, unit=unit, desc="train", mininterval=1.0, unit_scale=unit == "step")
+
+
+def _bar_budget(settings, counters, episodes_so_far):
+    """(total, position, unit) of the budget the bar counts: env steps, else episodes, else seconds."""
     if settings.env_steps:
-        total, unit = settings.env_steps, "step"
+        total, done, unit = settings.env_steps, counters["env_steps"], "step"
     elif settings.episodes:
-        total, unit = settings.episodes, "episode"
+        total, done, unit = settings.episodes, episodes_so_far, "episode"
     else:
-        total, unit = math.ceil(settings.seconds), "s"
-    return tqdm(total=total, initial=_bar_position(settings, counters, episodes_so_far), unit=unit, desc="train",
-                mininterval=1.0, unit_scale=unit == "step")
-
-
-def _bar_position(settings, counters, episodes_so_far):
-    if settings.env_steps:
-        return min(counters["env_steps"], settings.env_steps)
-    if settings.episodes:
-        return min(episodes_so_far, settings.episodes)
-    return min(int(counters["seconds"]), math.ceil(settings.seconds))
+        total, done, unit = math.ceil(settings.seconds), int(counters["seconds"]), "s"
+    return total, min(done, total), unit
 
 
 def finish_run(agent, episodes, out, settings, evaluation_episodes=100, flights_to_plot=10, seed=EVALUATION_SEED):
