@@ -310,14 +310,19 @@ class DDPG:
 
     # --- The fast path: vectorised environments, a tensor buffer, many updates per call ---
 
-    def _update_many(self, indices):
-        """``len(indices)`` updates in one compiled call; ``indices`` (K, batch) rows of the tensor buffer."""
-        columns = self.tensor_memory.columns
+    def update_many(self, columns, indices):
+        """``len(indices)`` updates, each on the rows ``indices[k]`` (batch,) of ``columns`` (the five
+        tensors of a replay buffer: states, actions, rewards, next_states, terminated). Graph code,
+        for inside a compiled call (:meth:`learn_many`, the fused training path). Returns the last
+        update's (critic loss, actor loss), zeros if there was none."""
         critic_loss = actor_loss = tf.constant(0.0)
         for k in tf.range(tf.shape(indices)[0]):
             batch = [tf.gather(column, indices[k]) for column in columns]
             critic_loss, actor_loss = self._update(*batch)
         return critic_loss, actor_loss
+
+    def _update_many(self, indices):
+        return self.update_many(self.tensor_memory.columns, indices)
 
     def learn_many(self, num_updates):
         """``num_updates`` updates on batches drawn uniformly from the tensor buffer, in one call."""

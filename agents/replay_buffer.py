@@ -59,32 +59,43 @@ class TensorReplayBuffer:
     """A ring buffer of transitions in ``tf.Variable`` s, filled N at a time by vectorised environments.
 
     Columns: states (S), actions (A, normalised), rewards (1), next_states (S), terminated (1).
-    ``add_batch`` writes N rows in one compiled call; the fast path gathers batches from
-    :attr:`columns` inside its own compiled update, so transitions never go back to numpy.
+    :meth:`write` stores N rows inside a compiled graph (the fused path); :meth:`add_batch` does the
+    same from numpy arrays. Updates gather their batches from :attr:`columns` inside their own
+    compiled call, so transitions never go back to numpy. ``count`` (a variable: transitions ever
+    written) is saved with the columns by :meth:`checkpoint`.
     """
 
     def __init__(self, buffer_size, state_size, action_size):
         self.buffer_size = int(buffer_size)
         widths = (state_size, action_size, 1, state_size, 1)
         self.columns = [tf.Variable(tf.zeros((self.buffer_size, w)), trainable=False) for w in widths]
-        self.count = 0
-        self._write = tf.function(self._write_rows)
+        self.count = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self._write = tf.function(self.write)
 
-    def _write_rows(self, rows, states, actions, rewards, next_states, terminated):
+    def write(self, states, actions, rewards, next_states, terminated):
+        """Store N transitions, float32 tensors (N, S), (N, A), (N, 1), (N, S), (N, 1); graph code."""
+        n = tf.shape(states, out_type=tf.int64)[0]
+        rows = (self.count + tf.range(n)) % self.buffer_size
         for column, values in zip(self.columns, (states, actions, rewards, next_states, terminated)):
             column.scatter_nd_update(rows[:, None], values)
+        self.count.assign_add(n)
+
+    def size(self):
+        """How many transitions it holds, as an int32 tensor (graph code)."""
+        return tf.cast(tf.minimum(self.count, self.buffer_size), tf.int32)
 
     def add_batch(self, states, actions, rewards, next_states, terminated):
-        """Store N transitions: arrays (N, S), (N, A), (N,), (N, S), (N,)."""
+        """Store N transitions from arrays (N, S), (N, A), (N,), (N, S), (N,)."""
         n = len(states)
         if n > self.buffer_size:
             raise ValueError(f"a batch of {n} transitions does not fit a buffer of {self.buffer_size}")
-        rows = (self.count + np.arange(n)) % self.buffer_size
         as_tensor = lambda x: tf.convert_to_tensor(np.asarray(x, np.float32))  # noqa: E731
-        self._write(tf.convert_to_tensor(rows, tf.int32), as_tensor(states), as_tensor(actions),
-                    as_tensor(np.reshape(rewards, (n, 1))), as_tensor(next_states),
-                    as_tensor(np.reshape(terminated, (n, 1))))
-        self.count += n
+        self._write(as_tensor(states), as_tensor(actions), as_tensor(np.reshape(rewards, (n, 1))),
+                    as_tensor(next_states), as_tensor(np.reshape(terminated, (n, 1))))
+
+    def checkpoint(self):
+        """A ``tf.train.Checkpoint`` of the columns and the count."""
+        return tf.train.Checkpoint(count=self.count, **{f"column_{i}": c for i, c in enumerate(self.columns)})
 
     def __len__(self):
-        return min(self.count, self.buffer_size)
+        return min(int(self.count.numpy()), self.buffer_size)

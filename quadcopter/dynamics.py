@@ -4,8 +4,10 @@ Each step function works on *components*: ``x``, ``y``, ``z``, ``phi`` ... are e
 floats (one quadcopter, :class:`~quadcopter.PhysicsSim`) or numpy arrays of shape ``(N,)``
 (N quadcopters, :class:`~quadcopter.VectorPhysicsSim`). The few operations that differ between
 the two (``cos``, ``max(0, x)``, a division that must not divide by zero, ...) come from an
-``ops`` object: :data:`SCALAR_OPS` or :data:`ARRAY_OPS`. Because both simulators run this same
-code, row ``i`` of the vector simulator is bit-for-bit the scalar simulator given the same inputs.
+``ops`` object: :data:`SCALAR_OPS`, :data:`ARRAY_OPS`, or :data:`TENSOR_OPS` for float64
+TensorFlow tensors of shape ``(N,)`` (the fused training path, inside a compiled graph). Because
+both numpy simulators run this same code, row ``i`` of the vector simulator is bit-for-bit the
+scalar simulator given the same inputs; the TensorFlow step agrees with them to round-off.
 
 Units: metres, seconds, kilograms, radians, newtons; rotor speeds in revolutions per second.
 Frames: z points up; ``R`` below is the ZYX (yaw-pitch-roll) rotation matrix.
@@ -13,7 +15,7 @@ Frames: z points up; ``R`` below is the ZYX (yaw-pitch-roll) rotation matrix.
 Two models:
 
 * :func:`udacity_step` reproduces the original Udacity ``physics_sim.py`` with every quirk and the
-  same order of floating-point operations (see ``../shared/udacity-physics.md``).
+  same order of floating-point operations (``quadcopter/reference.py`` transcribes the original).
 * :func:`rigid_body_step` is a physically correct rigid body with the same constants and
   propeller model (the README's "Differences from the original" lists what it corrects).
 """
@@ -138,8 +140,56 @@ class _ArrayOps:
         return a | b
 
 
+class _TensorOps:
+    """The same operations on TensorFlow float64 tensors of shape (N,), eagerly or inside a
+    ``tf.function(jit_compile=True)`` graph (the fused training path). TensorFlow is imported on first
+    use, so the simulator itself needs only numpy."""
+
+    @staticmethod
+    def cos(x):
+        return _tf().cos(x)
+
+    @staticmethod
+    def sin(x):
+        return _tf().sin(x)
+
+    @staticmethod
+    def relu(x):
+        return _tf().maximum(x, 0.0)
+
+    @staticmethod
+    def advance_ratio(wind, n):
+        tf = _tf()
+        rotating = n > 0.0
+        return tf.where(rotating, wind / tf.where(rotating, n * PROPELLER_SIZE, 1.0), 0.0)
+
+    @staticmethod
+    def mod_2pi(x):
+        # The same sums as _ArrayOps.mod_2pi, so that both give the same bits in [-2 pi, 4 pi).
+        tf = _tf()
+        result = x + TWO_PI * tf.cast(x < 0.0, x.dtype) - TWO_PI * tf.cast(x >= TWO_PI, x.dtype)
+        outside = (x < -TWO_PI) | (x >= 2 * TWO_PI)
+        return tf.where(outside, tf.math.floormod(x, TWO_PI), result)
+
+    @staticmethod
+    def clamp(position, lower, upper):
+        touched = (position <= lower) | (position > upper)
+        return _tf().clip_by_value(position, lower, upper), touched
+
+    @staticmethod
+    def logical_or(a, b):
+        return a | b
+
+
+def _tf():
+    import tensorflow
+
+    return tensorflow
+
+
 SCALAR_OPS = _ScalarOps()
 ARRAY_OPS = _ArrayOps()
+TENSOR_OPS = _TensorOps()
 
 
 # --- Shared pieces -------------------------------------------------------------------------------

@@ -29,29 +29,30 @@ VELOCITY_SCALE = 5.0  # m/s
 RATE_SCALE = 5.0  # rad/s
 
 
-def wrap_angle(angle):
-    """Angles (rad, any shape) wrapped to [-pi, pi)."""
-    return (np.asarray(angle) + math.pi) % (2 * math.pi) - math.pi
+def wrap_angle(angle, xp=np):
+    """Angles (rad, any shape) wrapped to [-pi, pi). ``xp`` is numpy, or :data:`TENSOR_MATH` for tensors."""
+    return xp.mod(xp.asarray(angle) + math.pi, 2 * math.pi) - math.pi
 
 
-def takeoff_observation(pose, velocity, angular_v, target):
+def takeoff_observation(pose, velocity, angular_v, target, xp=np):
     """The takeoff state: shape (..., 12) float64 from pose (..., 6), velocity (..., 3), angular_v (..., 3).
 
-    See :class:`TakeoffTask` for the layout.
+    See :class:`TakeoffTask` for the layout. ``xp`` is numpy, or :data:`TENSOR_MATH` for float64
+    TensorFlow tensors (the fused training path runs these same lines).
     """
-    pose = np.asarray(pose)
-    return np.concatenate(
+    pose = xp.asarray(pose)
+    return xp.concatenate(
         [
             (pose[..., :3] - target) / POSITION_SCALE,
-            np.asarray(velocity) / VELOCITY_SCALE,
-            wrap_angle(pose[..., 3:6]),
-            np.asarray(angular_v) / RATE_SCALE,
+            xp.asarray(velocity) / VELOCITY_SCALE,
+            wrap_angle(pose[..., 3:6], xp),
+            xp.asarray(angular_v) / RATE_SCALE,
         ],
         axis=-1,
     )
 
 
-def takeoff_reward(pose, velocity, angular_v, target):
+def takeoff_reward(pose, velocity, angular_v, target, xp=np):
     """Reward of one simulator step for the takeoff, shape (...) from arrays as in ``takeoff_observation``.
 
     r = 1 - 0.2 min(|z - z*| / 10, 1) - 0.2 min(|z - z*| / 2, 1) - 0.1 min(|xy - xy*| / 10, 1)
@@ -64,23 +65,23 @@ def takeoff_reward(pose, velocity, angular_v, target):
     the quadcopter over its start, level and not spinning (an immediate signal for the rotor
     differences), and settle it once near the target.
     """
-    pose = np.asarray(pose)
-    angular_v = np.asarray(angular_v)
-    error_z = np.abs(pose[..., 2] - target[2])
-    error_xy = np.hypot(pose[..., 0] - target[0], pose[..., 1] - target[1])
-    angles = wrap_angle(pose[..., 3:5])
-    tilt = np.abs(angles[..., 0]) + np.abs(angles[..., 1])
-    spin = np.abs(angular_v[..., 0]) + np.abs(angular_v[..., 1])
-    near = np.maximum(0.0, 1.0 - error_z / 2.0)
-    speed_z = np.abs(np.asarray(velocity)[..., 2])
+    pose = xp.asarray(pose)
+    angular_v = xp.asarray(angular_v)
+    error_z = xp.abs(pose[..., 2] - target[2])
+    error_xy = xp.hypot(pose[..., 0] - target[0], pose[..., 1] - target[1])
+    angles = wrap_angle(pose[..., 3:5], xp)
+    tilt = xp.abs(angles[..., 0]) + xp.abs(angles[..., 1])
+    spin = xp.abs(angular_v[..., 0]) + xp.abs(angular_v[..., 1])
+    near = xp.maximum(1.0 - error_z / 2.0, 0.0)
+    speed_z = xp.abs(xp.asarray(velocity)[..., 2])
     return (
         1.0
-        - 0.2 * np.minimum(error_z / 10.0, 1.0)
-        - 0.2 * np.minimum(error_z / 2.0, 1.0)
-        - 0.1 * np.minimum(error_xy / 10.0, 1.0)
-        - 0.2 * np.minimum(tilt / (math.pi / 2), 1.0)
-        - 0.2 * np.minimum(spin / 2.0, 1.0)
-        - 0.1 * np.minimum(speed_z / 5.0, 1.0) * near
+        - 0.2 * xp.minimum(error_z / 10.0, 1.0)
+        - 0.2 * xp.minimum(error_z / 2.0, 1.0)
+        - 0.1 * xp.minimum(error_xy / 10.0, 1.0)
+        - 0.2 * xp.minimum(tilt / (math.pi / 2), 1.0)
+        - 0.2 * xp.minimum(spin / 2.0, 1.0)
+        - 0.1 * xp.minimum(speed_z / 5.0, 1.0) * near
     )
 
 
@@ -338,9 +339,11 @@ class VectorTakeoffTask:
         action = check_action(rotor_speeds, (self.num_envs, self.action_size))
         rewards = np.zeros(self.num_envs)
         active = np.ones(self.num_envs, dtype=bool)
+        terminated = np.zeros(self.num_envs, dtype=bool)
         for _ in range(self.action_repeat):
             # Rows that ended in an earlier sub-step keep stepping in the simulator, but earn
-            # nothing and keep their final state, as TakeoffTask.step (which stops) would.
+            # nothing, keep their final state and cannot crash any more, as TakeoffTask.step
+            # (which stops) would.
             frozen = np.flatnonzero(~active)
             saved = [(array, array[frozen].copy()) for array in (self.sim.pose, self.sim.v, self.sim.angular_v)]
             done = self.sim.next_timestep(action)
@@ -348,8 +351,8 @@ class VectorTakeoffTask:
                 array[frozen] = values
             step_rewards = takeoff_reward(self.sim.pose, self.sim.v, self.sim.angular_v, self.target_pos)
             rewards += np.where(active, step_rewards, 0.0)
+            terminated |= active & self.sim.out_of_bounds
             active &= ~done
-        terminated = self.sim.out_of_bounds.copy()
         truncated = done & ~terminated
         next_states = self._observe()
         self.returns += rewards

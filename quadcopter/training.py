@@ -56,6 +56,10 @@ class TrainSettings:
     best (0: no tests)."""
     test_episodes: int = 50
     """Takeoffs per test, from random starts drawn with ``TEST_SEED`` (not the evaluation's seed)."""
+    fused: bool = True
+    """Run each round (acting, simulating, storing, updating) and the test flights as single compiled
+    TensorFlow calls (:mod:`quadcopter.fused`); False: the numpy path (``VectorTakeoffTask``, one
+    compiled call per step), which is the reference the fused path is tested against."""
 
     def validate(self):
         checks = [
@@ -73,6 +77,7 @@ class TrainSettings:
              "an integer number of environment steps >= 0"),
             ("test_episodes", isinstance(self.test_episodes, int) and 1 <= self.test_episodes <= 4096,
              "an integer in [1, 4096]"),
+            ("fused", isinstance(self.fused, bool), "True or False"),
         ]
         for name, ok, accepted in checks:
             if not ok:
@@ -94,14 +99,19 @@ def make_agent(config, settings):
     return DDPG(task, config)
 
 
-def evaluate_actor(act, episodes=100, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3):
+def evaluate_actor(act, episodes=100, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3, starts=None):
     """Fly ``episodes`` deterministic takeoffs from random starts (at rest, z in [0, 0.5] m, v_z in
-    [0, 0.1] m/s) with ``act(states (N, 12)) -> rotor speeds (N, 4)``, all at once.
+    [0, 0.1] m/s, drawn with ``seed``) with ``act(states (N, 12)) -> rotor speeds (N, 4)``, all at once.
+    ``starts`` = (init_pose (N, 6), init_velocities (N, 3)) replaces the random starts.
 
     Returns a DataFrame with one row per episode: episode_return, length, final_z, success.
     """
+    if starts is None:
+        starts = sample_takeoff_starts(np.random.default_rng(seed), episodes)
+    episodes = len(starts[0])
     envs = VectorTakeoffTask(episodes, np.random.default_rng(seed), dynamics=dynamics, action_repeat=action_repeat)
-    states = envs.reset()
+    envs.sim.reset(init_pose=starts[0], init_velocities=starts[1])
+    states = envs.states = takeoff_observation(envs.sim.pose, envs.sim.v, envs.sim.angular_v, envs.target_pos)
     first = {}
     while len(first) < episodes:
         envs.step(act(states))
@@ -125,16 +135,17 @@ class ActorTestFlights:
     """Noise-free test flights of the actor during training, and the actor that did best in them.
 
     Like Spinning Up's test run after each epoch: every ``settings.test_every`` environment steps the actor
-    flies ``settings.test_episodes`` deterministic takeoffs from starts drawn with ``TEST_SEED``.
-    A copy of its weights is kept from the test with the best score (success rate, then mean
-    return), because DDPG's policy can get worse again with more training; :meth:`restore_best`
+    flies ``settings.test_episodes`` deterministic takeoffs from starts drawn with ``TEST_SEED``
+    (``rollout.fly``). A copy of its weights is kept from the test with the best score (success rate,
+    then mean return), because DDPG's policy can get worse again with more training; :meth:`restore_best`
     puts it back into the agent at the end. ``history`` has one dict per test.
     """
 
-    def __init__(self, agent, settings):
+    def __init__(self, agent, settings, rollout):
         import tensorflow as tf
 
-        self.agent, self.settings = agent, settings
+        self.agent, self.settings, self.rollout = agent, settings, rollout
+        self.starts = sample_takeoff_starts(np.random.default_rng(TEST_SEED), settings.test_episodes)
         self.best_weights = [tf.Variable(w, trainable=False) for w in agent.actor_local.network.weights]
         self.history = []
 
@@ -153,10 +164,7 @@ class ActorTestFlights:
     def run(self, counters, episodes_so_far):
         """Fly the test takeoffs; keep the actor's weights if it did better than ever."""
         agent = self.agent
-        settings = self.settings
-        results = evaluate_actor(greedy_policy(agent), settings.test_episodes, seed=TEST_SEED,
-                                 dynamics=settings.dynamics, action_repeat=settings.action_repeat)
-        summary = summarise_evaluation(results)
+        summary = summarise_evaluation(self.rollout.fly(*self.starts))
         score = (summary["success_rate"], summary["mean_return"])
         best = self.best_score is None or score > self.best_score
         if best:
@@ -171,6 +179,57 @@ class ActorTestFlights:
         if self.best_score is not None:
             for weight, kept in zip(self.agent.actor_local.network.weights, self.best_weights):
                 weight.assign(kept)
+
+
+class NumpyRollout:
+    """The numpy path of a training round: :class:`VectorTakeoffTask`, one compiled call per step.
+
+    The same interface as :class:`~quadcopter.fused.FusedTakeoff`: :meth:`round` (``steps`` vector
+    steps, then ``updates`` updates once the buffer holds ``warmup`` transitions) and :meth:`fly`.
+    Its random state is the agent's numpy Generator (saved in ``state.json``).
+    """
+
+    def __init__(self, agent, settings):
+        self.agent, self.settings = agent, settings
+        self.memory = agent.use_tensor_memory()
+        self.envs = VectorTakeoffTask(settings.num_envs, agent.rng, dynamics=settings.dynamics,
+                                      action_repeat=settings.action_repeat)
+        self.noise = agent.make_noise((settings.num_envs, agent.action_size))
+        self.states = self.envs.reset()
+
+    def checkpointables(self):
+        return dict(memory=self.memory.checkpoint())
+
+    def round(self, steps, updates):
+        agent, envs = self.agent, self.envs
+        finished = []
+        for step in range(steps):
+            actions = agent.act_normalised(self.states, explore=True, noise=self.noise)
+            next_states, rewards, terminated, _ = envs.step(agent.to_task_actions(actions))
+            self.memory.add_batch(self.states, actions, rewards, next_states, terminated)
+            ended = envs.pop_finished()
+            if ended:
+                self.noise.reset(rows=[e["env"] for e in ended])
+            finished += [dict(e, step=step) for e in ended]
+            self.states = envs.states
+        losses = (math.nan, math.nan)
+        if updates and len(self.memory) >= agent.config.warmup:
+            losses = agent.learn_many(updates)
+        return pd.DataFrame(finished, columns=["step", "env", "episode_return", "length", "final_z", "success"]), losses
+
+    def fly(self, init_pose, init_velocities):
+        return evaluate_actor(greedy_policy(self.agent), starts=(init_pose, init_velocities),
+                              dynamics=self.settings.dynamics, action_repeat=self.settings.action_repeat)
+
+
+def make_rollout(agent, settings):
+    """The object that runs training rounds and test flights: fused (default) or numpy."""
+    if not settings.fused:
+        return NumpyRollout(agent, settings)
+    from .fused import FusedTakeoff
+
+    return FusedTakeoff(agent, settings.num_envs, dynamics=settings.dynamics, action_repeat=settings.action_repeat,
+                        warmup=agent.config.warmup, seed=agent.config.seed)
 
 
 class TrainingError(RuntimeError):
@@ -224,7 +283,7 @@ TEST_COLUMNS = ["test", "env_steps", "updates", "seconds", "episodes", "success_
 EPISODE_COLUMNS = ["episode", "episode_return", "length", "final_z", "success", "env", "env_steps", "updates", "seconds"]
 
 
-def _checkpoint(agent, tests):
+def _checkpoint(agent, tests, rollout):
     import tensorflow as tf
 
     return tf.train.Checkpoint(
@@ -232,7 +291,7 @@ def _checkpoint(agent, tests):
         actor=agent.actor_local.network, actor_target=agent.actor_target.network,
         critic=agent.critic_local.model, critic_target=agent.critic_target.model,
         actor_optimizer=agent.actor_local.optimizer, critic_optimizer=agent.critic_local.optimizer,
-        memory=tf.train.Checkpoint(**{f"column_{i}": c for i, c in enumerate(agent.tensor_memory.columns)}),
+        **rollout.checkpointables(),
     )
 
 
@@ -247,6 +306,9 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
         progress: show a progress bar (episode, return and success rate of the last 100, the best
             test's success rate, steps/s).
 
+    Each round makes ``settings.steps_per_round`` steps of the ``settings.num_envs`` takeoffs, then
+    ``settings.updates_per_round`` updates: in one compiled call on the fused path (the default,
+    :class:`~quadcopter.fused.FusedTakeoff`), or step by step on the numpy path (:class:`NumpyRollout`).
     Every ``settings.test_every`` environment steps, and once at the end, the actor flies noise-free test
     takeoffs (:class:`ActorTestFlights`); the returned agent's actor is the one that did best in them,
     and the tests are in the returned DataFrame's ``attrs["tests"]`` (and in ``out``/tests.csv).
@@ -268,31 +330,26 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
     settings = (settings or TrainSettings()).validate()
 
     agent = make_agent(config, settings)
-    memory = agent.use_tensor_memory()
-    envs = VectorTakeoffTask(settings.num_envs, agent.rng, dynamics=settings.dynamics,
-                             action_repeat=settings.action_repeat)
-    noise = agent.make_noise((settings.num_envs, agent.action_size))
-    counters = dict(env_steps=0, updates=0, seconds=0.0, stored=0)
+    rollout = make_rollout(agent, settings)
+    counters = dict(env_steps=0, updates=0, seconds=0.0)
     episodes = []
-    tests = ActorTestFlights(agent, settings)
+    tests = ActorTestFlights(agent, settings, rollout)
     checkpoint = manager = None
     if run is not None:
         run.save_config(config, settings)
-        checkpoint = _checkpoint(agent, tests)
+        checkpoint = _checkpoint(agent, tests, rollout)
         manager = tf.train.CheckpointManager(checkpoint, run.checkpoints, max_to_keep=2)
         if resume and manager.latest_checkpoint:
             checkpoint.restore(manager.latest_checkpoint)
             state = json.loads((run.checkpoints / "state.json").read_text())
             counters.update(state["counters"])
             agent.rng.bit_generator.state = state["rng"]
-            memory.count = counters["stored"]
             episodes = [e for e in run.load_episodes() if e["episode"] <= state["episodes"]]
             tests.history = state["tests"]
 
     def save_checkpoint():
         if run is None:
             return
-        counters["stored"] = memory.count
         manager.save()
         state = dict(counters=counters, rng=agent.rng.bit_generator.state, episodes=len(episodes),
                      tests=tests.history)
@@ -300,7 +357,6 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
         run.save_episodes(episodes)
         run.save_tests(tests.history)
 
-    states = envs.reset()
     bar = _progress_bar(progress, settings, counters, len(episodes))
     start = time.perf_counter() - counters["seconds"]
     last_checkpoint = time.perf_counter()
@@ -311,27 +367,22 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
                 break
             if tests.due(counters["env_steps"]):
                 tests.run(counters, len(episodes))
-            for _ in range(settings.steps_per_round):
-                actions = agent.act_normalised(states, explore=True, noise=noise)
-                next_states, rewards, terminated, _ = envs.step(agent.to_task_actions(actions))
-                memory.add_batch(states, actions, rewards, next_states, terminated)
-                counters["env_steps"] += settings.num_envs
-                finished = envs.pop_finished()
-                if finished:
-                    noise.reset(rows=[e["env"] for e in finished])
-                    for e in finished:
-                        e.update(episode=len(episodes) + 1, env_steps=counters["env_steps"],
-                                 updates=counters["updates"], seconds=time.perf_counter() - start)
-                        episodes.append(e)
-                states = envs.states
-            if len(memory) >= config.warmup and settings.updates_per_round:
-                losses = agent.learn_many(settings.updates_per_round)
+            finished, losses = rollout.round(settings.steps_per_round, settings.updates_per_round)
+            steps_before = counters["env_steps"]
+            counters["env_steps"] += settings.steps_per_round * settings.num_envs
+            if counters["env_steps"] >= config.warmup and settings.updates_per_round:
                 counters["updates"] += settings.updates_per_round
                 if not all(math.isfinite(loss) for loss in losses):
                     raise TrainingError(
                         f"the losses stopped being finite (critic {losses[0]}, actor {losses[1]}) after "
                         f"{counters['updates']} updates; the last good checkpoint is kept"
                         + (f" in {run.checkpoints}" if run else ""))
+            seconds = time.perf_counter() - start
+            for row in finished.to_dict("records"):
+                # An episode is logged with the environment steps at the end of its round's step.
+                step = row.pop("step")
+                episodes.append(dict(row, episode=len(episodes) + 1, env_steps=steps_before + (step + 1) * settings.num_envs,
+                                     updates=counters["updates"], seconds=seconds))
             if run is not None and time.perf_counter() - last_checkpoint >= settings.checkpoint_every:
                 save_checkpoint()
                 last_checkpoint = time.perf_counter()

@@ -45,21 +45,28 @@ def test_train_writes_its_files_and_resumes(tmp_path):
     assert json.loads((out / "checkpoints" / "state.json").read_text())["counters"]["updates"] > state["counters"]["updates"]
 
 
-def test_a_nan_loss_stops_training_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
-    from agents.agent import DDPG
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "numpy"])
+def test_a_nan_loss_stops_training_and_keeps_the_last_checkpoint(tmp_path, monkeypatch, fused):
+    """A NaN put into the critic's weights after 30 rounds makes the next losses NaN: training stops."""
+    from quadcopter import training
 
+    rollout_class = type(training.make_rollout(training.make_agent(TINY, tiny_settings(fused=fused)),
+                                               tiny_settings(fused=fused)))
     calls = {"n": 0}
-    original = DDPG.learn_many
+    original = rollout_class.round
 
-    def poisoned(self, num_updates):
+    def poisoned(self, steps, updates):
         calls["n"] += 1
-        losses = original(self, num_updates)
-        return (math.nan, losses[1]) if calls["n"] > 30 else losses
+        if calls["n"] == 30:
+            kernel = self.agent.critic_local.model.get_layer("q_value").kernel
+            kernel.assign(np.full(kernel.shape, np.nan, np.float32))
+        return original(self, steps, updates)
 
-    monkeypatch.setattr(DDPG, "learn_many", poisoned)
+    monkeypatch.setattr(rollout_class, "round", poisoned)
     out = tmp_path / "nan"
     with pytest.raises(TrainingError, match="losses stopped being finite"):
-        train(TINY, tiny_settings(env_steps=100_000, checkpoint_every=0.01), out=out, progress=False)
+        train(TINY, tiny_settings(env_steps=100_000, checkpoint_every=0.01, fused=fused), out=out, progress=False)
+    assert calls["n"] == 30
     assert (out / "checkpoints" / "state.json").exists()
     assert len(pd.read_csv(out / "episodes.csv")) > 0
 
@@ -80,19 +87,35 @@ def test_bad_settings_raise_before_training():
         train(TINY, TrainSettings(env_steps=0), progress=False)
 
 
-def test_the_same_seed_gives_the_same_run():
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "numpy"])
+def test_the_same_seed_gives_the_same_run(fused):
     """A step budget makes training reproducible: same seed, same episodes, same actor."""
-    runs = [train(TINY, tiny_settings(env_steps=1_200, test_every=400, test_episodes=4), progress=False)
-            for _ in range(2)]
+    settings = tiny_settings(env_steps=1_200, test_every=400, test_episodes=4, fused=fused)
+    runs = [train(TINY, settings, progress=False) for _ in range(2)]
     (first, first_episodes), (second, second_episodes) = runs
     pd.testing.assert_frame_equal(first_episodes.drop(columns="seconds"), second_episodes.drop(columns="seconds"))
     pd.testing.assert_frame_equal(first_episodes.attrs["tests"].drop(columns="seconds"),
                                   second_episodes.attrs["tests"].drop(columns="seconds"))
     for a, b in zip(first.actor_local.network.weights, second.actor_local.network.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
-    other, _ = train(TINY.replace(seed=1), tiny_settings(env_steps=1_200), progress=False)
+    other, _ = train(TINY.replace(seed=1), settings, progress=False)
     other_weights, first_weights = other.actor_local.network.weights, first.actor_local.network.weights
     assert not np.array_equal(other_weights[0].numpy(), first_weights[0].numpy())
+
+
+def test_a_resumed_fused_run_is_the_run_without_the_stop(tmp_path):
+    """Checkpoints at round boundaries hold every random state: stop, resume, and nothing differs."""
+    settings = tiny_settings(env_steps=2_000)
+    whole, whole_episodes = train(TINY, settings, out=tmp_path / "whole", progress=False)
+    out = tmp_path / "stopped"
+    train(TINY, tiny_settings(env_steps=1_000), out=out, progress=False)
+    saved = json.loads((out / "settings.json").read_text())
+    (out / "settings.json").write_text(json.dumps(dict(saved, env_steps=2_000)))
+    resumed, resumed_episodes = train(out=out, resume=True, progress=False)
+    columns = ["episode", "episode_return", "length", "final_z", "success", "env", "env_steps", "updates"]
+    pd.testing.assert_frame_equal(resumed_episodes[columns], whole_episodes[columns])
+    for a, b in zip(whole.actor_local.network.weights, resumed.actor_local.network.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
 def _set_output_bias(agent, value):
@@ -108,11 +131,11 @@ def _test_score(agent, episodes):
 
 
 def test_test_flights_keep_the_best_actor():
-    from quadcopter.training import make_agent
+    from quadcopter.training import make_agent, make_rollout
 
     settings = tiny_settings(test_episodes=6)
     agent = make_agent(TINY, settings)
-    tests = ActorTestFlights(agent, settings)
+    tests = ActorTestFlights(agent, settings, make_rollout(agent, settings))
     counters = dict(env_steps=0, seconds=0.0, updates=0)
     _set_output_bias(agent, -0.9)  # 45 rev/s: falls at once
     tests.run(counters, 0)

@@ -1,0 +1,164 @@
+"""The fused training path: a whole training round of the takeoff in one compiled TensorFlow call.
+
+One call of :meth:`FusedTakeoff.round` does, inside ``tf.function(jit_compile=True)``:
+
+1. ``steps`` times, for all N takeoffs at once: the actor's action plus exploration noise, the
+   simulator with action repeat (:func:`~quadcopter.tensor_task.takeoff_step`), the rewards and
+   episode ends, a restart of the rows that ended (from random starts), and the N transitions
+   written into the agent's tensor replay buffer;
+2. then ``updates`` DDPG updates on batches drawn from that buffer (:meth:`agents.agent.DDPG.update_many`).
+
+Python sees only the summaries of the episodes that ended (for the progress bar and
+``episodes.csv``) and the last losses. :meth:`FusedTakeoff.fly` flies noise-free takeoffs
+(test flights, the evaluation) in one call too.
+
+All randomness (starts, noise, batches) comes from one ``tf.random.Generator`` seeded with the
+agent's seed, and every piece of state (the takeoffs in flight, the buffer, the generator) is a
+``tf.Variable`` listed by :meth:`FusedTakeoff.checkpointables`: a run checkpointed between two
+rounds and resumed continues exactly as if it had not stopped. Nothing assumes a CPU: on a GPU the
+same call runs there (see the README).
+"""
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET
+from .tensor_task import (TakeoffState, initial_state, numpy_starts, observe, sample_starts, steps_per_episode,
+                          takeoff_step)
+
+
+class FusedTakeoff:
+    """N takeoffs, a DDPG agent and its tensor replay buffer, stepped and trained in compiled rounds.
+
+    Args:
+        agent: an :class:`agents.agent.DDPG` built for the takeoff (state 12, action 4, [0, 900] rev/s).
+        num_envs: N, takeoffs side by side.
+        runtime, target, dynamics, action_repeat: the task's settings (as ``TakeoffTask``).
+        warmup: transitions stored before updates start (a round with fewer makes none).
+        seed: seeds the generator of starts, noise and batches.
+    """
+
+    def __init__(self, agent, num_envs, *, runtime=5.0, target=DEFAULT_TARGET, dynamics="udacity", action_repeat=3,
+                 warmup=1_000, seed=0):
+        self.agent, self.num_envs, self.warmup = agent, int(num_envs), int(warmup)
+        self.task_settings = dict(runtime=float(runtime), target=tuple(float(t) for t in target), dynamics=dynamics,
+                                  action_repeat=int(action_repeat))
+        self.memory = agent.use_tensor_memory()
+        self.generator = tf.random.Generator.from_seed(seed)
+        first = initial_state(sample_starts(self.generator, self.num_envs))
+        self.flying = TakeoffState(*(tf.Variable(x, trainable=False) for x in first))
+        self.noise_state = tf.Variable(tf.zeros((self.num_envs, agent.action_size)), trainable=False)
+        self._target = tf.constant(self.task_settings["target"], tf.float64)
+        self._round = tf.function(self._round_graph, jit_compile=True)
+        self._fly = tf.function(self._fly_graph, jit_compile=True)
+
+    def checkpointables(self):
+        """Every variable of the fused path's own state, by name, for ``tf.train.Checkpoint``."""
+        return dict(generator=self.generator, noise_state=self.noise_state, memory=self.memory.checkpoint(),
+                    **{f"flying_{name}": variable for name, variable in zip(TakeoffState._fields, self.flying)})
+
+    # --- Acting ---
+
+    def _rotor_speeds(self, normalised):
+        """Normalised actions in [-1, 1] (float32) -> rotor speeds in [0, 900] rev/s (float64)."""
+        normalised = tf.cast(tf.clip_by_value(normalised, -1.0, 1.0), tf.float64)
+        return ACTION_LOW + (normalised + 1.0) * 0.5 * (ACTION_HIGH - ACTION_LOW)
+
+    def _noise(self):
+        """Exploration noise (N, A) in normalised units, as the agent's numpy noise: Gaussian, or OU
+        with a per-row state (:meth:`_restart_noise` restarts the rows whose episode ended)."""
+        config = self.agent.config
+        draw = self.generator.normal(self.noise_state.shape, dtype=tf.float32) * config.noise_sigma
+        if config.noise != "ou":
+            return draw
+        self.noise_state.assign(self.noise_state - config.noise_theta * self.noise_state + draw)
+        return self.noise_state.read_value()
+
+    def _restart_noise(self, ended):
+        if self.agent.config.noise == "ou":
+            self.noise_state.assign(tf.where(ended[:, None], tf.zeros_like(self.noise_state), self.noise_state))
+
+    # --- One training round ---
+
+    def round(self, steps, updates):
+        """``steps`` agent steps of all N takeoffs, then ``updates`` DDPG updates (none while the buffer
+        holds fewer than ``warmup`` transitions), in one compiled call.
+
+        Returns ``(episodes, losses)``: a DataFrame of the episodes that ended, in order (columns
+        step (0 to steps - 1), env, episode_return, length, final_z, success), and (critic loss, actor loss) of the last
+        update (nan if none).
+        """
+        ended, returns, lengths, final_z, success, losses = self._round(int(steps), int(updates))
+        ended = ended.numpy()
+        step_index, env = np.nonzero(ended)
+        episodes = pd.DataFrame(dict(step=step_index, env=env, episode_return=returns.numpy()[ended], length=lengths.numpy()[ended],
+                                     final_z=final_z.numpy()[ended], success=success.numpy()[ended]))
+        return episodes, tuple(float(x) for x in losses)
+
+    def _round_graph(self, steps, updates):
+        """The round's graph; ``steps`` and ``updates`` are Python ints (one trace for each pair)."""
+        n = self.num_envs
+        # One row per step of: ended, episode return, length, final z, success (AutoGraph carries
+        # TensorArrays through the loop only as plain local names).
+        ended = tf.TensorArray(tf.bool, size=steps)
+        returns = tf.TensorArray(tf.float64, size=steps)
+        lengths = tf.TensorArray(tf.int32, size=steps)
+        final_z = tf.TensorArray(tf.float64, size=steps)
+        success = tf.TensorArray(tf.bool, size=steps)
+        state = TakeoffState(*(v.read_value() for v in self.flying))
+        observations = observe(state.physics, self._target)
+        for k in tf.range(steps):
+            states = tf.cast(observations, tf.float32)
+            actions = tf.clip_by_value(self.agent.actor_local.network(states, training=False) + self._noise(), -1.0, 1.0)
+            starts = sample_starts(self.generator, n)
+            state, result = takeoff_step(state, self._rotor_speeds(actions), starts, **self.task_settings)
+            self.memory.write(states, actions, tf.cast(result.rewards, tf.float32)[:, None],
+                              tf.cast(result.next_states, tf.float32), tf.cast(result.terminated, tf.float32)[:, None])
+            self._restart_noise(result.ended)
+            observations = result.states
+            ended = ended.write(k, result.ended)
+            returns = returns.write(k, result.episode_returns)
+            lengths = lengths.write(k, result.episode_lengths)
+            final_z = final_z.write(k, result.final_z)
+            success = success.write(k, result.success)
+        for variable, value in zip(self.flying, state):
+            variable.assign(value)
+        losses = (tf.constant(np.nan, tf.float32),) * 2
+        # ``updates`` is a Python int (one trace per (steps, updates)); the warmup is checked in the
+        # graph, so that the rounds before and after it share one compiled call.
+        if updates and self.memory.size() >= self.warmup:
+            indices = self.generator.uniform((updates, self.agent.config.batch_size), 0, self.memory.size(),
+                                             dtype=tf.int32)
+            losses = self.agent.update_many(self.memory.columns, indices)
+        return ended.stack(), returns.stack(), lengths.stack(), final_z.stack(), success.stack(), losses
+
+    # --- Noise-free flights ---
+
+    def fly(self, init_pose, init_velocities):
+        """Fly the actor without noise from M starts, ``init_pose`` (M, 6) and ``init_velocities`` (M, 3),
+        until every row's first episode has ended, in one compiled call.
+
+        Returns a DataFrame with one row per start: episode_return, length, final_z, success.
+        """
+        steps = steps_per_episode(self.task_settings["runtime"], self.task_settings["action_repeat"])
+        starts = tf.constant(numpy_starts(init_pose, init_velocities), tf.float64)
+        returns, lengths, final_z, success = (x.numpy() for x in self._fly(starts, steps))
+        return pd.DataFrame(dict(episode_return=returns, length=lengths, final_z=final_z, success=success))
+
+    def _fly_graph(self, starts, steps):
+        state = initial_state(starts)
+        n = tf.shape(starts)[0]
+        seen = tf.zeros((n,), tf.bool)
+        first = (tf.zeros((n,), tf.float64), tf.zeros((n,), tf.int32), tf.zeros((n,), tf.float64),
+                 tf.zeros((n,), tf.bool))
+        observations = observe(starts, self._target)
+        for _ in tf.range(steps):
+            actions = self.agent.actor_local.network(tf.cast(observations, tf.float32), training=False)
+            state, result = takeoff_step(state, self._rotor_speeds(actions), starts, **self.task_settings)
+            observations = result.states
+            new = result.ended & ~seen
+            first = tuple(tf.where(new, value, kept) for value, kept in
+                          zip((result.episode_returns, result.episode_lengths, result.final_z, result.success), first))
+            seen = seen | result.ended
+        return first

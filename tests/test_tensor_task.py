@@ -1,0 +1,82 @@
+"""The TensorFlow dynamics and takeoff task agree with the numpy ones they are written from."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from quadcopter import VectorPhysicsSim
+from quadcopter import dynamics as physics
+from quadcopter.tasks import VectorTakeoffTask
+from quadcopter.tensor_task import initial_state, numpy_starts, sim_step, takeoff_step
+
+
+def random_starts(rng, n):
+    pose = np.c_[rng.uniform(-1, 1, (n, 2)), rng.uniform(5, 15, n), rng.uniform(-0.3, 0.3, (n, 3))]
+    return pose, rng.uniform(-1, 1, (n, 3)), rng.uniform(-0.3, 0.3, (n, 3))
+
+
+@pytest.mark.parametrize("dynamics", physics.DYNAMICS)
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "xla"])
+def test_tensor_ops_step_matches_the_numpy_step_for_250_steps(dynamics, compiled):
+    """udacity_step / rigid_body_step on float64 tensors (N,) with TENSOR_OPS, eager and under XLA."""
+    rng = np.random.default_rng(11)
+    n = 32
+    pose, velocity, rates = random_starts(rng, n)
+    vector = VectorPhysicsSim(pose, velocity, rates, runtime=1e9, dynamics=dynamics)
+    step = tf.function(sim_step, jit_compile=True) if compiled else sim_step
+    state = tf.constant(numpy_starts(pose, velocity, rates))
+    worst = moved = 0.0
+    for _ in range(250):
+        speeds = rng.uniform(395, 415, (n, 4))
+        speeds[0] = 0.0  # rotors off: zero thrust, in both
+        vector.next_timestep(speeds)
+        state, _ = step(state, tf.constant(speeds), dynamics)
+        expected = np.c_[vector.pose, vector.v, vector.angular_v]
+        got = state.numpy()
+        # A tumbling udacity row overflows to inf and nan (its rotor inflow anti-damps rotation):
+        # the same rows must do so in both.
+        finite = np.isfinite(expected)
+        np.testing.assert_array_equal(np.isfinite(got), finite)
+        moved = max(moved, np.max(np.abs(expected[:, 2] - pose[:, 2])))
+        difference = np.abs(got[finite] - expected[finite])
+        worst = max(worst, np.max(difference / np.maximum(1.0, np.abs(expected[finite]))))
+    assert worst <= 1e-9
+    assert moved > 1.0  # real flights, not two resting states compared
+
+
+@pytest.mark.parametrize("dynamics", physics.DYNAMICS)
+def test_takeoff_step_matches_vector_takeoff_task(dynamics):
+    """Same starts and actions: the same observations, rewards, ends, restarts and episode summaries."""
+    rng = np.random.default_rng(5)
+    n = 24
+    envs = VectorTakeoffTask(n, np.random.default_rng(9), runtime=1.0, dynamics=dynamics)
+    state = initial_state(tf.constant(numpy_starts(envs.sim.init_pose, envs.sim.init_velocities)))
+    step = tf.function(lambda s, a, starts: takeoff_step(s, a, starts, runtime=1.0, dynamics=dynamics),
+                       jit_compile=True)
+    ended_rows = terminated_rows = truncated_rows = 0
+    for _ in range(60):
+        actions = rng.uniform(380, 480, (n, 4))
+        actions[rng.random(n) < 0.1] = 0.0  # some rows fall
+        next_states, rewards, terminated, truncated = envs.step(actions)
+        finished = envs.pop_finished()
+        # The rows that ended restart where the numpy task restarted them.
+        starts = tf.constant(numpy_starts(envs.sim.init_pose, envs.sim.init_velocities))
+        state, result = step(state, tf.constant(actions), starts)
+        np.testing.assert_allclose(result.next_states.numpy(), next_states, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(result.rewards.numpy(), rewards, rtol=1e-9, atol=1e-9)
+        np.testing.assert_array_equal(result.terminated.numpy(), terminated)
+        np.testing.assert_array_equal(result.truncated.numpy(), truncated)
+        np.testing.assert_allclose(result.states.numpy(), envs.states, rtol=1e-9, atol=1e-9)
+        ended = np.flatnonzero(result.ended.numpy())
+        assert [e["env"] for e in finished] == list(ended)
+        for e in finished:
+            i = e["env"]
+            assert result.episode_returns.numpy()[i] == pytest.approx(e["episode_return"], rel=1e-9)
+            assert result.episode_lengths.numpy()[i] == e["length"]
+            assert result.final_z.numpy()[i] == pytest.approx(e["final_z"], rel=1e-9, abs=1e-9)
+            assert result.success.numpy()[i] == e["success"]
+        ended_rows += len(ended)
+        terminated_rows += terminated.sum()
+        truncated_rows += truncated.sum()
+    # Both kinds of end happened, and rows restarted several times.
+    assert terminated_rows > 0 and truncated_rows > 0 and ended_rows > n
