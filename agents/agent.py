@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .actor import Actor
+from .actor import Actor, NumpyPolicy
 from .critic import Critic
 from .ounoise import NOISES
 from .replay_buffer import ReplayBuffer, TensorReplayBuffer
@@ -59,6 +59,10 @@ class DDPGConfig:
     invert_gradients: bool = True
     """Scale each action gradient by the room left towards the bound it pushes to (Hausknecht and
     Stone, 2016), so a tanh output never saturates: see :meth:`DDPG.bounded_action_gradients`."""
+    update_every: int = 8
+    """In the Udacity loop, ``step`` makes ``update_every`` updates every ``update_every`` steps, in one
+    compiled call: one update per step on average, as in the paper, without paying a compiled
+    call's overhead on every step (Spinning Up's DDPG does the same with 50)."""
     clip_q_targets: bool = False
     """Clip the critic's TD targets to the discounted returns that the task's ``reward_range`` allows
     (:meth:`DDPG.return_bounds`), so its over-estimates are not fed back into its own targets. No
@@ -88,6 +92,8 @@ class DDPGConfig:
             ("noise_theta", 0 <= self.noise_theta <= 1, "in [0, 1]"),
             ("noise_sigma", 0 <= self.noise_sigma <= 2, "in [0, 2]"),
             ("invert_gradients", isinstance(self.invert_gradients, bool), "True or False"),
+            ("update_every", isinstance(self.update_every, int) and 1 <= self.update_every <= 1000,
+             "an integer in [1, 1000]"),
             ("clip_q_targets", isinstance(self.clip_q_targets, bool), "True or False"),
             ("seed", isinstance(self.seed, int) and self.seed >= 0, "an integer >= 0"),
         ]
@@ -169,8 +175,10 @@ class DDPG:
         jit = os.environ.get("DDPG_JIT", "1") == "1"
         self._learn = tf.function(self._update, jit_compile=jit)
         self._learn_many = tf.function(self._update_many, jit_compile=jit)
-        self._learn_then_act = tf.function(self._update_then_act, jit_compile=jit)
-        self._next_action = None  # (state, normalised mu(state)) computed by the last step()
+        self._learn_batches = tf.function(self._update_batches, jit_compile=jit)
+        # act() flies this numpy copy of actor_local; every update below refreshes it.
+        self.policy = NumpyPolicy(self.actor_local.network)
+        self.steps = 0  # step() calls, for update_every
         self.tensor_memory = None
         self.last_state = None
 
@@ -200,20 +208,30 @@ class DDPG:
         return actions
 
     def act(self, state, explore=True):
-        """The action for one state, in the task's range; with exploration noise unless ``explore=False``."""
-        state = np.reshape(state, (1, self.state_size))
-        if self._next_action is not None and np.array_equal(state[0], self._next_action[0]):
-            # step() already computed mu(state) with the updated actor, in its compiled call.
-            normalised = self._next_action[1]
-            if explore:
-                normalised = np.clip(normalised + self.noise.sample(), -1.0, 1.0)
-        else:
-            normalised = self.act_normalised(state, explore)[0]
+        """The action for one state, in the task's range; with exploration noise unless ``explore=False``.
+
+        Runs :attr:`policy`, the numpy copy of ``actor_local`` (see :class:`~agents.actor.NumpyPolicy`):
+        the same actions as the network, to float32 round-off, without a compiled call per step.
+        """
+        state = np.asarray(state, np.float32).reshape(1, self.state_size)
+        normalised = self.policy(state)[0]
+        if explore:
+            normalised = np.clip(normalised + self.noise.sample(), -1.0, 1.0)
         return self.to_task_actions(normalised)
 
     def act_greedy(self, state):
         """The deterministic policy mu(s): :meth:`act` without noise."""
         return self.act(state, explore=False)
+
+    def actor_weights(self):
+        """The actor's weights (a list of arrays), e.g. to keep the best actor."""
+        return [w.numpy() for w in self.actor_local.network.weights]
+
+    def set_actor_weights(self, weights):
+        """Set the actor's weights (arrays or tensors, as :meth:`actor_weights` gives them)."""
+        for variable, value in zip(self.actor_local.network.weights, weights):
+            variable.assign(value)
+        self.policy.refresh()
 
     # --- The Udacity loop ---
 
@@ -223,16 +241,16 @@ class DDPG:
         return self.last_state
 
     def step(self, action, reward, next_state, done):
-        """Store the experience, learn from a sampled batch once there are enough, move on."""
+        """Store the experience; once there are ``warmup`` of them, make ``update_every`` updates every
+        ``update_every`` steps (one compiled call, each update on its own sampled batch); move on."""
         terminated = getattr(self.task, "terminated", done)  # a time limit is not a real end
         self.memory.add(self.last_state, self.to_normalised(action), reward, next_state, terminated)
-        self._next_action = None
-        if len(self.memory) >= self.config.warmup:
-            batch = self._batch_tensors(self.memory.sample_arrays())  # as memory.sample(), as arrays
-            observed = tf.convert_to_tensor(np.asarray(next_state, np.float32)[None, :])
-            *_, next_action = self._learn_then_act(*batch, observed)
-            # Kept with a copy of the state as the task gave it, which act() compares with its state.
-            self._next_action = (np.array(next_state, copy=True), next_action.numpy()[0])
+        self.steps += 1
+        k = self.config.update_every
+        if len(self.memory) >= self.config.warmup and self.steps % k == 0:
+            states, actions, rewards, next_states, dones = self.memory.sample_batches(k)
+            self._learn_batches(states, actions, rewards[..., None], next_states, dones[..., None])
+            self.policy.refresh()
         self.last_state = next_state
 
     def learn(self, experiences):
@@ -240,6 +258,7 @@ class DDPG:
         of arrays (states, normalised actions, rewards, next_states, terminated). Returns the losses.
         """
         critic_loss, actor_loss = self._learn(*self._batch_tensors(experiences))
+        self.policy.refresh()
         return float(critic_loss), float(actor_loss)
 
     @staticmethod
@@ -298,10 +317,12 @@ class DDPG:
         room = tf.where(action_gradients > 0, 1.0 - actions, actions + 1.0) * 0.5
         return action_gradients * room
 
-    def _update_then_act(self, states, actions, rewards, next_states, terminated, next_state):
-        """One update, then mu(next_state) with the updated actor: the Udacity loop's two calls in one."""
-        critic_loss, actor_loss = self._update(states, actions, rewards, next_states, terminated)
-        return critic_loss, actor_loss, self.actor_local.network(next_state, training=False)
+    def _update_batches(self, states, actions, rewards, next_states, terminated):
+        """One update for each leading index k of the (K, batch, ...) tensors; returns the last losses."""
+        critic_loss = actor_loss = tf.constant(0.0)
+        for k in tf.range(tf.shape(states)[0]):
+            critic_loss, actor_loss = self._update(states[k], actions[k], rewards[k], next_states[k], terminated[k])
+        return critic_loss, actor_loss
 
     def _soft_update(self, local, target):
         """target <- tau * local + (1 - tau) * target, in place on the variables (no numpy)."""
@@ -331,6 +352,7 @@ class DDPG:
 
     def learn_from_indices(self, indices):
         critic_loss, actor_loss = self._learn_many(tf.convert_to_tensor(indices, tf.int32))
+        self.policy.refresh()
         return float(critic_loss), float(actor_loss)
 
     def use_tensor_memory(self):

@@ -45,6 +45,13 @@ class ReplayBuffer:
         rows = self.rng.choice(len(self), size=batch_size, replace=False)
         return tuple(column[rows] for column in self.columns)
 
+    def sample_batches(self, count, batch_size=None):
+        """``count`` batches at once, each drawn as in :meth:`sample_arrays`: five arrays of shape
+        (count, batch_size, ...)."""
+        batch_size = self.batch_size if batch_size is None else batch_size
+        rows = np.stack([self.rng.choice(len(self), size=batch_size, replace=False) for _ in range(count)])
+        return tuple(column[rows] for column in self.columns)
+
     def sample(self, batch_size=None):
         """A batch as a list of ``Experience`` (drawn as in :meth:`sample_arrays`)."""
         states, actions, rewards, next_states, dones = self.sample_arrays(batch_size)

@@ -168,7 +168,7 @@ class ActorTestFlights:
         score = (summary["success_rate"], summary["mean_return"])
         best = self.best_score is None or score > self.best_score
         if best:
-            for kept, weight in zip(self.best_weights, agent.actor_local.network.weights):
+            for kept, weight in zip(self.best_weights, agent.actor_weights()):
                 kept.assign(weight)
         self.history.append(dict(test=len(self.history) + 1, env_steps=counters["env_steps"],
                                  updates=counters["updates"], seconds=counters["seconds"], episodes=episodes_so_far,
@@ -177,8 +177,7 @@ class ActorTestFlights:
     def restore_best(self):
         """Put the best tested weights into the agent's actor (nothing happens if no test ran)."""
         if self.best_score is not None:
-            for weight, kept in zip(self.agent.actor_local.network.weights, self.best_weights):
-                weight.assign(kept)
+            self.agent.set_actor_weights(self.best_weights)
 
 
 class NumpyRollout:
@@ -403,6 +402,7 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
         tests.run(counters, len(episodes))  # the actor at the end of training gets its test too
     save_checkpoint()  # the training state as it is: a resumed run goes on from here
     tests.restore_best()
+    agent.policy.refresh()  # act() flies the actor as train leaves it
     table = pd.DataFrame(episodes, columns=EPISODE_COLUMNS)
     table.attrs["tests"] = pd.DataFrame(tests.history, columns=TEST_COLUMNS)
     return agent, table

@@ -228,30 +228,45 @@ def test_policy_search_agent_keeps_its_best_weights():
     assert agent.best_score == max(scores)
 
 
-def test_act_after_step_uses_the_updated_actor():
+def test_act_after_step_uses_the_updated_actor_without_a_compiled_call():
     agent = small_agent(seed=5)
+    assert agent.config.update_every > 1
     task = agent.task
     state = agent.reset_episode()
-    for _ in range(20):  # past the warm-up, so step() learns
+    acting_calls = []
+    compiled_act = agent._act
+    agent._act = lambda states: acting_calls.append(states) or compiled_act(states)
+    before = [w.numpy() for w in agent.actor_local.network.weights]
+    for _ in range(40):  # past the warm-up, so step() learns every update_every steps
         action = agent.act(state)
         next_state, reward, done = task.step(action)
         agent.step(action, reward, next_state, done)
         state = agent.reset_episode() if done else next_state
-    # After a step that learned, act() on the task's next state (float64) makes no compiled call of
-    # its own: step() computed mu(next_state) in its update's call.
-    acting_calls = []
-    compiled_act = agent._act
-    agent._act = lambda states: acting_calls.append(states) or compiled_act(states)
-    next_state, reward, done = task.step(agent.act(state))
-    assert not done and next_state.dtype == np.float64
-    agent.step(agent.act(state), reward, next_state, done)
-    calls_before = len(acting_calls)
-    cached = agent.act(next_state, explore=False)
-    assert len(acting_calls) == calls_before
-    state = next_state
-    agent._next_action = None
-    fresh = agent.act(state, explore=False)
-    np.testing.assert_allclose(cached, fresh, rtol=1e-5)
+    assert not acting_calls  # act() flies the numpy copy of the actor
+    after = agent.actor_local.network.weights
+    assert not np.array_equal(before[0], after[0].numpy())  # step() learned ...
+    greedy = agent.act(state, explore=False)  # ... and act() uses the actor as it is now
+    network = agent.to_task_actions(agent.actor_local.network(state[None, :].astype(np.float32)).numpy()[0])
+    np.testing.assert_allclose(greedy, network, rtol=1e-5, atol=1e-3)
+
+
+def test_step_makes_update_every_updates_every_update_every_steps():
+    agent = small_agent(seed=2)
+    agent = DDPG(agent.task, agent.config.replace(update_every=4))
+    task = agent.task
+    state = agent.reset_episode()
+    iterations = []
+    for _ in range(30):
+        action = agent.act(state)
+        next_state, reward, done = task.step(action)
+        agent.step(action, reward, next_state, done)
+        iterations.append(int(agent.critic_local.optimizer.iterations.numpy()))
+        state = agent.reset_episode() if done else next_state
+    warm = agent.config.warmup
+    # No update before the warm-up; then 4 updates at every 4th step: one per step on average.
+    expected = [sum(4 for t in range(1, step + 1) if t >= warm and t % 4 == 0) for step in range(1, 31)]
+    assert iterations == expected
+    assert iterations[-1] > 0
 
 
 def test_inverting_gradients_leave_no_push_beyond_a_bound():

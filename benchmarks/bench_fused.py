@@ -1,0 +1,118 @@
+"""The fused training path against the numpy path, in one run:
+
+(1) the simulator: TensorFlow (``sim_step`` with TENSOR_OPS, 64 steps per compiled call) against
+    numpy ``VectorPhysicsSim``, simulator steps/s at 65,536 rows;
+(2) the rollout alone (actor, noise, simulator with action repeat, task, replay-buffer writes, no
+    updates): agent steps/s at 1,024 envs, fused (64 steps per call) against the numpy path
+    (``VectorTakeoffTask``, one compiled actor call and one buffer write per step);
+(3) updates/s with the takeoff networks (the default ``DDPGConfig``): the fused round (64 updates
+    per call, after 8 steps of 16 envs) against the numpy path's ``learn_many`` (64 per call) and
+    ``learn(experiences)`` (one per call).
+
+    python benchmarks/bench_fused.py [--seconds 3]
+
+Compilation is left out (every function is called once before it is timed).
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from agents.agent import DDPGConfig  # noqa: E402
+from bench_sim import cpu_name  # noqa: E402
+from quadcopter import VectorPhysicsSim, hover_rotor_speed  # noqa: E402
+from quadcopter.tasks import VectorTakeoffTask  # noqa: E402
+from quadcopter.training import TrainSettings, make_agent, make_rollout  # noqa: E402
+from quadcopter.tensor_task import numpy_starts, sim_step  # noqa: E402
+
+
+def rate(function, seconds, per_call):
+    """Work units per second of ``function`` (``per_call`` units a call), after one call to compile."""
+    function()
+    calls, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        function()
+        calls += 1
+    return calls * per_call / (time.perf_counter() - start)
+
+
+def simulators(seconds, rows=65_536, steps_per_call=64):
+    rng = np.random.default_rng(0)
+    pose = np.tile([0.0, 0.0, 100.0, 0.0, 0.0, 0.0], (rows, 1))
+    speeds = hover_rotor_speed() + rng.uniform(-0.5, 0.5, (rows, 4))
+    vector = VectorPhysicsSim(pose, runtime=1e9)
+    numpy_rate = rate(lambda: vector.next_timestep(speeds), seconds, rows)
+
+    @tf.function(jit_compile=True)
+    def fly(state, rotor_speeds):
+        for _ in tf.range(steps_per_call):
+            state, _ = sim_step(state, rotor_speeds, "udacity")
+        return state
+
+    start = tf.constant(numpy_starts(pose, np.zeros((rows, 3))))
+    tensor_speeds = tf.constant(speeds)
+    tensor_rate = rate(lambda: fly(start, tensor_speeds).numpy(), seconds, rows * steps_per_call)
+    return numpy_rate, tensor_rate
+
+
+def rollouts(seconds, num_envs=1_024, steps_per_call=64):
+    config = DDPGConfig(buffer_size=200_000)
+    fused_agent = make_agent(config, TrainSettings())
+    fused = make_rollout(fused_agent, TrainSettings(num_envs=num_envs))
+    fused_rate = rate(lambda: fused.round(steps_per_call, 0), seconds, num_envs * steps_per_call)
+    numpy_agent = make_agent(config, TrainSettings())
+    numpy_rollout = make_rollout(numpy_agent, TrainSettings(num_envs=num_envs, fused=False))
+    numpy_rate = rate(lambda: numpy_rollout.round(1, 0), seconds, num_envs)
+    return numpy_rate, fused_rate
+
+
+def updates(seconds, updates_per_call=64):
+    config = DDPGConfig()
+    agent = make_agent(config, TrainSettings())
+    fused = make_rollout(agent, TrainSettings())
+    for _ in range(10):  # past the warmup: real transitions in the buffer
+        fused.round(8, 0)
+    fused_rate = rate(lambda: fused.round(8, updates_per_call), seconds, updates_per_call)
+    rng = np.random.default_rng(0)
+    fill = 5_000
+    numpy_agent = make_agent(config, TrainSettings())
+    numpy_agent.use_tensor_memory().add_batch(rng.normal(size=(fill, 12)), rng.uniform(-1, 1, (fill, 4)),
+                                              rng.normal(size=fill), rng.normal(size=(fill, 12)), np.zeros(fill))
+    many_rate = rate(lambda: numpy_agent.learn_many(updates_per_call), seconds, updates_per_call)
+    batch = (rng.normal(size=(64, 12)), rng.uniform(-1, 1, (64, 4)), rng.normal(size=64), rng.normal(size=(64, 12)),
+             np.zeros(64))
+    one_rate = rate(lambda: numpy_agent.learn(batch), seconds, 1)
+    return fused_rate, many_rate, one_rate
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement (default: 3)")
+    args = parser.parse_args()
+    devices = ", ".join(d.device_type for d in tf.config.list_physical_devices())
+    print(f"# {cpu_name()}, {os.cpu_count()} cores, TensorFlow {tf.__version__} on {devices}, "
+          f"{time.strftime('%Y-%m-%d')}; takeoff networks {DDPGConfig().actor_units}, batch {DDPGConfig().batch_size}")
+    print("| measure | numpy path | fused path | fused / numpy |")
+    print("|---|---:|---:|---:|")
+    numpy_sim, tensor_sim = simulators(args.seconds)
+    print(f"| simulator steps/s, 65,536 rows | {numpy_sim:,.0f} | {tensor_sim:,.0f} | {tensor_sim / numpy_sim:.1f}x |",
+          flush=True)
+    numpy_rollout, fused_rollout = rollouts(args.seconds)
+    print(f"| rollout agent steps/s, 1,024 envs (no updates) | {numpy_rollout:,.0f} | {fused_rollout:,.0f} | "
+          f"{fused_rollout / numpy_rollout:.1f}x |", flush=True)
+    fused_updates, many_updates, one_updates = updates(args.seconds)
+    print(f"| updates/s, 64 per call (fused: with 8 steps of 16 envs) | {many_updates:,.0f} | {fused_updates:,.0f} | "
+          f"{fused_updates / many_updates:.1f}x |")
+    print(f"| updates/s, learn(experiences), one per call | {one_updates:,.0f} | - | - |")
+
+
+if __name__ == "__main__":
+    main()
