@@ -3,8 +3,8 @@
 Importing this module registers three environments::
 
     import gymnasium
-    env = gymnasium.make("quadcopter.envs:QuadcopterTakeoff-v0")   # also QuadcopterHover-v0,
-                                                                    # QuadcopterReachTarget-v0
+    env = gymnasium.make("quadcopter.envs:QuadcopterTakeoff-v1")   # also QuadcopterHover-v1,
+                                                                    # QuadcopterReachTarget-v1
 
 :class:`QuadcopterEnv` wraps one task of :mod:`quadcopter.tasks` (one ``PhysicsSim``);
 :class:`QuadcopterVectorEnv` runs N takeoffs in one :class:`~quadcopter.sim.VectorPhysicsSim`, a
@@ -20,7 +20,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from . import dynamics as physics
-from .tasks import (ACTION_HIGH, ACTION_LOW, POSITION_SCALE, RATE_SCALE, VELOCITY_SCALE,
+from .tasks import (ACTION_HIGH, ACTION_LOW, POSITION_SCALE, RATE_SCALE, TAKEOFF_RUNTIME, VELOCITY_SCALE,
                     HoverTask, ReachTargetTask, TakeoffTask, VectorTakeoffTask, sample_takeoff_starts,
                     takeoff_success)
 
@@ -107,8 +107,13 @@ class QuadcopterEnv(gymnasium.Env):
     ``init_pose`` (6,), ``init_velocities`` (3,) and ``init_angle_velocities`` (3,) instead.
 
     **End**: ``terminated`` when the quadcopter touches a bound of the simulator (z = 0 included:
-    a crash); ``truncated`` at the time limit (``runtime``, 5 s). ``info["success"]`` is the takeoff
-    rule: truncated and within 1 m of the target altitude.
+    a crash); ``truncated`` at the time limit (``runtime``, 10 s). ``info["success"]`` is the
+    takeoff-and-hold rule (:func:`~quadcopter.tasks.takeoff_success`): truncated, and within 1 m of
+    the target with roll and pitch under 0.3 rad at every step from t = 5 s on.
+
+    Versions: ``-v1`` (this one) has 10 s episodes and the take-off-and-hold rule; ``-v0`` (5 s,
+    success = ending within 1 m of the target altitude) is gone, because that rule counted a
+    quadcopter that crossed 10 m at 5 s and then fell.
 
     ``render_mode="rgb_array"``: :meth:`render` returns an (H, W, 3) uint8 picture of the
     quadcopter (arms, rotors, path so far, target) drawn with matplotlib.
@@ -116,14 +121,17 @@ class QuadcopterEnv(gymnasium.Env):
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 17}  # one frame per agent step: 50 Hz / 3
 
-    def __init__(self, task="takeoff", dynamics="udacity", action_repeat=3, runtime=5.0, target_pos=None,
+    def __init__(self, task="takeoff", dynamics="udacity", action_repeat=3, runtime=TAKEOFF_RUNTIME, target_pos=None,
                  render_mode=None):
         if task not in TASKS:
             raise ValueError(f"task must be one of {sorted(TASKS)}; got {task!r}")
         if render_mode not in (None, *self.metadata["render_modes"]):
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}; got {render_mode!r}")
         self.task_name = task
-        self.task = TASKS[task](runtime=runtime, target_pos=target_pos, dynamics=dynamics, action_repeat=action_repeat)
+        # A start of its own (the task would draw one itself): reset() gives each episode its start.
+        init_pose = np.zeros(6) if task == "takeoff" else None
+        self.task = TASKS[task](init_pose=init_pose, runtime=runtime, target_pos=target_pos, dynamics=dynamics,
+                                action_repeat=action_repeat)
         self.render_mode = render_mode
         self.metadata = dict(self.metadata, render_fps=round(1 / (physics.DT * self.task.action_repeat)))
         self.action_space = spaces.Box(-1.0, 1.0, shape=(4,), dtype=np.float32)
@@ -172,7 +180,7 @@ class QuadcopterEnv(gymnasium.Env):
         return {
             "time": sim.time,
             "z": float(sim.pose[2]),
-            "success": bool(takeoff_success(sim.pose[2], self.task.truncated, self.task.target_pos[2])),
+            "success": bool(takeoff_success(self.task.truncated, getattr(self.task, "held", False))),
         }
 
     def step(self, action):
@@ -211,7 +219,7 @@ class QuadcopterVectorEnv(VectorEnv):
 
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
 
-    def __init__(self, num_envs=16, dynamics="udacity", action_repeat=3, runtime=5.0, target_pos=None,
+    def __init__(self, num_envs=16, dynamics="udacity", action_repeat=3, runtime=TAKEOFF_RUNTIME, target_pos=None,
                  task="takeoff"):
         if task != "takeoff":
             raise ValueError(f"QuadcopterVectorEnv runs the takeoff only; got task={task!r}")
@@ -256,8 +264,8 @@ class QuadcopterVectorEnv(VectorEnv):
 
 
 def _register():
-    for name, task in (("QuadcopterTakeoff-v0", "takeoff"), ("QuadcopterHover-v0", "hover"),
-                       ("QuadcopterReachTarget-v0", "reach_target")):
+    for name, task in (("QuadcopterTakeoff-v1", "takeoff"), ("QuadcopterHover-v1", "hover"),
+                       ("QuadcopterReachTarget-v1", "reach_target")):
         if name not in gymnasium.registry:
             gymnasium.register(id=name, entry_point=QuadcopterEnv, kwargs={"task": task},
                                vector_entry_point=QuadcopterVectorEnv if task == "takeoff" else None)

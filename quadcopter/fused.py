@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET
+from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, TAKEOFF_RUNTIME
 from .tensor_task import (TakeoffState, initial_state, numpy_starts, observe, sample_starts, steps_per_episode,
                           takeoff_step)
 
@@ -35,18 +35,21 @@ class FusedTakeoff:
         agent: an :class:`agents.agent.DDPG` built for the takeoff (state 12, action 4, [0, 900] rev/s).
         num_envs: N, takeoffs side by side.
         runtime, target, dynamics, action_repeat: the task's settings (as ``TakeoffTask``).
+        air_starts: the share of training episodes that start around the target (the test flights
+            always start on the ground).
         warmup: transitions stored before updates start (a round with fewer makes none).
         seed: seeds the generator of starts, noise and batches.
     """
 
-    def __init__(self, agent, num_envs, *, runtime=5.0, target=DEFAULT_TARGET, dynamics="udacity", action_repeat=3,
-                 warmup=1_000, seed=0):
+    def __init__(self, agent, num_envs, *, runtime=TAKEOFF_RUNTIME, target=DEFAULT_TARGET, dynamics="udacity",
+                 action_repeat=3, air_starts=0.5, warmup=1_000, seed=0):
         self.agent, self.num_envs, self.warmup = agent, int(num_envs), int(warmup)
         self.task_settings = dict(runtime=float(runtime), target=tuple(float(t) for t in target), dynamics=dynamics,
                                   action_repeat=int(action_repeat))
+        self.air_starts = float(air_starts)
         self.memory = agent.use_tensor_memory()
         self.generator = tf.random.Generator.from_seed(seed)
-        first = initial_state(sample_starts(self.generator, self.num_envs))
+        first = initial_state(*self._sample_starts())
         self.flying = TakeoffState(*(tf.Variable(x, trainable=False) for x in first))
         self.noise_state = tf.Variable(tf.zeros((self.num_envs, agent.action_size)), trainable=False)
         self._target = tf.constant(self.task_settings["target"], tf.float64)
@@ -57,6 +60,9 @@ class FusedTakeoff:
         """Every variable of the fused path's own state, by name, for ``tf.train.Checkpoint``."""
         return dict(generator=self.generator, noise_state=self.noise_state, memory=self.memory.checkpoint(),
                     **{f"flying_{name}": variable for name, variable in zip(TakeoffState._fields, self.flying)})
+
+    def _sample_starts(self):
+        return sample_starts(self.generator, self.num_envs, self.task_settings["target"], self.air_starts)
 
     # --- Acting ---
 
@@ -86,19 +92,19 @@ class FusedTakeoff:
         holds fewer than ``warmup`` transitions), in one compiled call.
 
         Returns ``(episodes, losses)``: a DataFrame of the episodes that ended, in order (columns
-        step (0 to steps - 1), env, episode_return, length, final_z, success), and (critic loss, actor loss) of the last
+        step (0 to steps - 1), env, episode_return, length, final_z, success, air_start), and (critic loss, actor loss) of the last
         update (nan if none).
         """
-        ended, returns, lengths, final_z, success, losses = self._round(int(steps), int(updates))
+        ended, returns, lengths, final_z, success, air_start, losses = self._round(int(steps), int(updates))
         ended = ended.numpy()
         step_index, env = np.nonzero(ended)
         episodes = pd.DataFrame(dict(step=step_index, env=env, episode_return=returns.numpy()[ended], length=lengths.numpy()[ended],
-                                     final_z=final_z.numpy()[ended], success=success.numpy()[ended]))
+                                     final_z=final_z.numpy()[ended], success=success.numpy()[ended],
+                                     air_start=air_start.numpy()[ended]))
         return episodes, tuple(float(x) for x in losses)
 
     def _round_graph(self, steps, updates):
         """The round's graph; ``steps`` and ``updates`` are Python ints (one trace for each pair)."""
-        n = self.num_envs
         # One row per step of: ended, episode return, length, final z, success (AutoGraph carries
         # TensorArrays through the loop only as plain local names).
         ended = tf.TensorArray(tf.bool, size=steps)
@@ -106,13 +112,14 @@ class FusedTakeoff:
         lengths = tf.TensorArray(tf.int32, size=steps)
         final_z = tf.TensorArray(tf.float64, size=steps)
         success = tf.TensorArray(tf.bool, size=steps)
+        air_start = tf.TensorArray(tf.bool, size=steps)
         state = TakeoffState(*(v.read_value() for v in self.flying))
         observations = observe(state.physics, self._target)
         for k in tf.range(steps):
             states = tf.cast(observations, tf.float32)
             actions = tf.clip_by_value(self.agent.actor_local.network(states, training=False) + self._noise(), -1.0, 1.0)
-            starts = sample_starts(self.generator, n)
-            state, result = takeoff_step(state, self._rotor_speeds(actions), starts, **self.task_settings)
+            starts, in_air = self._sample_starts()
+            state, result = takeoff_step(state, self._rotor_speeds(actions), starts, in_air, **self.task_settings)
             self.memory.write(states, actions, tf.cast(result.rewards, tf.float32)[:, None],
                               tf.cast(result.next_states, tf.float32), tf.cast(result.terminated, tf.float32)[:, None])
             self._restart_noise(result.ended)
@@ -122,6 +129,7 @@ class FusedTakeoff:
             lengths = lengths.write(k, result.episode_lengths)
             final_z = final_z.write(k, result.final_z)
             success = success.write(k, result.success)
+            air_start = air_start.write(k, result.air_start)
         for variable, value in zip(self.flying, state):
             variable.assign(value)
         losses = (tf.constant(np.nan, tf.float32),) * 2
@@ -131,22 +139,25 @@ class FusedTakeoff:
             indices = self.generator.uniform((updates, self.agent.config.batch_size), 0, self.memory.size(),
                                              dtype=tf.int32)
             losses = self.agent.update_many(self.memory.columns, indices)
-        return ended.stack(), returns.stack(), lengths.stack(), final_z.stack(), success.stack(), losses
+        return ended.stack(), returns.stack(), lengths.stack(), final_z.stack(), success.stack(), air_start.stack(), losses
 
     # --- Noise-free flights ---
 
-    def fly(self, init_pose, init_velocities):
-        """Fly the actor without noise from M starts, ``init_pose`` (M, 6) and ``init_velocities`` (M, 3),
-        until every row's first episode has ended, in one compiled call.
+    def fly(self, init_pose, init_velocities, runtime=None):
+        """Fly the actor without noise from M starts on the ground, ``init_pose`` (M, 6) and
+        ``init_velocities`` (M, 3), until every row's first episode has ended, in one compiled call.
+        ``runtime`` (s) replaces the task's time limit (the evaluation's long hold).
 
         Returns a DataFrame with one row per start: episode_return, length, final_z, success.
         """
-        steps = steps_per_episode(self.task_settings["runtime"], self.task_settings["action_repeat"])
+        runtime = float(runtime or self.task_settings["runtime"])
+        steps = steps_per_episode(runtime, self.task_settings["action_repeat"])
         starts = tf.constant(numpy_starts(init_pose, init_velocities), tf.float64)
-        returns, lengths, final_z, success = (x.numpy() for x in self._fly(starts, steps))
+        returns, lengths, final_z, success = (x.numpy() for x in self._fly(starts, steps, runtime))
         return pd.DataFrame(dict(episode_return=returns, length=lengths, final_z=final_z, success=success))
 
-    def _fly_graph(self, starts, steps):
+    def _fly_graph(self, starts, steps, runtime):
+        settings = dict(self.task_settings, runtime=runtime)
         state = initial_state(starts)
         n = tf.shape(starts)[0]
         seen = tf.zeros((n,), tf.bool)
@@ -155,7 +166,7 @@ class FusedTakeoff:
         observations = observe(starts, self._target)
         for _ in tf.range(steps):
             actions = self.agent.actor_local.network(tf.cast(observations, tf.float32), training=False)
-            state, result = takeoff_step(state, self._rotor_speeds(actions), starts, **self.task_settings)
+            state, result = takeoff_step(state, self._rotor_speeds(actions), starts, state.air_start, **settings)
             observations = result.states
             new = result.ended & ~seen
             first = tuple(tf.where(new, value, kept) for value, kept in

@@ -13,15 +13,21 @@ import math
 
 import numpy as np
 
+from .dynamics import DT
 from .sim import PhysicsSim, VectorPhysicsSim
 
 ACTION_LOW = 0.0  # rev/s
 ACTION_HIGH = 900.0  # rev/s
 DEFAULT_TARGET = (0.0, 0.0, 10.0)  # m
 
-# Takeoff success: the episode runs to its time limit and ends within this many metres of the
-# target altitude.
-SUCCESS_TOLERANCE = 1.0  # m
+# Takeoff success (take off, then hold): from HOLD_FROM to the end of the episode, every simulator
+# step is within HOLD_DISTANCE of the target with roll and pitch under HOLD_TILT, and no bound is
+# ever touched.
+HOLD_FROM = 5.0  # s
+HOLD_DISTANCE = 1.0  # m
+HOLD_TILT = 0.3  # rad
+TAKEOFF_RUNTIME = 10.0  # s, the default episode of the takeoff, for training and evaluation
+LONG_HOLD_RUNTIME = 30.0  # s, the evaluation's long hold: the same rule, three times as long
 
 # Scales that bring the takeoff observation to order one.
 POSITION_SCALE = 10.0  # m
@@ -55,39 +61,60 @@ def takeoff_observation(pose, velocity, angular_v, target, xp=np):
 def takeoff_reward(pose, velocity, angular_v, target, xp=np):
     """Reward of one simulator step for the takeoff, shape (...) from arrays as in ``takeoff_observation``.
 
-    r = 1 - 0.2 min(|z - z*| / 10, 1) - 0.2 min(|z - z*| / 2, 1) - 0.1 min(|xy - xy*| / 10, 1)
-          - 0.2 min(tilt / (pi / 2), 1) - 0.2 min(spin / 2, 1) - 0.1 min(|v_z| / 5, 1) * near,
-    with tilt = |phi| + |theta| (wrapped), spin = |roll rate| + |pitch rate| (rad/s) and
-    near = max(0, 1 - |z - z*| / 2). Always in [0, 1].
+    r = 1 - 0.3 min(d / 10, 1) - 0.3 min(d / 2, 1) - 0.15 min(tilt / (pi / 2), 1) - 0.15 min(spin / 2, 1)
+          - 0.1 min(speed / 5, 1) * near,
+    with d = |(x, y, z) - target| (m), tilt = |phi| + |theta| (wrapped, rad), spin = |p| + |q| + |r|
+    (the three angular rates, rad/s), speed = |v| (m/s) and near = max(0, 1 - d / 2). Always in
+    [0, 1], and 1 only at the target, level, still and not turning.
     Being alive is worth up to 1 a step, so a crash (which ends the episode) costs every reward
-    the rest of the episode would have brought; the terms pull up to the target altitude (a wide
-    term from 10 m away, and a steep one within 2 m, because success is judged to within 1 m), keep
-    the quadcopter over its start, level and not spinning (an immediate signal for the rotor
-    differences), and settle it once near the target.
+    the rest of the episode would have brought; the distance terms pull towards the target (a wide
+    term from 10 m away, and a steep one within 2 m, because success is judged to within 1 m); the
+    tilt and spin terms give an immediate signal for the rotor differences (yaw included: unequal
+    rotor pairs yaw the rigid-body quadcopter); the speed term settles it once near the target.
     """
     pose = xp.asarray(pose)
     angular_v = xp.asarray(angular_v)
-    error_z = xp.abs(pose[..., 2] - target[2])
-    error_xy = xp.hypot(pose[..., 0] - target[0], pose[..., 1] - target[1])
+    velocity = xp.asarray(velocity)
+    offset = pose[..., :3] - target
+    distance = xp.sqrt(offset[..., 0] * offset[..., 0] + offset[..., 1] * offset[..., 1] + offset[..., 2] * offset[..., 2])
     angles = wrap_angle(pose[..., 3:5], xp)
     tilt = xp.abs(angles[..., 0]) + xp.abs(angles[..., 1])
-    spin = xp.abs(angular_v[..., 0]) + xp.abs(angular_v[..., 1])
-    near = xp.maximum(1.0 - error_z / 2.0, 0.0)
-    speed_z = xp.abs(xp.asarray(velocity)[..., 2])
+    spin = xp.abs(angular_v[..., 0]) + xp.abs(angular_v[..., 1]) + xp.abs(angular_v[..., 2])
+    near = xp.maximum(1.0 - distance / 2.0, 0.0)
+    speed = xp.sqrt(velocity[..., 0] * velocity[..., 0] + velocity[..., 1] * velocity[..., 1]
+                    + velocity[..., 2] * velocity[..., 2])
     return (
         1.0
-        - 0.2 * xp.minimum(error_z / 10.0, 1.0)
-        - 0.2 * xp.minimum(error_z / 2.0, 1.0)
-        - 0.1 * xp.minimum(error_xy / 10.0, 1.0)
-        - 0.2 * xp.minimum(tilt / (math.pi / 2), 1.0)
-        - 0.2 * xp.minimum(spin / 2.0, 1.0)
-        - 0.1 * xp.minimum(speed_z / 5.0, 1.0) * near
+        - 0.3 * xp.minimum(distance / 10.0, 1.0)
+        - 0.3 * xp.minimum(distance / 2.0, 1.0)
+        - 0.15 * xp.minimum(tilt / (math.pi / 2), 1.0)
+        - 0.15 * xp.minimum(spin / 2.0, 1.0)
+        - 0.1 * xp.minimum(speed / 5.0, 1.0) * near
     )
 
 
-def takeoff_success(final_z, truncated, target_z=DEFAULT_TARGET[2]):
-    """The takeoff rule: the episode ran to its time limit and ended within 1 m of the target altitude."""
-    return np.logical_and(truncated, np.abs(np.asarray(final_z) - target_z) <= SUCCESS_TOLERANCE)
+def in_hold_band(pose, target, xp=np):
+    """True where a pose (..., 6) is within HOLD_DISTANCE (1 m) of the target with roll and pitch under
+    HOLD_TILT (0.3 rad): shape (...). ``xp`` as in :func:`takeoff_observation`."""
+    pose = xp.asarray(pose)
+    offset = pose[..., :3] - target
+    distance_squared = offset[..., 0] * offset[..., 0] + offset[..., 1] * offset[..., 1] + offset[..., 2] * offset[..., 2]
+    angles = wrap_angle(pose[..., 3:5], xp)
+    return ((distance_squared <= HOLD_DISTANCE * HOLD_DISTANCE) & (xp.abs(angles[..., 0]) < HOLD_TILT)
+            & (xp.abs(angles[..., 1]) < HOLD_TILT))
+
+
+def still_held(held, pose, time, target, xp=np):
+    """``held`` after a simulator step that reached ``time`` (s): it turns False at the first step at or
+    after HOLD_FROM that is outside the hold band, and stays False."""
+    before_hold_time = time < HOLD_FROM - 0.5 * DT  # the step at t = 5 s counts, whatever the round-off
+    return held & (before_hold_time | in_hold_band(pose, target, xp))
+
+
+def takeoff_success(truncated, held):
+    """The takeoff rule: the episode ran to its time limit (no bound touched) and held the hold band
+    at every step from t = 5 s on (see :func:`still_held`)."""
+    return np.logical_and(truncated, held)
 
 
 def sample_takeoff_starts(rng, n, max_height=0.5, max_vertical_speed=0.1):
@@ -102,6 +129,33 @@ def sample_takeoff_starts(rng, n, max_height=0.5, max_vertical_speed=0.1):
     init_velocities = np.zeros((n, 3))
     init_velocities[:, 2] = rng.uniform(0.0, max_vertical_speed, size=n)
     return init_pose, init_velocities
+
+
+# Starts around the target (training only): offsets drawn uniformly within these bounds.
+AIR_START_POSITION = 2.0  # m, on each axis
+AIR_START_SPEED = 1.0  # m/s, on each axis
+AIR_START_ANGLE = 0.2  # rad, roll, pitch and yaw
+AIR_START_RATE = 0.2  # rad/s, each angular rate
+
+
+def sample_starts(rng, n, target=DEFAULT_TARGET, air_fraction=0.0):
+    """Training starts: a share ``air_fraction`` around the target, the rest on the ground.
+
+    A ground start is :func:`sample_takeoff_starts`'s. An air start is the target plus offsets drawn
+    uniformly within +-AIR_START_POSITION (m) on each axis, with velocities within +-AIR_START_SPEED
+    (m/s), angles within +-AIR_START_ANGLE (rad) and rates within +-AIR_START_RATE (rad/s), so that
+    learning sees the states of hovering from the first episode on, not only after a climb.
+    Returns ``(init_pose (n, 6), init_velocities (n, 3), init_angle_velocities (n, 3), in_air (n,) bool)``.
+    """
+    ground_pose, ground_velocities = sample_takeoff_starts(rng, n)
+    air_pose = np.concatenate([np.asarray(target, dtype=float) + rng.uniform(-AIR_START_POSITION, AIR_START_POSITION,
+                                                                               (n, 3)),
+                               rng.uniform(-AIR_START_ANGLE, AIR_START_ANGLE, (n, 3))], axis=1)
+    air_velocities = rng.uniform(-AIR_START_SPEED, AIR_START_SPEED, (n, 3))
+    air_rates = rng.uniform(-AIR_START_RATE, AIR_START_RATE, (n, 3))
+    in_air = rng.uniform(size=n) < air_fraction
+    return (np.where(in_air[:, None], air_pose, ground_pose), np.where(in_air[:, None], air_velocities, ground_velocities),
+            np.where(in_air[:, None], air_rates, 0.0), in_air)
 
 
 def check_action(rotor_speeds, shape):
@@ -153,6 +207,10 @@ class QuadcopterTask:
     def step_reward(self):
         raise NotImplementedError
 
+    def track_substep(self):
+        """Called after every simulator step of :meth:`step`, before its reward: what a task keeps
+        track of over an episode (the takeoff: whether it held the target). Nothing by default."""
+
     def reset(self):
         """Start a new episode; returns the initial state."""
         self.sim.reset()
@@ -172,6 +230,7 @@ class QuadcopterTask:
         reward = 0.0
         for _ in range(self.action_repeat):
             done = self.sim.next_timestep(action)
+            self.track_substep()
             reward += self.step_reward()
             if done:
                 break
@@ -181,12 +240,17 @@ class QuadcopterTask:
 
 
 class TakeoffTask(QuadcopterTask):
-    """Take off from the ground and hold the target altitude (default 10 m) until the time limit.
+    """Take off from the ground, then hold the target (default (0, 0, 10) m) until the time limit.
 
-    This is ``task.Task``. Constructor as the Udacity ``Task``, plus ``dynamics`` and ``action_repeat``.
+    This is ``task.Task``. Constructor as the Udacity ``Task``, plus ``dynamics``, ``action_repeat``,
+    ``air_starts`` and ``seed``.
 
-    **Start**: ``init_pose`` (default (0, 0, 0, 0, 0, 0): at rest on the ground, level), zero
-    velocities unless given; ``runtime`` 5 s; target (0, 0, 10) m unless ``target_pos`` is given.
+    **Start**: with no ``init_pose``, ``init_velocities`` or ``init_angle_velocities`` given, every
+    :meth:`reset` draws a random start with :func:`sample_starts` from a Generator seeded with
+    ``seed``: a share ``air_starts`` (default 0.5) around the target, within 2 m, 1 m/s, 0.2 rad and
+    0.2 rad/s, so that holding is learned from the first episode on; the rest on the ground, at rest,
+    z in [0, 0.5] m. With any of them given, every episode starts there (as the Udacity ``Task``).
+    ``in_air_start`` tells which kind the current episode had. ``runtime`` 10 s.
 
     **Action** (``action_size`` = 4): rotor speeds in rev/s, clipped to [0, 900]. Hover is about
     404 rev/s on each rotor; below it, a start at z = 0 ends on the first step (the z = 0 bound).
@@ -202,25 +266,45 @@ class TakeoffTask(QuadcopterTask):
     9, 10, 11   the simulator's angular_v, / 5          5 rad/s
     ==========  =====================================  ======
 
-    **Reward**: the sum over the sub-steps of :func:`takeoff_reward` (each in [0, 1]), so a step's
-    reward is within ``reward_range`` = (0, action_repeat).
+    **Reward**: the sum over the sub-steps of :func:`takeoff_reward` (each in [0, 1], 1 only at the
+    target, level and still), so a step's reward is within ``reward_range`` = (0, action_repeat):
+    staying at the target earns the most, and a crash loses every reward the rest of the episode
+    would have brought.
 
     **End**: ``terminated`` when the quadcopter touches a bound (z = 0 counts: a crash);
-    ``truncated`` when ``time > runtime``. ``success`` (after the episode) follows the takeoff rule:
-    truncated and within 1 m of the target altitude.
+    ``truncated`` when ``time > runtime``.
+
+    **Success** (``success``, after the episode): the takeoff-and-hold rule of
+    :func:`takeoff_success`: truncated, and at every simulator step from t = 5 s to the end within
+    1 m of the target with roll and pitch under 0.3 rad (``held``).
     """
 
     state_size = 12
 
-    def __init__(self, init_pose=None, init_velocities=None, init_angle_velocities=None, runtime=5.0,
-                 target_pos=None, dynamics="udacity", action_repeat=3):
+    def __init__(self, init_pose=None, init_velocities=None, init_angle_velocities=None, runtime=TAKEOFF_RUNTIME,
+                 target_pos=None, dynamics="udacity", action_repeat=3, air_starts=0.5, seed=None):
+        if not (isinstance(air_starts, (int, float)) and 0.0 <= air_starts <= 1.0):
+            raise ValueError(f"air_starts must be a share in [0, 1]; got {air_starts!r}")
+        self.random_starts = init_pose is None and init_velocities is None and init_angle_velocities is None
         if init_pose is None:
             init_pose = np.zeros(6)
         super().__init__(init_pose, init_velocities, init_angle_velocities, runtime, target_pos, dynamics,
                          action_repeat)
+        self.air_starts = float(air_starts)
+        self.rng = np.random.default_rng(seed)
+        self.in_air_start = False
+        self.held = True
         # The lowest and highest reward of one step (action_repeat sub-steps, each in [0, 1]);
         # DDPG bounds its critic's targets with it.
         self.reward_range = (0.0, float(self.action_repeat))
+
+    def reset(self):
+        if self.random_starts:
+            pose, velocities, rates, in_air = sample_starts(self.rng, 1, self.target_pos, self.air_starts)
+            self.sim.init_pose, self.sim.init_velocities, self.sim.init_angle_velocities = pose[0], velocities[0], rates[0]
+            self.in_air_start = bool(in_air[0])
+        self.held = True
+        return super().reset()
 
     def observe(self):
         return takeoff_observation(self.sim.pose, self.sim.v, self.sim.angular_v, self.target_pos)
@@ -228,15 +312,18 @@ class TakeoffTask(QuadcopterTask):
     def step_reward(self):
         return float(takeoff_reward(self.sim.pose, self.sim.v, self.sim.angular_v, self.target_pos))
 
+    def track_substep(self):
+        self.held = bool(still_held(self.held, self.sim.pose, self.sim.time, self.target_pos))
+
     @property
     def success(self):
-        return bool(takeoff_success(self.sim.pose[2], self.truncated, self.target_pos[2]))
+        return bool(takeoff_success(self.truncated, self.held))
 
 
 class HoverTask(TakeoffTask):
-    """Hold the target position, starting there (default (0, 0, 10), at rest). State and reward as the takeoff."""
+    """Hold the target position, starting there (default (0, 0, 10), at rest). State, reward and success as the takeoff."""
 
-    def __init__(self, init_pose=None, init_velocities=None, init_angle_velocities=None, runtime=5.0,
+    def __init__(self, init_pose=None, init_velocities=None, init_angle_velocities=None, runtime=TAKEOFF_RUNTIME,
                  target_pos=None, dynamics="udacity", action_repeat=3):
         target = DEFAULT_TARGET if target_pos is None else target_pos
         if init_pose is None:
@@ -286,14 +373,16 @@ class ReachTargetTask(QuadcopterTask):
 class VectorTakeoffTask:
     """N takeoff episodes side by side on a :class:`VectorPhysicsSim`, each restarting when it ends.
 
-    States, actions and rewards are those of :class:`TakeoffTask`, row by row, so that an agent
-    trained here flies ``task.Task``. Starts are drawn by :func:`sample_takeoff_starts` from ``rng``.
+    States, actions, rewards and success are those of :class:`TakeoffTask`, row by row, so that an
+    agent trained here flies ``task.Task``. Starts are drawn by :func:`sample_starts` from ``rng``,
+    a share ``air_starts`` around the target (default 0: every start on the ground, as the
+    evaluation's).
 
     :meth:`step` returns ``(next_states, rewards, terminated, truncated)``; for a row that ended,
     ``next_states`` is its final state, and the row is restarted: the new episode's first state
     is in :attr:`states` (as vector environments usually do it). Finished episodes are reported in
-    :attr:`finished`: a list of dicts (env, episode_return, length, final_z, success) since the last call of
-    :meth:`pop_finished`.
+    :attr:`finished`: a list of dicts (env, episode_return, length, final_z, success, air_start)
+    since the last call of :meth:`pop_finished`.
     """
 
     state_size = TakeoffTask.state_size
@@ -301,21 +390,25 @@ class VectorTakeoffTask:
     action_low = ACTION_LOW
     action_high = ACTION_HIGH
 
-    def __init__(self, num_envs, rng, runtime=5.0, target_pos=None, dynamics="udacity", action_repeat=3,
-                 max_start_height=0.5, max_start_vertical_speed=0.1):
+    def __init__(self, num_envs, rng, runtime=TAKEOFF_RUNTIME, target_pos=None, dynamics="udacity", action_repeat=3,
+                 air_starts=0.0):
         if not (isinstance(num_envs, (int, np.integer)) and num_envs >= 1):
             raise ValueError(f"num_envs must be an integer >= 1; got {num_envs!r}")
         if not (isinstance(action_repeat, (int, np.integer)) and action_repeat >= 1):
             raise ValueError(f"action_repeat must be an integer >= 1; got {action_repeat!r}")
+        if not (isinstance(air_starts, (int, float)) and 0.0 <= air_starts <= 1.0):
+            raise ValueError(f"air_starts must be a share in [0, 1]; got {air_starts!r}")
         self.num_envs = int(num_envs)
         self.rng = rng
         self.action_repeat = int(action_repeat)
+        self.air_starts = float(air_starts)
         self.target_pos = np.array(DEFAULT_TARGET if target_pos is None else target_pos, dtype=float)
-        self._start = dict(max_height=max_start_height, max_vertical_speed=max_start_vertical_speed)
-        init_pose, init_velocities = sample_takeoff_starts(rng, self.num_envs, **self._start)
-        self.sim = VectorPhysicsSim(init_pose, init_velocities, runtime=runtime, dynamics=dynamics)
+        init_pose, init_velocities, init_rates, self.in_air = sample_starts(rng, self.num_envs, self.target_pos,
+                                                                            self.air_starts)
+        self.sim = VectorPhysicsSim(init_pose, init_velocities, init_rates, runtime=runtime, dynamics=dynamics)
         self.returns = np.zeros(self.num_envs)
         self.lengths = np.zeros(self.num_envs, dtype=int)
+        self.held = np.ones(self.num_envs, dtype=bool)
         self.finished = []
         self.states = self._observe()
 
@@ -327,11 +420,27 @@ class VectorTakeoffTask:
         self._restart(np.arange(self.num_envs))
         return self.states
 
+    def restart_from(self, init_pose, init_velocities, init_angle_velocities=None):
+        """Restart every row from the given starts, (N, 6), (N, 3) and (N, 3) (default: no rotation), as
+        ground starts; returns the states (N, 12)."""
+        self.sim.reset(init_pose=init_pose, init_velocities=init_velocities,
+                       init_angle_velocities=np.zeros((self.num_envs, 3)) if init_angle_velocities is None
+                       else init_angle_velocities)
+        self._clear(np.arange(self.num_envs))
+        self.in_air[:] = False
+        return self.states
+
     def _restart(self, rows):
-        init_pose, init_velocities = sample_takeoff_starts(self.rng, len(rows), **self._start)
-        self.sim.reset(rows, init_pose=init_pose, init_velocities=init_velocities)
+        init_pose, init_velocities, init_rates, in_air = sample_starts(self.rng, len(rows), self.target_pos,
+                                                                       self.air_starts)
+        self.sim.reset(rows, init_pose=init_pose, init_velocities=init_velocities, init_angle_velocities=init_rates)
+        self.in_air[rows] = in_air
+        self._clear(rows)
+
+    def _clear(self, rows):
         self.returns[rows] = 0.0
         self.lengths[rows] = 0
+        self.held[rows] = True
         self.states = self._observe()
 
     def step(self, rotor_speeds):
@@ -349,6 +458,8 @@ class VectorTakeoffTask:
             done = self.sim.next_timestep(action)
             for array, values in saved:
                 array[frozen] = values
+            self.held = np.where(active, still_held(self.held, self.sim.pose, self.sim.time, self.target_pos),
+                                 self.held)
             step_rewards = takeoff_reward(self.sim.pose, self.sim.v, self.sim.angular_v, self.target_pos)
             rewards += np.where(active, step_rewards, 0.0)
             terminated |= active & self.sim.out_of_bounds
@@ -357,12 +468,12 @@ class VectorTakeoffTask:
         next_states = self._observe()
         self.returns += rewards
         self.lengths += 1
+        success = takeoff_success(truncated, self.held)
         ended = np.flatnonzero(done)
         for i in ended:
             self.finished.append(dict(
                 env=int(i), episode_return=float(self.returns[i]), length=int(self.lengths[i]),
-                final_z=float(self.sim.pose[i, 2]), success=bool(takeoff_success(
-                    self.sim.pose[i, 2], truncated[i], self.target_pos[2])),
+                final_z=float(self.sim.pose[i, 2]), success=bool(success[i]), air_start=bool(self.in_air[i]),
             ))
         self.states = next_states
         if len(ended):

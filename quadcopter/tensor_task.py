@@ -21,7 +21,9 @@ field          shape     meaning
                          angular_v (rad/s): the simulator's state, as ``PhysicsSim``
 ``time``       (N,)      simulated time of the episode, s
 ``returns``    (N,)      sum of the rewards of the episode so far
-``lengths``    (N,)      agent steps of the episode so far
+``lengths``    (N,)      agent steps of the episode so far (int32)
+``held``       (N,)      the hold rule kept so far (bool, see ``tasks.still_held``)
+``air_start``  (N,)      the episode started around the target, not on the ground (bool)
 =============  ========  ==========================================================
 """
 
@@ -33,12 +35,14 @@ import numpy as np
 import tensorflow as tf
 
 from . import dynamics as physics
-from .tasks import DEFAULT_TARGET, SUCCESS_TOLERANCE, takeoff_observation, takeoff_reward
+from .tasks import (ACTION_HIGH, ACTION_LOW, AIR_START_ANGLE, AIR_START_POSITION, AIR_START_RATE, AIR_START_SPEED, DEFAULT_TARGET,
+                    TAKEOFF_RUNTIME, still_held, takeoff_observation, takeoff_reward)
 
 # The numpy functions that the takeoff's observation and reward use, for float64 tensors.
 TENSOR_MATH = SimpleNamespace(
     asarray=tf.convert_to_tensor,
     abs=tf.abs,
+    sqrt=tf.sqrt,
     minimum=tf.minimum,
     maximum=tf.maximum,
     mod=tf.math.floormod,  # the sign of the divisor, as numpy's mod and Python's %
@@ -54,6 +58,8 @@ class TakeoffState(NamedTuple):
     time: tf.Tensor
     returns: tf.Tensor
     lengths: tf.Tensor
+    held: tf.Tensor
+    air_start: tf.Tensor
 
 
 class StepResult(NamedTuple):
@@ -62,7 +68,7 @@ class StepResult(NamedTuple):
     ``next_states`` is the state after the step (for a row that ended: its final state);
     ``states`` is the state the agent acts on next (for a row that ended: the new episode's first).
     ``ended`` rows also report their episode: ``episode_returns``, ``episode_lengths``,
-    ``final_z`` and ``success`` (meaningless in rows that did not end).
+    ``final_z``, ``success`` and ``air_start`` (meaningless in rows that did not end).
     """
 
     next_states: tf.Tensor
@@ -75,6 +81,7 @@ class StepResult(NamedTuple):
     episode_lengths: tf.Tensor
     final_z: tf.Tensor
     success: tf.Tensor
+    air_start: tf.Tensor
 
 
 def sim_step(physics_state, rotor_speeds, dynamics):
@@ -91,11 +98,13 @@ def sim_step(physics_state, rotor_speeds, dynamics):
     return tf.stack((x, y, z) + tuple(pose[3:]) + tuple(velocity) + tuple(angular_v), axis=1), touched
 
 
-def initial_state(starts):
-    """A :class:`TakeoffState` at the start of N episodes: starts (N, 12) float64 (pose, velocity, angular_v)."""
+def initial_state(starts, in_air=None):
+    """A :class:`TakeoffState` at the start of N episodes: starts (N, 12) float64 (pose, velocity,
+    angular_v); ``in_air`` (N,) bool marks air starts (default: all on the ground)."""
     n = tf.shape(starts)[0]
     zeros = tf.zeros((n,), tf.float64)
-    return TakeoffState(starts, zeros, zeros, tf.zeros((n,), tf.int32))
+    in_air = tf.zeros((n,), tf.bool) if in_air is None else in_air
+    return TakeoffState(starts, zeros, zeros, tf.zeros((n,), tf.int32), tf.ones((n,), tf.bool), in_air)
 
 
 def observe(physics_state, target):
@@ -104,15 +113,15 @@ def observe(physics_state, target):
                                TENSOR_MATH)
 
 
-def takeoff_step(state, rotor_speeds, starts, *, runtime=5.0, target=DEFAULT_TARGET, dynamics="udacity",
-                 action_repeat=3):
+def takeoff_step(state, rotor_speeds, starts, starts_in_air, *, runtime=TAKEOFF_RUNTIME, target=DEFAULT_TARGET,
+                 dynamics="udacity", action_repeat=3):
     """One agent step of N takeoffs, as :meth:`VectorTakeoffTask.step <quadcopter.tasks.VectorTakeoffTask.step>`.
 
     Args:
         state: a :class:`TakeoffState`.
-        rotor_speeds: (N, 4) float64, rev/s, already within [0, 900].
+        rotor_speeds: (N, 4) float64, rev/s, clipped to [0, 900].
         starts: (N, 12) float64: where each row starts again if its episode ends in this step
-            (rows that go on ignore theirs).
+            (rows that go on ignore theirs); ``starts_in_air`` (N,) bool: which of them are air starts.
         runtime, target, dynamics, action_repeat: the task's settings (Python values: they are
             part of the compiled graph).
 
@@ -121,7 +130,8 @@ def takeoff_step(state, rotor_speeds, starts, *, runtime=5.0, target=DEFAULT_TAR
     touched while the row was flying, ``truncated`` that the time limit ended it.
     """
     target = tf.constant(target, tf.float64)
-    physics_state, time = state.physics, state.time
+    rotor_speeds = tf.clip_by_value(rotor_speeds, ACTION_LOW, ACTION_HIGH)  # as tasks.check_action
+    physics_state, time, held = state.physics, state.time, state.held
     n = tf.shape(physics_state)[0]
     rewards = tf.zeros((n,), tf.float64)
     active = tf.ones((n,), tf.bool)
@@ -131,6 +141,7 @@ def takeoff_step(state, rotor_speeds, starts, *, runtime=5.0, target=DEFAULT_TAR
         stepped, touched = sim_step(physics_state, rotor_speeds, dynamics)
         physics_state = tf.where(active[:, None], stepped, physics_state)
         time = time + physics.DT
+        held = tf.where(active, still_held(held, physics_state[:, 0:6], time, target, TENSOR_MATH), held)
         terminated = terminated | (active & touched)
         done = done | (active & (touched | (time > runtime)))
         step_rewards = takeoff_reward(physics_state[:, 0:6], physics_state[:, 6:9], physics_state[:, 9:12], target,
@@ -140,26 +151,34 @@ def takeoff_step(state, rotor_speeds, starts, *, runtime=5.0, target=DEFAULT_TAR
     truncated = done & ~terminated
     next_states = observe(physics_state, target)
     returns, lengths = state.returns + rewards, state.lengths + 1
-    final_z = physics_state[:, 2]
-    success = truncated & (tf.abs(final_z - target[2]) <= SUCCESS_TOLERANCE)
+    success = truncated & held
 
     # Rows that ended start again from their row of ``starts``.
     restarted = tf.where(done[:, None], starts, physics_state)
     new_state = TakeoffState(restarted, tf.where(done, tf.zeros_like(time), time),
-                             tf.where(done, tf.zeros_like(returns), returns), tf.where(done, tf.zeros_like(lengths), lengths))
+                             tf.where(done, tf.zeros_like(returns), returns), tf.where(done, tf.zeros_like(lengths), lengths),
+                             held | done, tf.where(done, starts_in_air, state.air_start))
     result = StepResult(next_states, rewards, terminated, truncated, observe(restarted, target), done, returns,
-                        lengths, final_z, success)
+                        lengths, physics_state[:, 2], success, state.air_start)
     return new_state, result
 
 
-def sample_starts(generator, n, max_height=0.5, max_vertical_speed=0.1):
-    """Random takeoff starts (n, 12) float64 drawn with a ``tf.random.Generator``: as
-    :func:`~quadcopter.tasks.sample_takeoff_starts`, at rest, level, z uniform in [0, max_height] m and a
-    vertical speed uniform in [0, max_vertical_speed] m/s."""
-    z = generator.uniform((n,), 0.0, max_height, dtype=tf.float64)
-    v_z = generator.uniform((n,), 0.0, max_vertical_speed, dtype=tf.float64)
+def sample_starts(generator, n, target=DEFAULT_TARGET, air_fraction=0.0):
+    """Training starts drawn with a ``tf.random.Generator``, distributed as
+    :func:`~quadcopter.tasks.sample_starts` draws them: a share ``air_fraction`` around the target,
+    the rest on the ground. Returns ``(starts (n, 12) float64, in_air (n,) bool)``."""
+    def uniform(shape, bound):
+        return generator.uniform(shape, -bound, bound, dtype=tf.float64)
+
     zeros = tf.zeros((n,), tf.float64)
-    return tf.stack([zeros, zeros, z, zeros, zeros, zeros, zeros, zeros, v_z, zeros, zeros, zeros], axis=1)
+    z = generator.uniform((n,), 0.0, 0.5, dtype=tf.float64)
+    v_z = generator.uniform((n,), 0.0, 0.1, dtype=tf.float64)
+    ground = tf.stack([zeros, zeros, z, zeros, zeros, zeros, zeros, zeros, v_z, zeros, zeros, zeros], axis=1)
+    air = tf.concat([tf.constant(target, tf.float64) + uniform((n, 3), AIR_START_POSITION),
+                     uniform((n, 3), AIR_START_ANGLE), uniform((n, 3), AIR_START_SPEED),
+                     uniform((n, 3), AIR_START_RATE)], axis=1)
+    in_air = generator.uniform((n,), dtype=tf.float64) < air_fraction
+    return tf.where(in_air[:, None], air, ground), in_air
 
 
 def numpy_starts(init_pose, init_velocities, init_angle_velocities=None):

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .tasks import (ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, TakeoffTask, VectorTakeoffTask,
-                    sample_takeoff_starts, takeoff_observation)
+from .tasks import (ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, LONG_HOLD_RUNTIME, TAKEOFF_RUNTIME, TakeoffTask,
+                    VectorTakeoffTask, sample_takeoff_starts, takeoff_observation)
 
 
 # Seeds of the random takeoff starts: the final evaluation's, and another for the test flights
@@ -49,6 +49,11 @@ class TrainSettings:
     """Simulator dynamics: "udacity" or "rigid_body"."""
     action_repeat: int = 3
     """Simulator steps per action."""
+    runtime: float = TAKEOFF_RUNTIME
+    """Time limit of an episode, in s: training episodes, test flights and the evaluation."""
+    air_starts: float = 0.5
+    """Share of the training episodes that start around the target instead of on the ground (test
+    flights and the evaluation always start on the ground)."""
     checkpoint_every: float = 20.0
     """Seconds between checkpoints."""
     test_every: int = 2_560
@@ -72,6 +77,8 @@ class TrainSettings:
              "an integer >= 0"),
             ("dynamics", self.dynamics in ("udacity", "rigid_body"), "'udacity' or 'rigid_body'"),
             ("action_repeat", isinstance(self.action_repeat, int) and self.action_repeat >= 1, "an integer >= 1"),
+            ("runtime", isinstance(self.runtime, (int, float)) and 0 < self.runtime <= 600, "a number of seconds in (0, 600]"),
+            ("air_starts", isinstance(self.air_starts, (int, float)) and 0 <= self.air_starts <= 1, "a share in [0, 1]"),
             ("checkpoint_every", self.checkpoint_every > 0, "a number of seconds > 0"),
             ("test_every", isinstance(self.test_every, int) and self.test_every >= 0,
              "an integer number of environment steps >= 0"),
@@ -95,30 +102,34 @@ class TrainSettings:
 def make_agent(config, settings):
     from agents.agent import DDPG
 
-    task = TakeoffTask(dynamics=settings.dynamics, action_repeat=settings.action_repeat)
+    task = TakeoffTask(runtime=settings.runtime, dynamics=settings.dynamics, action_repeat=settings.action_repeat,
+                       air_starts=settings.air_starts, seed=config.seed)
     return DDPG(task, config)
 
 
-def evaluate_actor(act, episodes=100, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3, starts=None):
-    """Fly ``episodes`` deterministic takeoffs from random starts (at rest, z in [0, 0.5] m, v_z in
-    [0, 0.1] m/s, drawn with ``seed``) with ``act(states (N, 12)) -> rotor speeds (N, 4)``, all at once.
-    ``starts`` = (init_pose (N, 6), init_velocities (N, 3)) replaces the random starts.
+def evaluate_actor(act, episodes=100, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3, starts=None,
+                   runtime=TAKEOFF_RUNTIME):
+    """Fly ``episodes`` deterministic takeoffs of ``runtime`` s from random starts on the ground (at rest,
+    z in [0, 0.5] m, v_z in [0, 0.1] m/s, drawn with ``seed``) with ``act(states (N, 12)) -> rotor
+    speeds (N, 4)``, all at once. ``starts`` = (init_pose (N, 6), init_velocities (N, 3)) replaces the
+    random starts.
 
-    Returns a DataFrame with one row per episode: episode_return, length, final_z, success.
+    Returns a DataFrame with one row per episode: episode_return, length, final_z, success (the
+    takeoff-and-hold rule).
     """
     if starts is None:
         starts = sample_takeoff_starts(np.random.default_rng(seed), episodes)
     episodes = len(starts[0])
-    envs = VectorTakeoffTask(episodes, np.random.default_rng(seed), dynamics=dynamics, action_repeat=action_repeat)
-    envs.sim.reset(init_pose=starts[0], init_velocities=starts[1])
-    states = envs.states = takeoff_observation(envs.sim.pose, envs.sim.v, envs.sim.angular_v, envs.target_pos)
+    envs = VectorTakeoffTask(episodes, np.random.default_rng(seed), runtime=runtime, dynamics=dynamics,
+                             action_repeat=action_repeat)
+    states = envs.restart_from(*starts)
     first = {}
     while len(first) < episodes:
         envs.step(act(states))
         states = envs.states
         for episode in envs.pop_finished():
             first.setdefault(episode["env"], episode)
-    return pd.DataFrame([first[i] for i in range(episodes)]).drop(columns="env")
+    return pd.DataFrame([first[i] for i in range(episodes)]).drop(columns=["env", "air_start"])
 
 
 def greedy_policy(agent):
@@ -191,8 +202,8 @@ class NumpyRollout:
     def __init__(self, agent, settings):
         self.agent, self.settings = agent, settings
         self.memory = agent.use_tensor_memory()
-        self.envs = VectorTakeoffTask(settings.num_envs, agent.rng, dynamics=settings.dynamics,
-                                      action_repeat=settings.action_repeat)
+        self.envs = VectorTakeoffTask(settings.num_envs, agent.rng, runtime=settings.runtime, dynamics=settings.dynamics,
+                                      action_repeat=settings.action_repeat, air_starts=settings.air_starts)
         self.noise = agent.make_noise((settings.num_envs, agent.action_size))
         self.states = self.envs.reset()
 
@@ -214,11 +225,13 @@ class NumpyRollout:
         losses = (math.nan, math.nan)
         if updates and len(self.memory) >= agent.config.warmup:
             losses = agent.learn_many(updates)
-        return pd.DataFrame(finished, columns=["step", "env", "episode_return", "length", "final_z", "success"]), losses
+        columns = ["step", "env", "episode_return", "length", "final_z", "success", "air_start"]
+        return pd.DataFrame(finished, columns=columns), losses
 
-    def fly(self, init_pose, init_velocities):
+    def fly(self, init_pose, init_velocities, runtime=None):
         return evaluate_actor(greedy_policy(self.agent), starts=(init_pose, init_velocities),
-                              dynamics=self.settings.dynamics, action_repeat=self.settings.action_repeat)
+                              dynamics=self.settings.dynamics, action_repeat=self.settings.action_repeat,
+                              runtime=runtime or self.settings.runtime)
 
 
 def make_rollout(agent, settings):
@@ -227,8 +240,9 @@ def make_rollout(agent, settings):
         return NumpyRollout(agent, settings)
     from .fused import FusedTakeoff
 
-    return FusedTakeoff(agent, settings.num_envs, dynamics=settings.dynamics, action_repeat=settings.action_repeat,
-                        warmup=agent.config.warmup, seed=agent.config.seed)
+    return FusedTakeoff(agent, settings.num_envs, runtime=settings.runtime, dynamics=settings.dynamics,
+                        action_repeat=settings.action_repeat, air_starts=settings.air_starts, warmup=agent.config.warmup,
+                        seed=agent.config.seed)
 
 
 class TrainingError(RuntimeError):
@@ -279,7 +293,8 @@ class Run:
 
 
 TEST_COLUMNS = ["test", "env_steps", "updates", "seconds", "episodes", "success_rate", "mean_return", "best"]
-EPISODE_COLUMNS = ["episode", "episode_return", "length", "final_z", "success", "env", "env_steps", "updates", "seconds"]
+EPISODE_COLUMNS = ["episode", "episode_return", "length", "final_z", "success", "air_start", "env", "env_steps",
+                   "updates", "seconds"]
 
 
 def _checkpoint(agent, tests, rollout):
@@ -309,8 +324,10 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
     ``settings.updates_per_round`` updates: in one compiled call on the fused path (the default,
     :class:`~quadcopter.fused.FusedTakeoff`), or step by step on the numpy path (:class:`NumpyRollout`).
     Every ``settings.test_every`` environment steps, and once at the end, the actor flies noise-free test
-    takeoffs (:class:`ActorTestFlights`); the returned agent's actor is the one that did best in them,
-    and the tests are in the returned DataFrame's ``attrs["tests"]`` (and in ``out``/tests.csv).
+    takeoffs (:class:`ActorTestFlights`); the returned agent's actor is the one that did best in them
+    (the *selected* actor), and the tests are in the returned DataFrame's ``attrs["tests"]`` (and in
+    ``out``/tests.csv). The actor as training left it (the *final* actor) is
+    ``attrs["final_actor_weights"]`` (the weights, for ``agent.set_actor_weights``).
 
     Raises ``ValueError`` for a bad setting before anything starts, and :class:`TrainingError`
     when a loss stops being finite (the last good checkpoint stays). On an interruption
@@ -401,10 +418,12 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
     if settings.test_every > 0:
         tests.run(counters, len(episodes))  # the actor at the end of training gets its test too
     save_checkpoint()  # the training state as it is: a resumed run goes on from here
+    final_weights = agent.actor_weights()
     tests.restore_best()
     agent.policy.refresh()  # act() flies the actor as train leaves it
     table = pd.DataFrame(episodes, columns=EPISODE_COLUMNS)
     table.attrs["tests"] = pd.DataFrame(tests.history, columns=TEST_COLUMNS)
+    table.attrs["final_actor_weights"] = final_weights
     return agent, table
 
 
@@ -430,43 +449,70 @@ def _bar_budget(settings, counters, episodes_so_far):
     return total, min(done, total), unit
 
 
+ACTORS = {"selected": "actor.keras", "final": "actor_final.keras"}
+
+
+def evaluate_both(agent, weights, settings, episodes=100, seed=EVALUATION_SEED):
+    """Evaluate each actor of ``weights`` ({name: actor weights}) on ``episodes`` takeoffs of
+    ``settings.runtime`` s and on the long hold (the same rule to 30 s): {name: summary}. The agent's
+    actor is left with the last weights."""
+    summaries = {}
+    for name, actor_weights in weights.items():
+        agent.set_actor_weights(actor_weights)
+        act = greedy_policy(agent)
+        common = dict(seed=seed, dynamics=settings.dynamics, action_repeat=settings.action_repeat)
+        summary = summarise_evaluation(evaluate_actor(act, episodes, runtime=settings.runtime, **common))
+        long_hold = evaluate_actor(act, episodes, runtime=LONG_HOLD_RUNTIME, **common)
+        summary["long_hold_success_rate"] = float(long_hold["success"].mean())
+        summaries[name] = summary
+    return summaries
+
+
 def finish_run(agent, episodes, out, settings, evaluation_episodes=100, flights_to_plot=10, seed=EVALUATION_SEED):
-    """After training: save actor.keras, evaluate it, fly it, and write the run's CSVs and PNGs.
+    """After training: save both actors, evaluate them, fly the selected one, and write the run's CSVs and PNGs.
 
     ``episodes`` is what :func:`train` returned; it is written to episodes.csv unless the run
-    folder has one already (train with ``out`` writes it). Writes evaluation.json, flight.csv
-    (one takeoff from the ground), evaluation_flights.csv
+    folder has one already (train with ``out`` writes it). Writes actor.keras (the selected actor,
+    the one in ``agent``) and actor_final.keras (``episodes.attrs["final_actor_weights"]``, as
+    training left it), evaluation.json (each actor over ``evaluation_episodes`` takeoffs and the
+    30 s long hold), flight.csv (one takeoff from the ground), evaluation_flights.csv
     (``flights_to_plot`` takeoffs from random starts, with a ``flight`` column) and the plots of
-    :func:`~quadcopter.plots.write_run_plots`. Returns the evaluation summary (a dict).
+    :func:`~quadcopter.plots.write_run_plots`. Returns the evaluation summaries {"selected": ...,
+    "final": ...} (dicts).
     """
     from .flight import LABELS
     from .plots import write_run_plots
 
     run = Run(out)
     run.out.mkdir(parents=True, exist_ok=True)
-    agent.actor_local.model.save(run.out / "actor.keras")
+    selected = agent.actor_weights()
+    weights = dict(final=episodes.attrs.get("final_actor_weights", selected), selected=selected)
+    for name in ("final", "selected"):  # the selected actor last: it stays in the agent
+        agent.set_actor_weights(weights[name])
+        agent.actor_local.model.save(run.out / ACTORS[name])
+    summaries = evaluate_both(agent, weights, settings, evaluation_episodes, seed)
+    summaries = {name: summaries[name] for name in ACTORS}
+    _write_atomically(run.out / "evaluation.json", lambda p: p.write_text(json.dumps(summaries, indent=2)))
     act = greedy_policy(agent)
-    results = evaluate_actor(act, evaluation_episodes, seed=seed, dynamics=settings.dynamics,
-                             action_repeat=settings.action_repeat)
-    summary = summarise_evaluation(results)
-    _write_atomically(run.out / "evaluation.json", lambda p: p.write_text(json.dumps(summary, indent=2)))
-    flight = fly_actor(act, dynamics=settings.dynamics, action_repeat=settings.action_repeat)
+    flight = fly_actor(act, dynamics=settings.dynamics, action_repeat=settings.action_repeat, runtime=settings.runtime)
     _write_atomically(run.out / "flight.csv", lambda p: flight.to_csv(p, index=False, columns=LABELS))
-    flights = fly_evaluation_flights(act, flights_to_plot, seed, settings.dynamics, settings.action_repeat)
+    flights = fly_evaluation_flights(act, flights_to_plot, seed, settings.dynamics, settings.action_repeat,
+                                     settings.runtime)
     _write_atomically(run.out / "evaluation_flights.csv", lambda p: flights.to_csv(p, index=False))
     if not (run.out / "episodes.csv").exists():  # train(out=None) kept none
         run.save_episodes(episodes)
     write_run_plots(run.out)  # from the CSVs: episodes.csv, flight.csv, evaluation_flights.csv
-    return summary
+    return summaries
 
 
-def fly_evaluation_flights(act, count=10, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3):
+def fly_evaluation_flights(act, count=10, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3,
+                           runtime=TAKEOFF_RUNTIME):
     """``count`` flights of ``act`` from random takeoff starts (drawn as in :func:`evaluate_actor`),
     as one DataFrame: a ``flight`` column (1, 2, ...) and the 17 flight labels."""
     from .flight import LABELS
 
     init_poses, init_velocities = sample_takeoff_starts(np.random.default_rng(seed), count)
-    flights = [fly_actor(act, pose, velocity, dynamics, action_repeat).assign(flight=i + 1)
+    flights = [fly_actor(act, pose, velocity, dynamics, action_repeat, runtime).assign(flight=i + 1)
                for i, (pose, velocity) in enumerate(zip(init_poses, init_velocities))]
     return pd.concat(flights, ignore_index=True)[["flight"] + LABELS]
 
@@ -488,10 +534,11 @@ class ActorController:
         return self.action
 
 
-def fly_actor(act, init_pose=None, init_velocities=None, dynamics="udacity", action_repeat=3):
+def fly_actor(act, init_pose=None, init_velocities=None, dynamics="udacity", action_repeat=3, runtime=TAKEOFF_RUNTIME):
     """One deterministic takeoff with ``act(states (1, 12)) -> rotor speeds (1, 4)``, as a flight DataFrame
     (one row per simulator step, the original 17 labels). Starts at rest on the ground unless given."""
     from .flight import fly
 
-    sim = TakeoffTask(init_pose=init_pose, init_velocities=init_velocities, dynamics=dynamics).sim
+    sim = TakeoffTask(init_pose=np.zeros(6) if init_pose is None else init_pose, init_velocities=init_velocities,
+                      dynamics=dynamics, runtime=runtime).sim
     return fly(sim, ActorController(act, action_repeat))

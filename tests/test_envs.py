@@ -18,10 +18,10 @@ from quadcopter.tasks import TakeoffTask
 
 ROOT = Path(__file__).resolve().parents[1]
 
-TAKEOFF = "quadcopter.envs:QuadcopterTakeoff-v0"
+TAKEOFF = "quadcopter.envs:QuadcopterTakeoff-v1"
 
 
-@pytest.mark.parametrize("name", ["QuadcopterTakeoff-v0", "QuadcopterHover-v0", "QuadcopterReachTarget-v0"])
+@pytest.mark.parametrize("name", ["QuadcopterTakeoff-v1", "QuadcopterHover-v1", "QuadcopterReachTarget-v1"])
 def test_env_checker_passes_without_warnings(name):
     env = gymnasium.make("quadcopter.envs:" + name, render_mode="rgb_array")
     with warnings.catch_warnings():

@@ -14,16 +14,31 @@ def test_udacity_task_api_and_takeoff_defaults():
     assert isinstance(task, TakeoffTask)
     assert (task.action_size, task.action_low, task.action_high, task.action_repeat) == (4, 0, 900, 3)
     np.testing.assert_array_equal(task.target_pos, [0, 0, 10])
-    np.testing.assert_array_equal(task.sim.init_pose, np.zeros(6))  # on the ground
-    state = task.reset()
-    assert state.shape == (task.state_size,) == (12,)
-    np.testing.assert_allclose(state[:3], [0, 0, -1])  # 10 m below the target, in units of 10 m
-    next_state, reward, done = task.step([450] * 4)
+    assert task.sim.runtime == 10.0 and task.random_starts and task.air_starts == 0.5
+    # Random starts, half of them around the target, the rest on the ground.
+    starts = []
+    for _ in range(200):
+        state = task.reset()
+        assert state.shape == (task.state_size,) == (12,)
+        starts.append((task.in_air_start, task.sim.pose.copy()))
+    in_air = np.array([air for air, _ in starts])
+    poses = np.array([pose for _, pose in starts])
+    assert 0.35 < in_air.mean() < 0.65
+    assert np.all(np.abs(poses[in_air, :3] - [0, 0, 10]) <= 2.0)
+    assert np.all((poses[~in_air, 2] >= 0) & (poses[~in_air, 2] <= 0.5)) and np.all(poses[~in_air, 3:] == 0)
+    assert not np.array_equal(Task(seed=1).reset(), Task(seed=2).reset())
+    np.testing.assert_array_equal(Task(seed=3).reset(), Task(seed=3).reset())
+    # Original constructor, by position: a fixed start, as in the Udacity project.
+    ground = Task([0, 0, 0, 0, 0, 0])
+    assert not ground.random_starts
+    np.testing.assert_allclose(ground.reset()[:3], [0, 0, -1])  # 10 m below the target, in units of 10 m
+    next_state, reward, done = ground.step([450] * 4)
     assert next_state.shape == (12,) and isinstance(reward, float) and done is False
     assert next_state[5] > 0  # climbing
-    # Original constructor, by position.
     other = Task([0, 0, 1, 0, 0, 0], [0, 0, 0], [0, 0, 0], 3.0, [0, 0, 5])
     assert other.sim.runtime == 3.0 and other.target_pos[2] == 5
+    with pytest.raises(ValueError, match=r"air_starts must be a share in \[0, 1\]; got 1.5"):
+        Task(air_starts=1.5)
 
 
 def test_reward_is_in_0_1_and_best_at_the_target():
@@ -32,17 +47,14 @@ def test_reward_is_in_0_1_and_best_at_the_target():
     assert at_target == 1.0
     on_ground = takeoff_reward(np.array([0, 0, 0, 0, 0, 0.0]), np.zeros(3), np.zeros(3), target)
     tilted = takeoff_reward(np.array([0, 0, 10, 0.5, 0, 0.0]), np.zeros(3), np.zeros(3), target)
-    assert 0 <= on_ground < tilted < at_target
-    # Altitude: 0.02 a metre from 10 m away, and 0.1 a metre more within 2 m of the target.
+    yawing = takeoff_reward(np.array([0, 0, 10, 0, 0, 0.0]), np.zeros(3), np.array([0, 0, 1.0]), target)
+    assert 0 <= on_ground < tilted < at_target and yawing < at_target
+    # Distance: 0.03 a metre from 10 m away, and 0.15 a metre more within 2 m of the target.
     at = lambda z: takeoff_reward(np.array([0, 0, z, 0, 0, 0.0]), np.zeros(3), np.zeros(3), target)  # noqa: E731
-    assert at(9.0) - at(8.0) == pytest.approx(0.02 + 0.1)
-    assert at(5.0) - at(4.0) == pytest.approx(0.02)
-    rng = np.random.default_rng(0)
-    rewards = takeoff_reward(rng.normal(0, 50, (1000, 6)), rng.normal(0, 20, (1000, 3)), rng.normal(0, 9, (1000, 3)),
-                             target)
-    assert rewards.shape == (1000,) and rewards.min() >= 0 and rewards.max() <= 1
-
-
+    assert at(9.0) - at(8.0) == pytest.approx(0.03 + 0.15)
+    assert at(5.0) - at(4.0) == pytest.approx(0.03)
+    sideways = takeoff_reward(np.array([1, 0, 10, 0, 0, 0.0]), np.zeros(3), np.zeros(3), target)
+    assert sideways == pytest.approx(at(9.0))  # a metre off is a metre off, in any direction
 def test_observation_wraps_the_udacity_angles():
     pose = np.array([1, 2, 3, 2 * np.pi - 0.1, 0.2, 0])
     state = takeoff_observation(pose, np.zeros(3), np.zeros(3), np.array([0, 0, 10.0]))
@@ -50,7 +62,7 @@ def test_observation_wraps_the_udacity_angles():
 
 
 def test_a_crash_is_terminated_and_stops_sub_stepping():
-    task = Task()
+    task = Task(np.zeros(6))
     task.reset()
     _, reward, done = task.step([300] * 4)  # below hover, on the ground: the z = 0 bound
     assert done and task.terminated and not task.truncated
@@ -70,7 +82,7 @@ def test_the_time_limit_is_truncated_not_terminated():
 
 
 def test_finite_actions_are_clipped_to_the_range():
-    clipped, reference = Task(), Task()
+    clipped, reference = Task(np.zeros(6)), Task(np.zeros(6))
     clipped.reset(), reference.reset()
     clipped.step([1e6, 2000, 901, 900])
     reference.step([900] * 4)
@@ -138,5 +150,41 @@ def test_vector_takeoff_rows_are_takeoff_tasks():
     assert any(e["length"] == 17 for e in finished)  # 1 s: 51 sub-steps, 17 actions
 
 
-def test_success_rule():
-    assert takeoff_success(10.9, True) and not takeoff_success(11.1, True) and not takeoff_success(10.0, False)
+def fly_task(task, controller):
+    """Fly a task to its end with ``controller(task) -> rotor speeds``; returns the altitudes."""
+    task.reset()
+    altitudes, done = [], False
+    while not done:
+        _, _, done = task.step(controller(task))
+        altitudes.append(task.sim.pose[2])
+    return np.array(altitudes)
+
+
+def test_success_is_take_off_then_hold():
+    from quadcopter.controllers import PDAltitudeController
+
+    pd = PDAltitudeController()
+    hold = Task(np.zeros(6))
+    fly_task(hold, lambda task: pd.act(task.sim))
+    assert hold.truncated and hold.held and hold.success  # climbs, then holds 10 m to the 10 s limit
+
+    # Crosses 10 m at about t = 5 s and falls: the old rule's "success" is not one now.
+    climb = PDAltitudeController(kp=0.8, kd=1.0)
+    passing = Task(np.zeros(6))
+    altitudes = fly_task(passing, lambda task: climb.act(task.sim) if task.sim.time < 5.2 else np.zeros(4))
+    assert abs(altitudes[int(5.0 / 0.06)] - 10.0) < 1.0
+    assert passing.terminated and not passing.success
+
+    # Above the target at the end, within 1 m of it at t = 5 s: not held.
+    overshoot = PDAltitudeController(target_z=14.0, kp=0.8, kd=1.0)
+    high = Task(np.zeros(6))
+    fly_task(high, lambda task: overshoot.act(task.sim))
+    assert high.truncated and not high.held and not high.success
+
+    # Hovering tilted by 0.35 rad (over the 0.3 rad limit) at the target: not held.
+    tilted = HoverTask(init_pose=[0, 0, 10, 0.35, 0, 0], runtime=6.0)
+    fly_task(tilted, lambda task: np.full(4, hover_rotor_speed()))
+    assert not tilted.held and not tilted.success
+
+    np.testing.assert_array_equal(takeoff_success(np.array([True, True, False]), np.array([True, False, True])),
+                                  [True, False, False])

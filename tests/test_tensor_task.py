@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from quadcopter import VectorPhysicsSim
+from quadcopter import VectorPhysicsSim, hover_rotor_speed
 from quadcopter import dynamics as physics
 from quadcopter.tasks import VectorTakeoffTask
 from quadcopter.tensor_task import initial_state, numpy_starts, sim_step, takeoff_step
@@ -49,19 +49,32 @@ def test_takeoff_step_matches_vector_takeoff_task(dynamics):
     """Same starts and actions: the same observations, rewards, ends, restarts and episode summaries."""
     rng = np.random.default_rng(5)
     n = 24
-    envs = VectorTakeoffTask(n, np.random.default_rng(9), runtime=1.0, dynamics=dynamics)
-    state = initial_state(tf.constant(numpy_starts(envs.sim.init_pose, envs.sim.init_velocities)))
-    step = tf.function(lambda s, a, starts: takeoff_step(s, a, starts, runtime=1.0, dynamics=dynamics),
+    runtime = 6.0  # long enough for the hold rule, judged from 5 s on
+    envs = VectorTakeoffTask(n, np.random.default_rng(9), runtime=runtime, dynamics=dynamics, air_starts=0.5)
+
+    def numpy_task_starts():
+        sim = envs.sim
+        return (tf.constant(numpy_starts(sim.init_pose, sim.init_velocities, sim.init_angle_velocities)),
+                tf.constant(envs.in_air))
+
+    state = initial_state(*numpy_task_starts())
+    step = tf.function(lambda s, a, starts, in_air: takeoff_step(s, a, starts, in_air, runtime=runtime,
+                                                                                dynamics=dynamics),
                        jit_compile=True)
-    ended_rows = terminated_rows = truncated_rows = 0
-    for _ in range(60):
-        actions = rng.uniform(380, 480, (n, 4))
-        actions[rng.random(n) < 0.1] = 0.0  # some rows fall
+    ended_rows = terminated_rows = truncated_rows = successes = 0
+    for _ in range(250):
+        # Even rows: a PD law on altitude with equal rotors (climbs and holds level); odd rows: hover
+        # speeds with random differences (they tumble); now and then a row with its rotors off.
+        # Crashes, holds and time limits all happen.
+        z_error, v_z = envs.states[:, 2] * 10.0, envs.states[:, 5] * 5.0
+        thrust = np.clip((9.81 - 4.0 * z_error - 4.0 * v_z) / 9.81, 0.0, None)
+        actions = np.repeat((hover_rotor_speed() * np.sqrt(thrust))[:, None], 4, axis=1)
+        actions[1::2] = hover_rotor_speed() + rng.uniform(-3, 6, (n // 2, 4))
+        actions[rng.random(n) < 0.01] = 0.0
         next_states, rewards, terminated, truncated = envs.step(actions)
         finished = envs.pop_finished()
         # The rows that ended restart where the numpy task restarted them.
-        starts = tf.constant(numpy_starts(envs.sim.init_pose, envs.sim.init_velocities))
-        state, result = step(state, tf.constant(actions), starts)
+        state, result = step(state, tf.constant(actions), *numpy_task_starts())
         np.testing.assert_allclose(result.next_states.numpy(), next_states, rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(result.rewards.numpy(), rewards, rtol=1e-9, atol=1e-9)
         np.testing.assert_array_equal(result.terminated.numpy(), terminated)
@@ -75,8 +88,10 @@ def test_takeoff_step_matches_vector_takeoff_task(dynamics):
             assert result.episode_lengths.numpy()[i] == e["length"]
             assert result.final_z.numpy()[i] == pytest.approx(e["final_z"], rel=1e-9, abs=1e-9)
             assert result.success.numpy()[i] == e["success"]
+            assert result.air_start.numpy()[i] == e["air_start"]
+            successes += e["success"]
         ended_rows += len(ended)
         terminated_rows += terminated.sum()
         truncated_rows += truncated.sum()
-    # Both kinds of end happened, and rows restarted several times.
-    assert terminated_rows > 0 and truncated_rows > 0 and ended_rows > n
+    # Both kinds of end happened, some held the target, and rows restarted several times.
+    assert terminated_rows > 0 and truncated_rows > 0 and successes > 0 and ended_rows > n
