@@ -2,8 +2,10 @@
 
 (a) updates/s through ``DDPG.learn(experiences)`` (the Udacity path),
 (b) updates/s through the fused path (many updates per compiled call, tensor replay buffer),
-(c) Udacity-loop steps/s: ``act``, ``task.step``, ``agent.step`` (which learns every step),
-(d) the fast path's environment steps/s (16 vectorised takeoffs, acting and storing, no learning).
+(c) Udacity-loop steps/s: ``act``, ``task.step``, ``agent.step`` (one update per step on average:
+    ``update_every`` updates every ``update_every`` steps),
+(d) the numpy fast path's environment steps/s (16 vectorised takeoffs, acting and storing, no learning),
+(e) the Udacity loop again with the takeoff's own agent, ``quadcopter.takeoff_agent`` (64-64 networks).
 
     python benchmarks/bench_agent.py [--seconds 5]
 
@@ -24,6 +26,7 @@ import tensorflow as tf  # noqa: E402
 
 from agents.agent import DDPG, DDPGConfig  # noqa: E402
 from bench_sim import cpu_name  # noqa: E402
+from quadcopter import takeoff_agent  # noqa: E402
 from quadcopter.tasks import VectorTakeoffTask  # noqa: E402
 from task import Task  # noqa: E402
 
@@ -42,7 +45,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=5.0, help="time per measurement (default: 5)")
     parser.add_argument("--fused-updates", type=int, default=50, help="updates per fused call (default: 50)")
     args = parser.parse_args()
-    task = Task()
+    task = Task(seed=0)
     # The sizes, pinned: the default networks are smaller (64-64) since they measured better.
     agent = DDPG(task, DDPGConfig(actor_units=(400, 300), critic_units=(400, 300), batch_size=64, warmup=64))
     rng = np.random.default_rng(0)
@@ -61,11 +64,12 @@ def main():
                      rng.normal(size=(5000, 12)), np.zeros(5000))
     fused = rate(lambda: agent.learn_many(args.fused_updates), args.seconds, args.fused_updates)
 
-    loop_state = {"state": agent.reset_episode()}
+    loop_state = {"state": agent.reset_episode(), "agent": agent}
 
     def udacity_step():
+        agent = loop_state["agent"]
         action = agent.act(loop_state["state"])
-        next_state, reward, done = task.step(action)
+        next_state, reward, done = agent.task.step(action)
         agent.step(action, reward, next_state, done)
         loop_state["state"] = agent.reset_episode() if done else next_state
 
@@ -84,6 +88,10 @@ def main():
 
     env_steps = rate(fast_env_step, args.seconds, 16)
 
+    takeoff = takeoff_agent(Task(seed=1), seed=1)
+    loop_state.update(agent=takeoff, state=takeoff.reset_episode())
+    takeoff_loop = rate(udacity_step, args.seconds)
+
     print(f"# {cpu_name()}, {os.cpu_count()} cores, TensorFlow {tf.__version__}, {time.strftime('%Y-%m-%d')}; "
           f"400-300 networks, batch 64, XLA")
     print("| measure | rate | x Keras-2 original (44/s) |")
@@ -91,8 +99,9 @@ def main():
     for name, value in [("(a) updates/s, learn(experiences)", learn),
                         (f"(b) updates/s, fused path ({args.fused_updates} per call)", fused),
                         ("(c) Udacity loop steps/s (act, task.step, agent.step)", loop),
-                        ("(d) fast path env steps/s (16 envs, act + store)", env_steps)]:
-        ratio = f"{value / 44:.1f}" if name[1] in "abc" else "-"
+                        ("(d) fast path env steps/s (16 envs, act + store)", env_steps),
+                        ("(e) Udacity loop steps/s, takeoff_agent (64-64)", takeoff_loop)]:
+        ratio = f"{value / 44:.1f}" if name[1] in "abce" else "-"
         print(f"| {name} | {value:,.0f} | {ratio} |")
 
 

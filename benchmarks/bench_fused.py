@@ -5,7 +5,7 @@
 (2) the rollout alone (actor, noise, simulator with action repeat, task, replay-buffer writes, no
     updates): agent steps/s at 1,024 envs, fused (64 steps per call) against the numpy path
     (``VectorTakeoffTask``, one compiled actor call and one buffer write per step);
-(3) updates/s with the takeoff networks (the default ``DDPGConfig``): the fused round (64 updates
+(3) updates/s with the takeoff networks (``quadcopter.presets.TAKEOFF_CONFIG``): the fused round (64 updates
     per call, after 8 steps of 16 envs) against the numpy path's ``learn_many`` (64 per call) and
     ``learn(experiences)`` (one per call).
 
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from agents.agent import DDPGConfig  # noqa: E402
+from quadcopter.presets import takeoff_config  # noqa: E402
 from bench_sim import cpu_name  # noqa: E402
 from quadcopter import VectorPhysicsSim, hover_rotor_speed  # noqa: E402
 from quadcopter.tasks import VectorTakeoffTask  # noqa: E402
@@ -64,7 +64,7 @@ def simulators(seconds, rows=65_536, steps_per_call=64):
 
 
 def rollouts(seconds, num_envs=1_024, steps_per_call=64):
-    config = DDPGConfig(buffer_size=200_000)
+    config = takeoff_config().replace(buffer_size=200_000)
     fused_agent = make_agent(config, TrainSettings())
     fused = make_rollout(fused_agent, TrainSettings(num_envs=num_envs))
     fused_rate = rate(lambda: fused.round(steps_per_call, 0), seconds, num_envs * steps_per_call)
@@ -75,7 +75,7 @@ def rollouts(seconds, num_envs=1_024, steps_per_call=64):
 
 
 def updates(seconds, updates_per_call=64):
-    config = DDPGConfig()
+    config = takeoff_config()
     agent = make_agent(config, TrainSettings())
     fused = make_rollout(agent, TrainSettings())
     for _ in range(10):  # past the warmup: real transitions in the buffer
@@ -99,7 +99,7 @@ def main():
     args = parser.parse_args()
     devices = ", ".join(d.device_type for d in tf.config.list_physical_devices())
     print(f"# {cpu_name()}, {os.cpu_count()} cores, TensorFlow {tf.__version__} on {devices}, "
-          f"{time.strftime('%Y-%m-%d')}; takeoff networks {DDPGConfig().actor_units}, batch {DDPGConfig().batch_size}")
+          f"{time.strftime('%Y-%m-%d')}; takeoff networks {takeoff_config().actor_units}, batch {takeoff_config().batch_size}")
     print("| measure | numpy path | fused path | fused / numpy |")
     print("|---|---:|---:|---:|")
     numpy_sim, tensor_sim = simulators(args.seconds)

@@ -1,9 +1,20 @@
 """Teach a quadcopter how to fly: simulator, tasks and tools (the TensorFlow 2 port of the Udacity project).
 
-Nothing in this package imports TensorFlow; the agents live in the top-level ``agents`` package.
+Importing it does not import TensorFlow; the agents live in the top-level ``agents`` package, and
+``takeoff_agent`` / ``takeoff_config`` (the takeoff's tuned DDPG, :mod:`quadcopter.presets`) import
+it when first asked for.
 """
 
 from .dynamics import hover_rotor_speed
 from .sim import PhysicsSim, VectorPhysicsSim
 
-__all__ = ["PhysicsSim", "VectorPhysicsSim", "hover_rotor_speed"]
+__all__ = ["PhysicsSim", "VectorPhysicsSim", "hover_rotor_speed", "takeoff_agent", "takeoff_config"]
+
+
+def __getattr__(name):
+    # The presets need TensorFlow: imported on first use, so the simulator stays numpy-only.
+    if name in ("takeoff_agent", "takeoff_config"):
+        from . import presets
+
+        return getattr(presets, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -54,3 +54,33 @@ class PDAltitudeController:
         thrust_ratio = max(0.0, (-GRAVITY + accel) / -GRAVITY)
         speed = min(ACTION_HIGH, self.hover_speed * np.sqrt(thrust_ratio))
         return np.full(4, speed)
+
+
+class PDHoverController:
+    """Climb to ``target_z`` and hold it level: :class:`PDAltitudeController` plus a PD law on roll and pitch.
+
+    The altitude law sets the common rotor speed; roll is corrected by rotors 3 minus 2 and pitch by
+    rotors 1 minus 0 (the pairs whose thrust difference makes those moments):
+    n3 - n2 = -(k_angle phi + k_rate phi_dot) and n1 - n0 = -(k_angle theta + k_rate theta_dot), in rev/s
+    per rad and per rad/s. A new action every ``every`` simulator steps (3, as the takeoff's agent
+    acts), held in between. This holds the target even in the udacity dynamics, whose rotor inflow
+    makes any small rotation grow: the standard a learned takeoff is compared with.
+    """
+
+    def __init__(self, target_z=10.0, k_angle=100.0, k_rate=30.0, every=3):
+        if not (k_angle > 0 and k_rate > 0 and isinstance(every, int) and every >= 1):
+            raise ValueError(f"k_angle and k_rate must be > 0 and every an integer >= 1; got k_angle={k_angle!r}, "
+                             f"k_rate={k_rate!r}, every={every!r}")
+        self.altitude = PDAltitudeController(target_z)
+        self.k_angle, self.k_rate, self.every = float(k_angle), float(k_rate), every
+        self.steps, self.action = 0, None
+
+    def act(self, sim):
+        if self.steps % self.every == 0:
+            phi, theta = (np.asarray(sim.pose[3:5]) + np.pi) % (2 * np.pi) - np.pi
+            roll = self.k_angle * phi + self.k_rate * sim.angular_v[0]
+            pitch = self.k_angle * theta + self.k_rate * sim.angular_v[1]
+            speeds = self.altitude.act(sim) + 0.5 * np.array([pitch, -pitch, roll, -roll])
+            self.action = np.clip(speeds, ACTION_LOW, ACTION_HIGH)
+        self.steps += 1
+        return self.action

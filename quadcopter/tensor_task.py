@@ -43,6 +43,7 @@ TENSOR_MATH = SimpleNamespace(
     asarray=tf.convert_to_tensor,
     abs=tf.abs,
     sqrt=tf.sqrt,
+    exp=tf.exp,
     minimum=tf.minimum,
     maximum=tf.maximum,
     mod=tf.math.floormod,  # the sign of the divisor, as numpy's mod and Python's %

@@ -139,6 +139,7 @@ def greedy_policy(agent):
 
 def summarise_evaluation(results):
     return dict(success_rate=float(results["success"].mean()), median_final_z=float(results["final_z"].median()),
+                mean_length=float(results["length"].mean()),
                 mean_return=float(results["episode_return"].mean()), episodes=len(results))
 
 
@@ -313,7 +314,7 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
     """Train the takeoff agent on vectorised environments; returns ``(agent, episodes DataFrame)``.
 
     Args:
-        config: a ``DDPGConfig`` (default: the defaults). Ignored with ``resume``: the run's own is used.
+        config: a ``DDPGConfig`` (default: the takeoff's, :func:`~quadcopter.presets.takeoff_config`). Ignored with ``resume``: the run's own is used.
         settings: a :class:`TrainSettings` (default: the defaults). Likewise.
         out: a folder for the run's files (see :class:`Run`), or None to keep nothing.
         resume: continue the run in ``out`` from its last checkpoint, with what is left of its budget.
@@ -335,14 +336,14 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
     """
     import tensorflow as tf
 
-    from agents.agent import DDPGConfig
+    from .presets import takeoff_config
 
     run = Run(out) if out is not None else None
     if resume:
         if run is None or not (run.out / "config.json").exists():
             raise ValueError(f"resume needs the folder of an earlier run with a config.json; got {out!r}")
         config, settings = run.load_config()
-    config = (config or DDPGConfig()).validate()
+    config = (config or takeoff_config()).validate()
     settings = (settings or TrainSettings()).validate()
 
     agent = make_agent(config, settings)

@@ -74,7 +74,7 @@ def small_agent(seed=0, **changes):
     # through the critic.
     config = DDPGConfig(actor_units=(32, 24), critic_units=(32, 24), seed=seed, batch_size=16, warmup=16,
                         buffer_size=1000, final_init=0.3, invert_gradients=False).replace(**changes)
-    return DDPG(Task(), config)
+    return DDPG(Task(seed=seed), config)
 
 
 def random_batch(rng, n=16):
@@ -332,7 +332,7 @@ def test_the_critic_regresses_on_targets_clipped_to_the_task_returns(clip):
     """A target critic that says 1000 where at most 3 / (1 - 0.95) = 60 can be earned: with
     clip_q_targets the critic's loss is measured against 60, without it against 1 + 0.95 * 1000."""
     agent = DDPG(Task(), DDPGConfig(actor_units=(16, 16), critic_units=(16, 16), batch_size=8, warmup=8,
-                                    invert_gradients=False, clip_q_targets=clip))
+                                    invert_gradients=False, clip_q_targets=clip, gamma=0.95))
     assert agent.task.reward_range == (0.0, 3.0)
     output = agent.critic_target.model.get_layer("q_value")
     output.kernel.assign(np.zeros(output.kernel.shape, np.float32))

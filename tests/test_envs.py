@@ -56,7 +56,7 @@ def test_actions_map_to_rotor_speeds_and_match_the_task():
     np.testing.assert_allclose(envs.to_rotor_speeds([-1, 0, 0.5, 1]), [0, 450, 675, 900])
     env = gymnasium.make(TAKEOFF).unwrapped
     obs, _ = env.reset(seed=0, options=dict(init_pose=np.zeros(6), init_velocities=np.zeros(3)))
-    task = TakeoffTask()
+    task = TakeoffTask(np.zeros(6))
     np.testing.assert_array_equal(obs, task.reset().astype(np.float32))
     for action in ([0.2, 0.2, 0.2, 0.2], [0.1, 0.15, 0.1, 0.12]):
         obs, reward, *_ = env.step(np.array(action, np.float32))

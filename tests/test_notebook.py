@@ -68,7 +68,7 @@ def test_it_shows_the_gradient_proof_and_the_plots(executed):
                  "reward_curve.png", "flight_path.png"):
         assert (run / name).exists(), name
     reflection_numbers = outputs_text(code[-1])
-    assert "Evaluation (no noise): success" in reflection_numbers
+    assert "Evaluation of the final actor (no noise): success" in reflection_numbers
 
 
 def test_the_committed_notebook_holds_the_outputs_of_a_full_run():

@@ -31,7 +31,7 @@ def test_udacity_task_api_and_takeoff_defaults():
     # Original constructor, by position: a fixed start, as in the Udacity project.
     ground = Task([0, 0, 0, 0, 0, 0])
     assert not ground.random_starts
-    np.testing.assert_allclose(ground.reset()[:3], [0, 0, -1])  # 10 m below the target, in units of 10 m
+    np.testing.assert_allclose(ground.reset()[:3], [0, 0, -4])  # 10 m below the target, in units of 2.5 m
     next_state, reward, done = ground.step([450] * 4)
     assert next_state.shape == (12,) and isinstance(reward, float) and done is False
     assert next_state[5] > 0  # climbing
@@ -43,18 +43,25 @@ def test_udacity_task_api_and_takeoff_defaults():
 
 def test_reward_is_in_0_1_and_best_at_the_target():
     target = np.array([0, 0, 10.0])
-    at_target = takeoff_reward(np.array([0, 0, 10, 0, 0, 0.0]), np.zeros(3), np.zeros(3), target)
+
+    def reward(pose, velocity=(0, 0, 0), rates=(0, 0, 0)):
+        return takeoff_reward(np.array(pose, float), np.array(velocity, float), np.array(rates, float), target)
+
+    at_target = reward([0, 0, 10, 0, 0, 0])
     assert at_target == 1.0
-    on_ground = takeoff_reward(np.array([0, 0, 0, 0, 0, 0.0]), np.zeros(3), np.zeros(3), target)
-    tilted = takeoff_reward(np.array([0, 0, 10, 0.5, 0, 0.0]), np.zeros(3), np.zeros(3), target)
-    yawing = takeoff_reward(np.array([0, 0, 10, 0, 0, 0.0]), np.zeros(3), np.array([0, 0, 1.0]), target)
-    assert 0 <= on_ground < tilted < at_target and yawing < at_target
-    # Distance: 0.03 a metre from 10 m away, and 0.15 a metre more within 2 m of the target.
-    at = lambda z: takeoff_reward(np.array([0, 0, z, 0, 0, 0.0]), np.zeros(3), np.zeros(3), target)  # noqa: E731
-    assert at(9.0) - at(8.0) == pytest.approx(0.03 + 0.15)
-    assert at(5.0) - at(4.0) == pytest.approx(0.03)
-    sideways = takeoff_reward(np.array([1, 0, 10, 0, 0, 0.0]), np.zeros(3), np.zeros(3), target)
-    assert sideways == pytest.approx(at(9.0))  # a metre off is a metre off, in any direction
+    on_ground, tilted = reward([0, 0, 0, 0, 0, 0]), reward([0, 0, 10, 0.5, 0, 0])
+    yawing, moving = reward([0, 0, 10, 0, 0, 0], rates=(0, 0, 1)), reward([0, 0, 10, 0, 0, 0], velocity=(1, 0, 0))
+    assert 0 <= on_ground < tilted < at_target and yawing < at_target and moving < at_target
+    # Closeness multiplies everything: exp(-d / 3), the same in every direction.
+    assert on_ground == pytest.approx(np.exp(-10 / 3))
+    assert reward([0, 0, 9, 0, 0, 0]) == pytest.approx(np.exp(-1 / 3)) == reward([1, 0, 10, 0, 0, 0])
+    assert reward([0, 0, 9, 0.5, 0, 0]) == pytest.approx(np.exp(-1 / 3) * (1 - 0.25 * 0.5 / (np.pi / 2)))
+    rng = np.random.default_rng(0)
+    rewards = takeoff_reward(rng.normal(0, 50, (1000, 6)), rng.normal(0, 20, (1000, 3)), rng.normal(0, 9, (1000, 3)),
+                             target)
+    assert rewards.shape == (1000,) and rewards.min() >= 0 and rewards.max() <= 1
+
+
 def test_observation_wraps_the_udacity_angles():
     pose = np.array([1, 2, 3, 2 * np.pi - 0.1, 0.2, 0])
     state = takeoff_observation(pose, np.zeros(3), np.zeros(3), np.array([0, 0, 10.0]))

@@ -185,8 +185,8 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
     main(["train", "--out", str(out), "--env-steps", "1500", "--num-envs", "4", "--no-progress", "--eval-episodes", "5",
           "--set", "actor_units=16,16", "--set", "critic_units=16,16", "--set", "warmup=64", "--set", "batch_size=16"])
     printed = capsys.readouterr().out
-    assert "evaluation over 5 takeoffs" in printed
-    for name in ("episodes.csv", "config.json", "actor.keras", "evaluation.json", "reward_curve.png", "flight.png",
+    assert "selected actor (actor.keras), over 5 takeoffs" in printed and "final actor (actor_final.keras)" in printed
+    for name in ("episodes.csv", "config.json", "actor.keras", "actor_final.keras", "evaluation.json", "reward_curve.png", "flight.png",
                  "flight_path.png", "evaluation_flights.png"):
         assert (out / name).exists(), name
     flights = pd.read_csv(out / "evaluation_flights.csv")
@@ -203,10 +203,23 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
     assert not (tmp_path / "bad").exists()
 
 
-def test_finish_run_after_training_without_a_folder(tmp_path):
-    agent, episodes = train(TINY, tiny_settings(env_steps=1_500), out=None, progress=False)
+def test_finish_run_saves_and_evaluates_both_actors(tmp_path):
+    agent, episodes = train(TINY, tiny_settings(env_steps=1_500, test_every=500, test_episodes=4), out=None,
+                            progress=False)
     assert len(episodes) > 0
-    summary = finish_run(agent, episodes, tmp_path, tiny_settings(), evaluation_episodes=5, flights_to_plot=2)
-    assert summary["episodes"] == 5
+    selected = [w.numpy() for w in agent.actor_local.network.weights]
+    final = episodes.attrs["final_actor_weights"]
+    assert any(not np.array_equal(a, b) for a, b in zip(selected, final))  # an earlier test was kept
+    summaries = finish_run(agent, episodes, tmp_path, tiny_settings(), evaluation_episodes=5, flights_to_plot=2)
+    assert set(summaries) == {"selected", "final"} and summaries["final"]["episodes"] == 5
+    assert {"success_rate", "long_hold_success_rate", "median_final_z"} <= set(summaries["final"])
+    assert json.loads((tmp_path / "evaluation.json").read_text()) == summaries
+    import agents  # noqa: F401  (registers the actor's layers)
+
+    states = np.random.default_rng(0).normal(size=(5, 12)).astype(np.float32)
+    for name, weights in (("actor.keras", selected), ("actor_final.keras", final)):
+        agent.set_actor_weights(weights)
+        expected = agent.actor_local.model(states).numpy()
+        np.testing.assert_allclose(keras.models.load_model(tmp_path / name)(states).numpy(), expected, rtol=1e-6)
     assert len(pd.read_csv(tmp_path / "episodes.csv")) == len(episodes)
     assert (tmp_path / "reward_curve.png").exists()

@@ -1,0 +1,59 @@
+"""Do the general DDPG defaults work beyond the takeoff? ``DDPG`` at its default ``DDPGConfig`` on
+Gymnasium's ``Pendulum-v1`` through the Udacity loop (``agents.gym_task.GymTask``), 100 episodes of 200
+steps per seed; prints the mean return of the last 10 episodes and the wall time.
+
+    python benchmarks/bench_pendulum.py [--seeds 0 1 2] [--episodes 100]
+
+For scale: a random policy scores about -1,200; SB3's tuned DDPG about -150.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import gymnasium  # noqa: E402
+import numpy as np  # noqa: E402
+
+from agents.agent import DDPG, DDPGConfig  # noqa: E402
+from agents.gym_task import GymTask  # noqa: E402
+from bench_sim import cpu_name  # noqa: E402
+
+
+def run(seed, episodes):
+    """Returns of ``episodes`` episodes of the Udacity loop on Pendulum-v1 with the default DDPG."""
+    task = GymTask(gymnasium.make("Pendulum-v1"), seed=seed)
+    agent = DDPG(task, DDPGConfig(seed=seed))
+    returns = []
+    for _ in range(episodes):
+        state, done, total = agent.reset_episode(), False, 0.0
+        while not done:
+            action = agent.act(state)
+            next_state, reward, done = task.step(action)
+            agent.step(action, reward, next_state, done)
+            state, total = next_state, total + reward
+        returns.append(total)
+    return returns
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--episodes", type=int, default=100)
+    args = parser.parse_args()
+    print(f"# {cpu_name()}, {os.cpu_count()} cores, gymnasium {gymnasium.__version__}, {time.strftime('%Y-%m-%d')}; "
+          f"default DDPGConfig, {args.episodes} episodes")
+    print("| seed | mean return, last 10 episodes | wall time (s) |")
+    print("|---:|---:|---:|")
+    for seed in args.seeds:
+        start = time.perf_counter()
+        returns = run(seed, args.episodes)
+        print(f"| {seed} | {np.mean(returns[-10:]):.0f} | {time.perf_counter() - start:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

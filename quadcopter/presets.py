@@ -1,0 +1,40 @@
+"""The takeoff's tuned agent: the ``DDPGConfig`` settings measured best on the takeoff, kept here with the
+quadcopter code so that ``agents/`` stays a general DDPG whose defaults work across tasks.
+
+    from quadcopter import takeoff_agent
+    from task import Task
+
+    agent = takeoff_agent(Task(), seed=1)   # a DDPG with the Udacity methods: reset_episode, act, step, ...
+
+``train`` (``python -m quadcopter train``) and the notebook use the same settings
+(:func:`takeoff_config`). The README's docs/ say how each value was measured.
+"""
+
+from agents.agent import DDPG, DDPGConfig
+
+TAKEOFF_CONFIG = DDPGConfig(
+    actor_units=(64, 64),
+    critic_units=(64, 64),
+    actor_lr=1e-4,
+    critic_lr=1e-3,
+    gamma=0.95,
+    tau=1e-3,
+    batch_size=64,
+    noise="gaussian",
+    noise_sigma=0.05,
+    invert_gradients=True,
+)
+"""The takeoff's settings, where they differ from the general ``DDPGConfig`` defaults: small networks
+(ten times the updates per second on a CPU), a short horizon (gamma 0.95), slow targets, Gaussian
+noise of 0.05 in normalised units (about 22 rev/s) and inverting gradients."""
+
+
+def takeoff_config(seed=0):
+    """:data:`TAKEOFF_CONFIG` with ``seed``."""
+    return TAKEOFF_CONFIG.replace(seed=seed)
+
+
+def takeoff_agent(task, seed=0):
+    """A :class:`~agents.agent.DDPG` for ``task`` (a ``TakeoffTask``, e.g. ``task.Task()``) with the
+    takeoff's tuned settings and ``seed``."""
+    return DDPG(task, takeoff_config(seed))
