@@ -22,12 +22,14 @@ import numpy as np  # noqa: E402
 from agents.agent import DDPG, DDPGConfig  # noqa: E402
 from agents.gym_task import GymTask  # noqa: E402
 from bench_sim import cpu_name  # noqa: E402
+from quadcopter.cli import _config_overrides  # noqa: E402
 
 
-def run(seed, episodes):
-    """Returns of ``episodes`` episodes of the Udacity loop on Pendulum-v1 with the default DDPG."""
+def run(seed, episodes, changes):
+    """Returns of ``episodes`` episodes of the Udacity loop on Pendulum-v1 with the default DDPG (``changes``:
+    settings to change, for experiments)."""
     task = GymTask(gymnasium.make("Pendulum-v1"), seed=seed)
-    agent = DDPG(task, DDPGConfig(seed=seed))
+    agent = DDPG(task, DDPGConfig(seed=seed).replace(**changes))
     returns = []
     for _ in range(episodes):
         state, done, total = agent.reset_episode(), False, 0.0
@@ -44,14 +46,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--episodes", type=int, default=100)
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="change a DDPGConfig setting (an experiment, not the defaults)")
     args = parser.parse_args()
+    changes = _config_overrides(args.set)
     print(f"# {cpu_name()}, {os.cpu_count()} cores, gymnasium {gymnasium.__version__}, {time.strftime('%Y-%m-%d')}; "
-          f"default DDPGConfig, {args.episodes} episodes")
+          f"default DDPGConfig{', ' + ', '.join(args.set) if args.set else ''}, {args.episodes} episodes")
     print("| seed | mean return, last 10 episodes | wall time (s) |")
     print("|---:|---:|---:|")
     for seed in args.seeds:
         start = time.perf_counter()
-        returns = run(seed, args.episodes)
+        returns = run(seed, args.episodes, changes)
         print(f"| {seed} | {np.mean(returns[-10:]):.0f} | {time.perf_counter() - start:.0f} |", flush=True)
 
 

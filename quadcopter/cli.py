@@ -97,8 +97,8 @@ def _add_train(commands):
     parser.add_argument("--out", type=Path, default=Path("runs/takeoff"), help="run folder (default: runs/takeoff)")
     parser.add_argument("--seed", type=int, default=0, help="seed of everything random in the run (default: 0)")
     parser.add_argument("--env-steps", type=int, default=None,
-                        help=f"stop after this many environment steps (default: {defaults.env_steps:,}, which takes "
-                             "about 90 s on a 2-core machine; the same seed then gives the same run)")
+                        help=f"stop after this many environment steps (default: {defaults.env_steps:,}; the same seed "
+                             "then gives the same run)")
     parser.add_argument("--seconds", type=float, default=None,
                         help="stop after this many seconds of training instead (not reproducible: the run "
                              "ends at a different step each time)")
@@ -112,6 +112,9 @@ def _add_train(commands):
                              f"(default: {defaults.test_every:,}; 0: no tests, keep the last actor)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a DDPGConfig setting, e.g. --set tau=0.005 --set actor_units=256,256")
+    parser.add_argument("--numpy-path", action="store_true",
+                        help="train on the numpy path (one compiled call per step), the reference of the default "
+                             "fused path (a round in one compiled call); slower, for comparisons")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     parser.add_argument("--eval-episodes", type=int, default=100, help="evaluation episodes at the end (default: 100)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -151,7 +154,7 @@ def _train(args):
     given = any(value is not None for value in budgets.values())
     budgets = {name: value or 0 for name, value in budgets.items()} if given else {}
     settings = TrainSettings(num_envs=args.num_envs, dynamics=args.dynamics, test_every=args.test_every,
-                             **budgets).validate()
+                             fused=not args.numpy_path, **budgets).validate()
     if args.eval_episodes < 1:
         raise ValueError(f"--eval-episodes must be >= 1; got {args.eval_episodes}")
     started = time.perf_counter()

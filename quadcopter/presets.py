@@ -15,7 +15,7 @@ from agents.agent import DDPG, DDPGConfig
 TAKEOFF_CONFIG = DDPGConfig(
     actor_units=(64, 64),
     critic_units=(64, 64),
-    actor_lr=1e-4,
+    actor_lr=3e-5,
     critic_lr=1e-3,
     gamma=0.95,
     tau=1e-3,
@@ -25,8 +25,9 @@ TAKEOFF_CONFIG = DDPGConfig(
     invert_gradients=True,
 )
 """The takeoff's settings, where they differ from the general ``DDPGConfig`` defaults: small networks
-(ten times the updates per second on a CPU), a short horizon (gamma 0.95), slow targets, Gaussian
-noise of 0.05 in normalised units (about 22 rev/s) and inverting gradients."""
+(ten times the updates per second on a CPU), a short horizon (gamma 0.95), slow targets and a slow
+actor (actor learning rate 3e-5: with 1e-4 the final actor held on one seed of four, with 3e-5 on
+two of five, docs/learning.md)."""
 
 
 def takeoff_config(seed=0):

@@ -14,7 +14,7 @@ from agents.agent import DDPG, DDPGConfig
 from agents.gym_task import GymTask
 from quadcopter import envs
 from quadcopter.controllers import PDAltitudeController
-from quadcopter.tasks import TakeoffTask
+from quadcopter.tasks import POSITION_SCALE, TakeoffTask
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -137,8 +137,9 @@ def test_native_vector_env_restarts_rows_in_the_same_step():
             break
     assert terminated.tolist() == [True, False] and not truncated.any()
     assert info["_final_obs"].tolist() == [True, False]
-    assert info["final_obs"][0][2] == pytest.approx(-1.0)  # ended on the ground: (0 - 10) / 10
-    assert 0 <= obs[0][2] * 10 + 10 <= 0.5  # row 0 already holds a new start
+    scale = POSITION_SCALE
+    assert info["final_obs"][0][2] == pytest.approx(-10 / scale)  # ended on the ground: (0 - 10) / 2.5
+    assert 0 <= obs[0][2] * scale + 10 <= 0.5 + 1e-6  # row 0 already holds a new start
     with pytest.raises(ValueError, match=r"shape \(2, 4\)"):
         vec.step(np.zeros((3, 4)))
 
