@@ -113,12 +113,16 @@ class NumpyPolicy:
 
     def __init__(self, network):
         self.network = network
-        self.layers = [layer for layer in network.layers if isinstance(layer, keras.layers.Dense)]
         self.refresh()
 
-    def refresh(self):
-        """Copy the network's current weights."""
-        self.weights = [(layer.kernel.numpy(), layer.bias.numpy()) for layer in self.layers]
+    def refresh(self, values=None):
+        """Copy the network's current weights, or take ``values``: the arrays of ``network.weights``
+        (kernel, bias, kernel, bias, ...) as a compiled call returned them, which saves reading each
+        variable again."""
+        if values is None:
+            values = [w.numpy() for w in self.network.weights]
+        arrays = [np.asarray(v) for v in values]
+        self.weights = list(zip(arrays[0::2], arrays[1::2]))
 
     def __call__(self, states):
         """Normalised actions (batch, action_size) for float32 states (batch, state_size): ReLU layers, tanh out."""

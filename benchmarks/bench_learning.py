@@ -1,5 +1,5 @@
-"""Does the default training learn to take off and hold? Trains with the default ``train`` settings for
-each seed and dynamics, evaluates both actors, and prints one table row per run.
+"""Does the default training learn to take off and hold? Trains with the default ``train`` settings (the
+takeoff preset, ``quadcopter.presets.TAKEOFF_CONFIG``) for each seed and dynamics, evaluates both actors, and prints one table row per run.
 
     python benchmarks/bench_learning.py [--seeds 0 1 2 ...] [--dynamics udacity rigid_body] [--out runs/bench]
 
@@ -21,8 +21,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.agent import DDPGConfig  # noqa: E402
 from bench_sim import cpu_name  # noqa: E402
+from quadcopter.presets import takeoff_config  # noqa: E402
 from quadcopter.training import TrainSettings, finish_run, train  # noqa: E402
 
 
@@ -32,7 +32,7 @@ def main():
     parser.add_argument("--dynamics", nargs="+", default=["udacity", "rigid_body"], choices=["udacity", "rigid_body"])
     parser.add_argument("--out", type=Path, default=Path("runs/bench"))
     args = parser.parse_args()
-    print(f"# {cpu_name()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}; default DDPGConfig and TrainSettings")
+    print(f"# {cpu_name()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}; the takeoff preset and default TrainSettings")
     print("| dynamics | seed | wall (s) | final 10 s | final 30 s | selected 10 s | selected 30 s | final median z (m) "
           "| tests >= 95% in the last fifth |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -41,7 +41,7 @@ def main():
             start = time.perf_counter()
             settings = TrainSettings(dynamics=dynamics)
             out = args.out / f"{dynamics}-seed{seed}"
-            agent, episodes = train(DDPGConfig(seed=seed), settings, out=out, progress=False)
+            agent, episodes = train(takeoff_config(seed), settings, out=out, progress=False)
             summaries = finish_run(agent, episodes, out, settings)
             wall = time.perf_counter() - start
             tests = episodes.attrs["tests"]
