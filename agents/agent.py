@@ -58,6 +58,12 @@ class DDPGConfig:
     invert_gradients: bool = True
     """Scale each action gradient by the room left towards the bound it pushes to (Hausknecht and
     Stone, 2016), so a tanh output never saturates: see :meth:`DDPG.bounded_action_gradients`."""
+    target_noise: float = 0.0
+    """TD3's target-policy smoothing (Fujimoto et al., 2018): Gaussian noise of this scale, in normalised
+    action units and clipped to +-``target_noise_clip``, added to the target actor's actions in the
+    critic's TD target, so that the critic cannot exploit a narrow peak of its own (0: off, as in DDPG)."""
+    target_noise_clip: float = 0.5
+    """The clip of ``target_noise``'s draws."""
     update_every: int = 8
     """In the Udacity loop, ``step`` makes ``update_every`` updates every ``update_every`` steps, in one
     compiled call: one update per step on average, as in the paper, without paying a compiled
@@ -91,6 +97,8 @@ class DDPGConfig:
             ("noise_theta", 0 <= self.noise_theta <= 1, "in [0, 1]"),
             ("noise_sigma", 0 <= self.noise_sigma <= 2, "in [0, 2]"),
             ("invert_gradients", isinstance(self.invert_gradients, bool), "True or False"),
+            ("target_noise", 0 <= self.target_noise <= 2, "in [0, 2]"),
+            ("target_noise_clip", 0 <= self.target_noise_clip <= 2, "in [0, 2]"),
             ("update_every", isinstance(self.update_every, int) and 1 <= self.update_every <= 1000,
              "an integer in [1, 1000]"),
             ("clip_q_targets", isinstance(self.clip_q_targets, bool), "True or False"),
@@ -169,6 +177,9 @@ class DDPG:
         # (lowest, highest) TD target, or None for no clipping.
         self.q_bounds = None if reward_range is None else self.return_bounds(reward_range, cfg.gamma)
         self.tau = tf.constant(cfg.tau, tf.float32)
+        # The draws of the target-policy smoothing (target_noise), inside the compiled update; seed + 1,
+        # so that they are not the draws of a training loop's generator seeded with the seed itself.
+        self.update_generator = tf.random.Generator.from_seed(cfg.seed + 1)
         self._act = tf.function(self._normalised_actions)
         # XLA roughly doubles the fused path's speed here; DDPG_JIT=0 turns it off for debugging.
         jit = os.environ.get("DDPG_JIT", "1") == "1"
@@ -282,6 +293,10 @@ class DDPG:
         """One DDPG update on a batch of tensors; every step is a separate, named computation."""
         # Critic: regress Q(s, a) on the TD target built from the target networks.
         next_actions = self.actor_target.network(next_states, training=False)
+        if self.config.target_noise > 0:
+            smoothing = self.update_generator.normal(tf.shape(next_actions)) * self.config.target_noise
+            clip = self.config.target_noise_clip
+            next_actions = tf.clip_by_value(next_actions + tf.clip_by_value(smoothing, -clip, clip), -1.0, 1.0)
         q_next = self.critic_target.model([next_states, next_actions], training=False)
         q_targets = rewards + self.gamma * q_next * (1.0 - terminated)
         if self.q_bounds is not None:

@@ -306,6 +306,7 @@ def _checkpoint(agent, tests, rollout):
         actor=agent.actor_local.network, actor_target=agent.actor_target.network,
         critic=agent.critic_local.model, critic_target=agent.critic_target.model,
         actor_optimizer=agent.actor_local.optimizer, critic_optimizer=agent.critic_local.optimizer,
+        update_generator=agent.update_generator,
         **rollout.checkpointables(),
     )
 

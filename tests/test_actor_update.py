@@ -343,3 +343,22 @@ def test_the_critic_regresses_on_targets_clipped_to_the_task_returns(clip):
     critic_loss, _ = agent.learn(batch)
     target = 60.0 if clip else 1.0 + 0.95 * 1000.0
     assert critic_loss == pytest.approx(float(np.mean((q_before - target) ** 2)), rel=1e-5)
+
+
+def test_target_policy_smoothing_changes_only_the_critic_targets():
+    """TD3's smoothing is off by default; on, it moves the critic's TD target, reproducibly per seed."""
+    rng = np.random.default_rng(0)
+    batch = random_batch(rng)
+
+    def critic_after_learn(**changes):
+        agent = small_agent(seed=4, **changes)
+        agent.learn(batch)
+        return flat(agent.critic_local.model.weights)
+
+    plain = critic_after_learn()
+    assert np.array_equal(plain, critic_after_learn(target_noise=0.0))
+    smoothed = critic_after_learn(target_noise=0.5)
+    assert not np.array_equal(plain, smoothed)
+    np.testing.assert_array_equal(smoothed, critic_after_learn(target_noise=0.5))
+    with pytest.raises(ValueError, match=r"DDPGConfig.target_noise must be in \[0, 2\]; got -0.1"):
+        small_agent(target_noise=-0.1)

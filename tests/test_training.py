@@ -106,9 +106,10 @@ def test_the_same_seed_gives_the_same_run(fused):
 def test_a_resumed_fused_run_is_the_run_without_the_stop(tmp_path):
     """Checkpoints at round boundaries hold every random state: stop, resume, and nothing differs."""
     settings = tiny_settings(env_steps=2_000)
-    whole, whole_episodes = train(TINY, settings, out=tmp_path / "whole", progress=False)
+    config = TINY.replace(target_noise=0.1)  # the update's own random draws are checkpointed too
+    whole, whole_episodes = train(config, settings, out=tmp_path / "whole", progress=False)
     out = tmp_path / "stopped"
-    train(TINY, tiny_settings(env_steps=1_000), out=out, progress=False)
+    train(config, tiny_settings(env_steps=1_000), out=out, progress=False)
     saved = json.loads((out / "settings.json").read_text())
     (out / "settings.json").write_text(json.dumps(dict(saved, env_steps=2_000)))
     resumed, resumed_episodes = train(out=out, resume=True, progress=False)
