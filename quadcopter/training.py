@@ -1,9 +1,12 @@
-"""Training and evaluation of the DDPG takeoff agent on vectorised environments (the fast path).
+"""Training and evaluation of the DDPG takeoff agent on N takeoffs side by side.
 
-N takeoff episodes run side by side (:class:`~quadcopter.tasks.VectorTakeoffTask`); the agent acts
-for all of them in one compiled call, stores their transitions in its tensor replay buffer in one
-call, and makes many gradient updates per compiled call. ``python -m quadcopter train`` runs
-:func:`train`; the notebook calls it too.
+:func:`train` runs rounds of ``steps_per_round`` steps of the ``num_envs`` takeoffs followed by
+``updates_per_round`` updates. By default each round is one compiled TensorFlow call
+(:class:`~quadcopter.fused.FusedTakeoff`); :class:`NumpyRollout` is the numpy path
+(:class:`~quadcopter.tasks.VectorTakeoffTask`, one compiled actor call per step), the reference the
+fused path is tested against. :class:`ActorTestFlights` keeps the best noise-free test flight's
+actor; :func:`finish_run` saves and evaluates both actors. ``python -m quadcopter train`` runs
+:func:`train` and :func:`finish_run`; the notebook calls them too.
 """
 
 import dataclasses
