@@ -106,14 +106,19 @@ class NumpyPolicy:
     A compiled TensorFlow call costs a few hundred microseconds on a CPU, whatever the network's
     size; the 64-64 actor's arithmetic on one state costs about 10 microseconds in numpy. So
     :meth:`DDPG.act <agents.agent.DDPG.act>` runs this copy. It holds the weights as they were at
-    the last :meth:`refresh`: the agent refreshes it after every update it makes and whenever its
-    actor's weights are set through it (``DDPG.set_actor_weights``); code that assigns the network's
-    variables directly must call :meth:`refresh` itself.
+    the last :meth:`refresh`. Whatever changes the network's weights calls :meth:`mark_stale` (the
+    agent's updates, ``DDPG.set_actor_weights``, the fused training round), and the next call reads
+    the weights again, so they are read only when someone acts; code that assigns the network's
+    variables directly must call :meth:`mark_stale` itself.
     """
 
     def __init__(self, network):
         self.network = network
         self.refresh()
+
+    def mark_stale(self):
+        """The network's weights changed: read them again before the next action."""
+        self.weights = None
 
     def refresh(self, values=None):
         """Copy the network's current weights, or take ``values``: the arrays of ``network.weights``
@@ -126,6 +131,8 @@ class NumpyPolicy:
 
     def __call__(self, states):
         """Normalised actions (batch, action_size) for float32 states (batch, state_size): ReLU layers, tanh out."""
+        if self.weights is None:
+            self.refresh()
         x = states
         for kernel, bias in self.weights[:-1]:
             x = np.maximum(x @ kernel + bias, 0.0)

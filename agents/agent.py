@@ -190,7 +190,8 @@ class DDPG:
         batches = [tf.TensorSpec([None, None, width], tf.float32)
                    for width in (self.state_size, self.action_size, 1, self.state_size, 1)]
         self._learn_batches = tf.function(self._update_batches, jit_compile=jit, input_signature=batches)
-        # act() flies this numpy copy of actor_local; every update below refreshes it.
+        # act() flies this numpy copy of actor_local; every update below marks it stale (or, in
+        # step(), hands it the new weights).
         self.policy = NumpyPolicy(self.actor_local.network)
         self.steps = 0  # step() calls, for update_every
         self.tensor_memory = None
@@ -245,7 +246,7 @@ class DDPG:
         """Set the actor's weights (arrays or tensors, as :meth:`actor_weights` gives them)."""
         for variable, value in zip(self.actor_local.network.weights, weights):
             variable.assign(value)
-        self.policy.refresh()
+        self.policy.mark_stale()
 
     # --- The Udacity loop ---
 
@@ -273,7 +274,7 @@ class DDPG:
         of arrays (states, normalised actions, rewards, next_states, terminated). Returns the losses.
         """
         critic_loss, actor_loss = self._learn(*self._batch_tensors(experiences))
-        self.policy.refresh()
+        self.policy.mark_stale()
         return float(critic_loss), float(actor_loss)
 
     @staticmethod
@@ -372,7 +373,7 @@ class DDPG:
 
     def learn_from_indices(self, indices):
         critic_loss, actor_loss = self._learn_many(tf.convert_to_tensor(indices, tf.int32))
-        self.policy.refresh()
+        self.policy.mark_stale()
         return float(critic_loss), float(actor_loss)
 
     def use_tensor_memory(self):

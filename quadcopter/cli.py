@@ -199,7 +199,7 @@ def _evaluate(args):
     import agents  # noqa: F401  (registers the actor's layers)
 
     from .tasks import LONG_HOLD_RUNTIME, TAKEOFF_RUNTIME
-    from .training import evaluate_actor, summarise_evaluation
+    from .training import evaluate_with_long_hold
 
     if args.episodes < 1:
         raise ValueError(f"--episodes must be >= 1; got {args.episodes}")
@@ -210,12 +210,10 @@ def _evaluate(args):
     dynamics = args.dynamics or settings.get("dynamics", "udacity")
     model = keras.models.load_model(args.actor)
     act = lambda states: model(states.astype(np.float32)).numpy()  # noqa: E731
-    common = dict(seed=args.seed, dynamics=dynamics, action_repeat=settings.get("action_repeat", 3))
-    summary = summarise_evaluation(evaluate_actor(act, args.episodes, runtime=settings.get("runtime", TAKEOFF_RUNTIME),
-                                                  **common))
-    long_hold = summarise_evaluation(evaluate_actor(act, args.episodes, runtime=LONG_HOLD_RUNTIME, **common))
+    summary = evaluate_with_long_hold(act, args.episodes, args.seed, dynamics, settings.get("action_repeat", 3),
+                                      settings.get("runtime", TAKEOFF_RUNTIME))
     print(f"success rate {summary['success_rate']:.0%} over {summary['episodes']} takeoffs ({dynamics} dynamics)")
-    print(f"long hold (to {LONG_HOLD_RUNTIME:g} s): success rate {long_hold['success_rate']:.0%}")
+    print(f"long hold (to {LONG_HOLD_RUNTIME:g} s): success rate {summary['long_hold_success_rate']:.0%}")
     print(f"median final altitude {summary['median_final_z']:.2f} m")
     print(f"mean return {summary['mean_return']:.1f}")
 

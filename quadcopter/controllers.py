@@ -7,7 +7,7 @@ for a perfect takeoff; the random one is the Udacity notebook's ``Basic_Agent``.
 import numpy as np
 
 from .dynamics import GRAVITY, hover_rotor_speed
-from .tasks import ACTION_HIGH, ACTION_LOW
+from .tasks import ACTION_HIGH, ACTION_LOW, wrap_angle
 
 
 class ConstantController:
@@ -77,7 +77,7 @@ class PDHoverController:
 
     def act(self, sim):
         if self.steps % self.every == 0:
-            phi, theta = (np.asarray(sim.pose[3:5]) + np.pi) % (2 * np.pi) - np.pi
+            phi, theta = wrap_angle(sim.pose[3:5])
             roll = self.k_angle * phi + self.k_rate * sim.angular_v[0]
             pitch = self.k_angle * theta + self.k_rate * sim.angular_v[1]
             speeds = self.altitude.act(sim) + 0.5 * np.array([pitch, -pitch, roll, -roll])

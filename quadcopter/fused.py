@@ -91,17 +91,21 @@ class FusedTakeoff:
         """``steps`` agent steps of all N takeoffs, then ``updates`` DDPG updates (none while the buffer
         holds fewer than ``warmup`` transitions), in one compiled call.
 
-        Returns ``(episodes, losses)``: a DataFrame of the episodes that ended, in order (columns
-        step (0 to steps - 1), env, episode_return, length, final_z, success, air_start), and (critic loss, actor loss) of the last
-        update (nan if none).
+        Returns ``(episodes, losses, updates_made)``: a DataFrame of the episodes that ended, in order
+        (columns step (0 to steps - 1), env, episode_return, length, final_z, success, air_start),
+        (critic loss, actor loss) of the last update (nan if none), and how many updates were made
+        (``updates`` or 0).
         """
-        ended, returns, lengths, final_z, success, air_start, losses = self._round(int(steps), int(updates))
+        ended, returns, lengths, final_z, success, air_start, losses, learned = self._round(int(steps), int(updates))
+        updates_made = int(updates) if bool(learned) else 0
+        if updates_made:
+            self.agent.policy.mark_stale()  # the actor changed inside the graph
         ended = ended.numpy()
         step_index, env = np.nonzero(ended)
         episodes = pd.DataFrame(dict(step=step_index, env=env, episode_return=returns.numpy()[ended], length=lengths.numpy()[ended],
                                      final_z=final_z.numpy()[ended], success=success.numpy()[ended],
                                      air_start=air_start.numpy()[ended]))
-        return episodes, tuple(float(x) for x in losses)
+        return episodes, tuple(float(x) for x in losses), updates_made
 
     def _round_graph(self, steps, updates):
         """The round's graph; ``steps`` and ``updates`` are Python ints (one trace for each pair)."""
@@ -135,11 +139,15 @@ class FusedTakeoff:
         losses = (tf.constant(np.nan, tf.float32),) * 2
         # ``updates`` is a Python int (one trace per (steps, updates)); the warmup is checked in the
         # graph, so that the rounds before and after it share one compiled call.
-        if updates and self.memory.size() >= self.warmup:
-            indices = self.generator.uniform((updates, self.agent.config.batch_size), 0, self.memory.size(),
-                                             dtype=tf.int32)
-            losses = self.agent.update_many(self.memory.columns, indices)
-        return ended.stack(), returns.stack(), lengths.stack(), final_z.stack(), success.stack(), air_start.stack(), losses
+        learned = tf.constant(False)
+        if updates:
+            learned = self.memory.size() >= self.warmup
+            if learned:
+                indices = self.generator.uniform((updates, self.agent.config.batch_size), 0, self.memory.size(),
+                                                 dtype=tf.int32)
+                losses = self.agent.update_many(self.memory.columns, indices)
+        return (ended.stack(), returns.stack(), lengths.stack(), final_z.stack(), success.stack(), air_start.stack(),
+                losses, learned)
 
     # --- Noise-free flights ---
 

@@ -60,6 +60,11 @@ def takeoff_observation(pose, velocity, angular_v, target, xp=np):
     )
 
 
+def squared_length(vectors):
+    """x^2 + y^2 + z^2 of 3-vectors (..., 3), as plain products so that numpy and tensors give the same bits."""
+    return vectors[..., 0] * vectors[..., 0] + vectors[..., 1] * vectors[..., 1] + vectors[..., 2] * vectors[..., 2]
+
+
 def takeoff_reward(pose, velocity, angular_v, target, xp=np):
     """Reward of one simulator step for the takeoff, shape (...) from arrays as in ``takeoff_observation``.
 
@@ -80,13 +85,11 @@ def takeoff_reward(pose, velocity, angular_v, target, xp=np):
     pose = xp.asarray(pose)
     angular_v = xp.asarray(angular_v)
     velocity = xp.asarray(velocity)
-    offset = pose[..., :3] - target
-    distance = xp.sqrt(offset[..., 0] * offset[..., 0] + offset[..., 1] * offset[..., 1] + offset[..., 2] * offset[..., 2])
+    distance = xp.sqrt(squared_length(pose[..., :3] - target))
     angles = wrap_angle(pose[..., 3:5], xp)
     tilt = xp.abs(angles[..., 0]) + xp.abs(angles[..., 1])
     spin = xp.abs(angular_v[..., 0]) + xp.abs(angular_v[..., 1]) + xp.abs(angular_v[..., 2])
-    speed = xp.sqrt(velocity[..., 0] * velocity[..., 0] + velocity[..., 1] * velocity[..., 1]
-                    + velocity[..., 2] * velocity[..., 2])
+    speed = xp.sqrt(squared_length(velocity))
     return xp.exp(-distance / 3.0) * (1.0 - 0.25 * xp.minimum(tilt / (math.pi / 2), 1.0)
                                       - 0.25 * xp.minimum(spin / 2.0, 1.0) - 0.25 * xp.minimum(speed / 5.0, 1.0))
 
@@ -95,10 +98,8 @@ def in_hold_band(pose, target, xp=np):
     """True where a pose (..., 6) is within HOLD_DISTANCE (1 m) of the target with roll and pitch under
     HOLD_TILT (0.3 rad): shape (...). ``xp`` as in :func:`takeoff_observation`."""
     pose = xp.asarray(pose)
-    offset = pose[..., :3] - target
-    distance_squared = offset[..., 0] * offset[..., 0] + offset[..., 1] * offset[..., 1] + offset[..., 2] * offset[..., 2]
     angles = wrap_angle(pose[..., 3:5], xp)
-    return ((distance_squared <= HOLD_DISTANCE * HOLD_DISTANCE) & (xp.abs(angles[..., 0]) < HOLD_TILT)
+    return ((squared_length(pose[..., :3] - target) <= HOLD_DISTANCE * HOLD_DISTANCE) & (xp.abs(angles[..., 0]) < HOLD_TILT)
             & (xp.abs(angles[..., 1]) < HOLD_TILT))
 
 

@@ -199,7 +199,8 @@ class NumpyRollout:
     """The numpy path of a training round: :class:`VectorTakeoffTask`, one compiled call per step.
 
     The same interface as :class:`~quadcopter.fused.FusedTakeoff`: :meth:`round` (``steps`` vector
-    steps, then ``updates`` updates once the buffer holds ``warmup`` transitions) and :meth:`fly`.
+    steps, then ``updates`` updates once the buffer holds ``warmup`` transitions; returns the
+    episodes that ended, the last losses and the number of updates made) and :meth:`fly`.
     Its random state is the agent's numpy Generator (saved in ``state.json``).
     """
 
@@ -226,11 +227,11 @@ class NumpyRollout:
                 self.noise.reset(rows=[e["env"] for e in ended])
             finished += [dict(e, step=step) for e in ended]
             self.states = envs.states
-        losses = (math.nan, math.nan)
+        losses, updates_made = (math.nan, math.nan), 0
         if updates and len(self.memory) >= agent.config.warmup:
-            losses = agent.learn_many(updates)
+            losses, updates_made = agent.learn_many(updates), updates
         columns = ["step", "env", "episode_return", "length", "final_z", "success", "air_start"]
-        return pd.DataFrame(finished, columns=columns), losses
+        return pd.DataFrame(finished, columns=columns), losses, updates_made
 
     def fly(self, init_pose, init_velocities, runtime=None):
         return evaluate_actor(greedy_policy(self.agent), starts=(init_pose, init_velocities),
@@ -362,6 +363,7 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
         manager = tf.train.CheckpointManager(checkpoint, run.checkpoints, max_to_keep=2)
         if resume and manager.latest_checkpoint:
             checkpoint.restore(manager.latest_checkpoint)
+            agent.policy.mark_stale()  # the checkpoint's actor replaced the new one
             state = json.loads((run.checkpoints / "state.json").read_text())
             counters.update(state["counters"])
             agent.rng.bit_generator.state = state["rng"]
@@ -388,11 +390,11 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
                 break
             if tests.due(counters["env_steps"]):
                 tests.run(counters, len(episodes))
-            finished, losses = rollout.round(settings.steps_per_round, settings.updates_per_round)
+            finished, losses, updates_made = rollout.round(settings.steps_per_round, settings.updates_per_round)
             steps_before = counters["env_steps"]
             counters["env_steps"] += settings.steps_per_round * settings.num_envs
-            if counters["env_steps"] >= config.warmup and settings.updates_per_round:
-                counters["updates"] += settings.updates_per_round
+            if updates_made:
+                counters["updates"] += updates_made
                 if not all(math.isfinite(loss) for loss in losses):
                     raise TrainingError(
                         f"the losses stopped being finite (critic {losses[0]}, actor {losses[1]}) after "
@@ -425,7 +427,6 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
     save_checkpoint()  # the training state as it is: a resumed run goes on from here
     final_weights = agent.actor_weights()
     tests.restore_best()
-    agent.policy.refresh()  # act() flies the actor as train leaves it
     table = pd.DataFrame(episodes, columns=EPISODE_COLUMNS)
     table.attrs["tests"] = pd.DataFrame(tests.history, columns=TEST_COLUMNS)
     table.attrs["final_actor_weights"] = final_weights
@@ -457,19 +458,27 @@ def _bar_budget(settings, counters, episodes_so_far):
 ACTORS = {"selected": "actor.keras", "final": "actor_final.keras"}
 
 
+def evaluate_with_long_hold(act, episodes=100, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3,
+                            runtime=TAKEOFF_RUNTIME):
+    """:func:`summarise_evaluation` of ``episodes`` takeoffs of ``runtime`` s (:func:`evaluate_actor`),
+    plus ``long_hold_success_rate``: the success rate of the same takeoffs flown for the long hold
+    (the same rule to 30 s)."""
+    common = dict(seed=seed, dynamics=dynamics, action_repeat=action_repeat)
+    summary = summarise_evaluation(evaluate_actor(act, episodes, runtime=runtime, **common))
+    long_hold = evaluate_actor(act, episodes, runtime=LONG_HOLD_RUNTIME, **common)
+    summary["long_hold_success_rate"] = float(long_hold["success"].mean())
+    return summary
+
+
 def evaluate_both(agent, weights, settings, episodes=100, seed=EVALUATION_SEED):
-    """Evaluate each actor of ``weights`` ({name: actor weights}) on ``episodes`` takeoffs of
-    ``settings.runtime`` s and on the long hold (the same rule to 30 s): {name: summary}. The agent's
-    actor is left with the last weights."""
+    """Evaluate each actor of ``weights`` ({name: actor weights}) with :func:`evaluate_with_long_hold`
+    on ``episodes`` takeoffs of ``settings.runtime`` s: {name: summary}. The agent's actor is left with
+    the last weights."""
     summaries = {}
     for name, actor_weights in weights.items():
         agent.set_actor_weights(actor_weights)
-        act = greedy_policy(agent)
-        common = dict(seed=seed, dynamics=settings.dynamics, action_repeat=settings.action_repeat)
-        summary = summarise_evaluation(evaluate_actor(act, episodes, runtime=settings.runtime, **common))
-        long_hold = evaluate_actor(act, episodes, runtime=LONG_HOLD_RUNTIME, **common)
-        summary["long_hold_success_rate"] = float(long_hold["success"].mean())
-        summaries[name] = summary
+        summaries[name] = evaluate_with_long_hold(greedy_policy(agent), episodes, seed, settings.dynamics,
+                                                  settings.action_repeat, settings.runtime)
     return summaries
 
 

@@ -362,3 +362,21 @@ def test_target_policy_smoothing_changes_only_the_critic_targets():
     np.testing.assert_array_equal(smoothed, critic_after_learn(target_noise=0.5))
     with pytest.raises(ValueError, match=r"DDPGConfig.target_noise must be in \[0, 2\]; got -0.1"):
         small_agent(target_noise=-0.1)
+
+
+def test_act_follows_every_change_of_the_actor():
+    """learn() and set_actor_weights() change the actor; act() then flies the actor as it is."""
+    agent = small_agent(seed=6)
+    state = agent.reset_episode()
+
+    def network_action():
+        return agent.to_task_actions(agent.actor_local.network(state[None, :].astype(np.float32)).numpy()[0])
+
+    before = agent.act(state, explore=False)
+    agent.learn(random_batch(np.random.default_rng(1)))
+    after_learn = agent.act(state, explore=False)
+    assert not np.allclose(before, after_learn)
+    np.testing.assert_allclose(after_learn, network_action(), rtol=1e-5, atol=1e-3)
+    agent.set_actor_weights([np.zeros_like(w) for w in agent.actor_weights()])
+    np.testing.assert_allclose(agent.act(state, explore=False), network_action(), rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(agent.act(state, explore=False), agent.to_task_actions(np.zeros(4)))
