@@ -53,6 +53,7 @@ class Actor:
         units: hidden layer widths (DDPG paper: 400, 300).
         learning_rate: Adam step size (DDPG paper: 1e-4).
         final_init: the output layer's weights start in U(-final_init, final_init).
+        max_grad_norm: clip the gradient to this global norm before each step (0: no clipping).
 
     Attributes:
         network: ``keras.Model`` from states to *normalised* actions in [-1, 1]: what the agent
@@ -63,13 +64,13 @@ class Actor:
     """
 
     def __init__(self, state_size, action_size, action_low, action_high, units=(400, 300), learning_rate=1e-4,
-                 final_init=3e-3, name="actor"):
+                 final_init=3e-3, name="actor", max_grad_norm=0.0):
         self.state_size, self.action_size = state_size, action_size
         self.action_low, self.action_high = action_low, action_high
         self.network = build_actor_network(state_size, action_size, units, final_init, name=f"{name}_network")
         scaled = ScaleToRange(action_low, action_high, name="rotor_speeds_scale")(self.network.output)
         self.model = keras.Model(self.network.input, scaled, name=name)
-        self.optimizer = keras.optimizers.Adam(learning_rate)
+        self.optimizer = keras.optimizers.Adam(learning_rate, global_clipnorm=max_grad_norm or None)
         self.optimizer.build(self.network.trainable_variables)
         self._train_step = tf.function(self.train_step)
 

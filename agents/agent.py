@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from .actor import Actor, NumpyPolicy
+from .checks import check_fields, finite_array, shown
 from .critic import Critic
 from .ounoise import NOISES
 from .replay_buffer import ReplayBuffer, TensorReplayBuffer
@@ -64,6 +65,13 @@ class DDPGConfig:
     critic's TD target, so that the critic cannot exploit a narrow peak of its own (0: off, as in DDPG)."""
     target_noise_clip: float = 0.5
     """The clip of ``target_noise``'s draws."""
+    policy_delay: int = 1
+    """TD3's delayed policy updates: the actor and both target networks move on every
+    ``policy_delay``-th update only, the critic on every one (1: every update, as in DDPG)."""
+    critic_layer_norm: bool = False
+    """Layer normalisation after each of the critic's hidden layers (before the ReLU)."""
+    max_grad_norm: float = 0.0
+    """Clip each network's gradient to this global norm before the Adam step (0: no clipping)."""
     update_every: int = 8
     """In the Udacity loop, ``step`` makes ``update_every`` updates every ``update_every`` steps, in one
     compiled call: one update per step on average, as in the paper, without paying a compiled
@@ -78,36 +86,40 @@ class DDPGConfig:
 
     def validate(self):
         """Raise ``ValueError`` naming the first setting out of its range."""
-        checks = [
-            ("actor_units", all(isinstance(u, int) and u > 0 for u in self.actor_units) and len(self.actor_units) > 0,
-             "a non-empty list of positive integers"),
-            ("critic_units", all(isinstance(u, int) and u > 0 for u in self.critic_units) and len(self.critic_units) > 0,
-             "a non-empty list of positive integers"),
-            ("actor_lr", 0 < self.actor_lr < 1, "in (0, 1)"),
-            ("critic_lr", 0 < self.critic_lr < 1, "in (0, 1)"),
-            ("final_init", 0 < self.final_init <= 1, "in (0, 1]"),
-            ("gamma", 0 <= self.gamma < 1, "in [0, 1)"),
-            ("tau", 0 < self.tau <= 1, "in (0, 1]"),
-            ("batch_size", isinstance(self.batch_size, int) and 1 <= self.batch_size <= self.buffer_size,
-             f"an integer in [1, buffer_size={self.buffer_size}]"),
-            ("buffer_size", isinstance(self.buffer_size, int) and self.buffer_size >= 1, "an integer >= 1"),
-            ("warmup", isinstance(self.warmup, int) and self.batch_size <= self.warmup <= self.buffer_size,
+        def integer(low, high=math.inf):
+            return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
+
+        def units(v):
+            return len(v) > 0 and all(isinstance(u, int) and u > 0 for u in v)
+
+        def boolean(v):
+            return isinstance(v, bool)
+
+        check_fields(self, [
+            ("actor_units", units, "a non-empty list of positive integers"),
+            ("critic_units", units, "a non-empty list of positive integers"),
+            ("actor_lr", lambda v: 0 < v < 1, "in (0, 1)"),
+            ("critic_lr", lambda v: 0 < v < 1, "in (0, 1)"),
+            ("final_init", lambda v: 0 < v <= 1, "in (0, 1]"),
+            ("gamma", lambda v: 0 <= v < 1, "in [0, 1)"),
+            ("tau", lambda v: 0 < v <= 1, "in (0, 1]"),
+            ("buffer_size", integer(1), "an integer >= 1"),
+            ("batch_size", integer(1, self.buffer_size), f"an integer in [1, buffer_size={self.buffer_size}]"),
+            ("warmup", integer(self.batch_size, self.buffer_size),
              f"an integer in [batch_size={self.batch_size}, buffer_size={self.buffer_size}]"),
-            ("noise", self.noise in NOISES, f"one of {sorted(NOISES)}"),
-            ("noise_theta", 0 <= self.noise_theta <= 1, "in [0, 1]"),
-            ("noise_sigma", 0 <= self.noise_sigma <= 2, "in [0, 2]"),
-            ("invert_gradients", isinstance(self.invert_gradients, bool), "True or False"),
-            ("target_noise", 0 <= self.target_noise <= 2, "in [0, 2]"),
-            ("target_noise_clip", 0 <= self.target_noise_clip <= 2, "in [0, 2]"),
-            ("update_every", isinstance(self.update_every, int) and 1 <= self.update_every <= 1000,
-             "an integer in [1, 1000]"),
-            ("clip_q_targets", isinstance(self.clip_q_targets, bool), "True or False"),
-            ("seed", isinstance(self.seed, int) and self.seed >= 0, "an integer >= 0"),
-        ]
-        for name, ok, accepted in checks:
-            value = getattr(self, name)
-            if not ok or (isinstance(value, float) and not math.isfinite(value)):
-                raise ValueError(f"DDPGConfig.{name} must be {accepted}; got {value!r}")
+            ("noise", lambda v: v in NOISES, f"one of {sorted(NOISES)}"),
+            ("noise_theta", lambda v: 0 <= v <= 1, "in [0, 1]"),
+            ("noise_sigma", lambda v: 0 <= v <= 2, "in [0, 2]"),
+            ("invert_gradients", boolean, "True or False"),
+            ("target_noise", lambda v: 0 <= v <= 2, "in [0, 2]"),
+            ("target_noise_clip", lambda v: 0 <= v <= 2, "in [0, 2]"),
+            ("policy_delay", integer(1, 100), "an integer in [1, 100]"),
+            ("critic_layer_norm", boolean, "True or False"),
+            ("max_grad_norm", lambda v: v >= 0, ">= 0 (0: no clipping)"),
+            ("update_every", integer(1, 1000), "an integer in [1, 1000]"),
+            ("clip_q_targets", boolean, "True or False"),
+            ("seed", integer(0), "an integer >= 0"),
+        ])
         return self
 
     def replace(self, **changes):
@@ -148,19 +160,19 @@ class DDPG:
     def __init__(self, task, config=None):
         self.config = (config or DDPGConfig()).validate()
         cfg = self.config
+        self.state_size, self.action_size = int(task.state_size), int(task.action_size)
+        self.action_low, self.action_high = self.action_range(task.action_low, task.action_high, self.action_size)
         keras.utils.set_random_seed(cfg.seed)
         self.rng = np.random.default_rng(cfg.seed)
         self.task = task
-        self.state_size, self.action_size = int(task.state_size), int(task.action_size)
-        self.action_low = np.broadcast_to(np.asarray(task.action_low, dtype=np.float32), (self.action_size,))
-        self.action_high = np.broadcast_to(np.asarray(task.action_high, dtype=np.float32), (self.action_size,))
 
         def make_actor(name):
             return Actor(self.state_size, self.action_size, self.action_low, self.action_high, cfg.actor_units,
-                         cfg.actor_lr, cfg.final_init, name=name)
+                         cfg.actor_lr, cfg.final_init, name=name, max_grad_norm=cfg.max_grad_norm)
 
         def make_critic(name):
-            return Critic(self.state_size, self.action_size, cfg.critic_units, cfg.critic_lr, cfg.final_init, name=name)
+            return Critic(self.state_size, self.action_size, cfg.critic_units, cfg.critic_lr, cfg.final_init, name=name,
+                          layer_norm=cfg.critic_layer_norm, max_grad_norm=cfg.max_grad_norm)
 
         self.actor_local, self.actor_target = make_actor("actor"), make_actor("actor_target")
         self.critic_local, self.critic_target = make_critic("critic"), make_critic("critic_target")
@@ -180,6 +192,8 @@ class DDPG:
         # The draws of the target-policy smoothing (target_noise), inside the compiled update; seed + 1,
         # so that they are not the draws of a training loop's generator seeded with the seed itself.
         self.update_generator = tf.random.Generator.from_seed(cfg.seed + 1)
+        # Updates made so far (for policy_delay); checkpointed with the networks.
+        self.updates_made = tf.Variable(0, dtype=tf.int64, trainable=False, name="updates_made")
         self._act = tf.function(self._normalised_actions)
         # XLA roughly doubles the fused path's speed here; DDPG_JIT=0 turns it off for debugging.
         jit = os.environ.get("DDPG_JIT", "1") == "1"
@@ -196,6 +210,20 @@ class DDPG:
         self.steps = 0  # step() calls, for update_every
         self.tensor_memory = None
         self.last_state = None
+
+    @staticmethod
+    def action_range(low, high, action_size):
+        """The task's (action_low, action_high) as float32 arrays (action_size,); raises ``ValueError``
+        unless both are finite and low < high in every dimension."""
+        try:
+            low_array = np.broadcast_to(finite_array("action_low", low), (action_size,))
+            high_array = np.broadcast_to(finite_array("action_high", high), (action_size,))
+        except ValueError as error:
+            raise ValueError(f"the task's action range is not usable: {error}") from None
+        if not np.all(low_array < high_array):
+            raise ValueError(f"the task's action_low must be below action_high in every dimension; "
+                             f"got action_low={shown(low)}, action_high={shown(high)}")
+        return low_array, high_array
 
     def make_noise(self, size):
         cfg = self.config
@@ -228,7 +256,7 @@ class DDPG:
         Runs :attr:`policy`, the numpy copy of ``actor_local`` (see :class:`~agents.actor.NumpyPolicy`):
         the same actions as the network, to float32 round-off, without a compiled call per step.
         """
-        state = np.asarray(state, np.float32).reshape(1, self.state_size)
+        state = finite_array("state", state, (self.state_size,)).reshape(1, self.state_size)
         normalised = self.policy(state)[0]
         if explore:
             normalised = np.clip(normalised + self.noise.sample(), -1.0, 1.0)
@@ -257,9 +285,16 @@ class DDPG:
 
     def step(self, action, reward, next_state, done):
         """Store the experience; once there are ``warmup`` of them, make ``update_every`` updates every
-        ``update_every`` steps (one compiled call, each update on its own sampled batch); move on."""
+        ``update_every`` steps (one compiled call, each update on its own sampled batch); move on.
+
+        Raises ``ValueError``, storing nothing, if the action, reward or next state is not finite, or
+        if no episode was started with :meth:`reset_episode`."""
+        if self.last_state is None:
+            raise ValueError("step() needs the state the action was taken in: call reset_episode() first")
+        action = finite_array("action", action, (self.action_size,))
         terminated = getattr(self.task, "terminated", done)  # a time limit is not a real end
-        self.memory.add(self.last_state, self.to_normalised(action), reward, next_state, terminated)
+        self.memory.add(self.last_state, self.to_normalised(action), finite_array("reward", reward, ()),
+                        finite_array("next_state", next_state, (self.state_size,)), terminated)
         self.steps += 1
         k = self.config.update_every
         if len(self.memory) >= self.config.warmup and self.steps % k == 0:
@@ -272,6 +307,7 @@ class DDPG:
     def learn(self, experiences):
         """One DDPG update from a batch: a list of ``Experience`` (from ``memory.sample()``) or a tuple
         of arrays (states, normalised actions, rewards, next_states, terminated). Returns the losses.
+        Raises ``ValueError``, changing no weight, if a value in the batch is not finite.
         """
         critic_loss, actor_loss = self._learn(*self._batch_tensors(experiences))
         self.policy.mark_stale()
@@ -284,7 +320,8 @@ class DDPG:
             experiences = (np.vstack([e.state for e in experiences]), np.vstack([e.action for e in experiences]),
                            np.array([e.reward for e in experiences]), np.vstack([e.next_state for e in experiences]),
                            np.array([e.done for e in experiences]))
-        states, actions, rewards, next_states, terminated = (np.asarray(x, np.float32) for x in experiences)
+        names = ("states", "actions", "rewards", "next_states", "terminated")
+        states, actions, rewards, next_states, terminated = (finite_array(name, x) for name, x in zip(names, experiences))
         return tuple(tf.convert_to_tensor(x) for x in
                      (states, actions, rewards.reshape(-1, 1), next_states, terminated.reshape(-1, 1)))
 
@@ -305,6 +342,17 @@ class DDPG:
             q_targets = tf.clip_by_value(q_targets, *self.q_bounds)
         critic_loss = self.critic_local.train_step(states, actions, q_targets)
 
+        self.updates_made.assign_add(1)
+        if self.config.policy_delay == 1:
+            actor_loss = self._update_actor_and_targets(states)
+        else:
+            # TD3: the actor and the targets follow the critic on every policy_delay-th update only.
+            actor_loss = tf.cond(self.updates_made % self.config.policy_delay == 0,
+                                 lambda: self._update_actor_and_targets(states), lambda: tf.constant(0.0))
+        return critic_loss, actor_loss
+
+    def _update_actor_and_targets(self, states):
+        """The actor's step and the soft target updates; returns the actor's loss."""
         # Actor: dQ/da at a = mu(s) (the actor's own actions, not the stored ones), handed to the
         # actor as data; its loss is mean(-action_gradients * actions) (see Actor.train_step).
         mu = self.actor_local.network(states, training=False)
@@ -315,7 +363,7 @@ class DDPG:
 
         self._soft_update(self.critic_local.model, self.critic_target.model)
         self._soft_update(self.actor_local.network, self.actor_target.network)
-        return critic_loss, actor_loss
+        return actor_loss
 
     @staticmethod
     def return_bounds(reward_range, gamma):

@@ -4,18 +4,26 @@ import keras
 import tensorflow as tf
 
 
-def build_critic_network(state_size, action_size, units, final_init=3e-3, name="critic"):
+def build_critic_network(state_size, action_size, units, final_init=3e-3, name="critic", layer_norm=False):
     """[states (batch, state_size), actions (batch, action_size)] -> Q (batch, 1).
 
     As in the DDPG paper, the actions join after the first hidden layer. The output layer starts in
-    U(-final_init, final_init) so that the first Q estimates are near zero.
+    U(-final_init, final_init) so that the first Q estimates are near zero. With ``layer_norm``, each
+    hidden layer's pre-activations are layer-normalised before the ReLU.
     """
+
+    def hidden(x, width, i):
+        x = keras.layers.Dense(width, name=f"hidden_{i}")(x)
+        if layer_norm:
+            x = keras.layers.LayerNormalization(name=f"layer_norm_{i}")(x)
+        return keras.layers.ReLU(name=f"relu_{i}")(x)
+
     states = keras.Input((state_size,), name="states")
     actions = keras.Input((action_size,), name="actions")
-    x = keras.layers.Dense(units[0], activation="relu", name="hidden_0")(states)
+    x = hidden(states, units[0], 0)
     x = keras.layers.Concatenate(name="state_and_action")([x, actions])
     for i, width in enumerate(units[1:], start=1):
-        x = keras.layers.Dense(width, activation="relu", name=f"hidden_{i}")(x)
+        x = hidden(x, width, i)
     init = keras.initializers.RandomUniform(-final_init, final_init)
     q_values = keras.layers.Dense(1, kernel_initializer=init, bias_initializer=init, name="q_value")(x)
     return keras.Model([states, actions], q_values, name=name)
@@ -29,15 +37,17 @@ class Critic:
             agent's normalised actions in [-1, 1]).
         units: hidden layer widths (DDPG paper: 400, 300).
         learning_rate: Adam step size (DDPG paper: 1e-3).
+        layer_norm: layer-normalise the hidden layers (before the ReLU).
+        max_grad_norm: clip the gradient to this global norm before each step (0: no clipping).
 
     Attributes: ``model`` (the ``keras.Model``) and ``optimizer``.
     """
 
     def __init__(self, state_size, action_size, units=(400, 300), learning_rate=1e-3, final_init=3e-3,
-                 name="critic"):
+                 name="critic", layer_norm=False, max_grad_norm=0.0):
         self.state_size, self.action_size = state_size, action_size
-        self.model = build_critic_network(state_size, action_size, units, final_init, name=name)
-        self.optimizer = keras.optimizers.Adam(learning_rate)
+        self.model = build_critic_network(state_size, action_size, units, final_init, name=name, layer_norm=layer_norm)
+        self.optimizer = keras.optimizers.Adam(learning_rate, global_clipnorm=max_grad_norm or None)
         self.optimizer.build(self.model.trainable_variables)
         self._train_step = tf.function(self.train_step)
         self._action_gradients = tf.function(self.action_gradients)

@@ -5,6 +5,8 @@ from collections import namedtuple
 import numpy as np
 import tensorflow as tf
 
+from .checks import finite_array
+
 Experience = namedtuple("Experience", ["state", "action", "reward", "next_state", "done"])
 
 
@@ -23,15 +25,22 @@ class ReplayBuffer:
     """
 
     def __init__(self, buffer_size, batch_size, rng=None):
-        if batch_size > buffer_size:
-            raise ValueError(f"batch_size must be <= buffer_size; got {batch_size} > {buffer_size}")
+        if not (isinstance(buffer_size, (int, np.integer)) and buffer_size >= 1):
+            raise ValueError(f"buffer_size must be an integer >= 1; got {buffer_size!r}")
+        if not (isinstance(batch_size, (int, np.integer)) and 1 <= batch_size <= buffer_size):
+            raise ValueError(f"batch_size must be an integer in [1, buffer_size={buffer_size}]; got {batch_size!r}")
         self.buffer_size, self.batch_size = int(buffer_size), int(batch_size)
         self.rng = rng if rng is not None else np.random.default_rng()
         self.columns = None
         self.count = 0  # experiences ever added
 
     def add(self, state, action, reward, next_state, done):
-        values = (state, action, reward, next_state, done)
+        """Store one experience. Raises ``ValueError``, storing nothing, if a value is not finite or its
+        shape differs from the first experience's."""
+        names = ("state", "action", "reward", "next_state", "done")
+        shapes = [None] * 5 if self.columns is None else [column.shape[1:] for column in self.columns]
+        values = [finite_array(name, value, shape) for name, value, shape in
+                  zip(names, (state, action, reward, next_state, done), shapes)]
         if self.columns is None:
             self.columns = [np.zeros((self.buffer_size,) + np.shape(value), np.float32) for value in values]
         row = self.count % self.buffer_size
@@ -73,6 +82,8 @@ class TensorReplayBuffer:
     """
 
     def __init__(self, buffer_size, state_size, action_size):
+        if not (isinstance(buffer_size, (int, np.integer)) and buffer_size >= 1):
+            raise ValueError(f"buffer_size must be an integer >= 1; got {buffer_size!r}")
         self.buffer_size = int(buffer_size)
         widths = (state_size, action_size, 1, state_size, 1)
         self.columns = [tf.Variable(tf.zeros((self.buffer_size, w)), trainable=False) for w in widths]
@@ -94,6 +105,11 @@ class TensorReplayBuffer:
     def add_batch(self, states, actions, rewards, next_states, terminated):
         """Store N transitions from arrays (N, S), (N, A), (N,), (N, S), (N,)."""
         n = len(states)
+        states, actions, next_states = (finite_array(name, x, (n, width)) for name, x, width in
+                                        (("states", states, self.columns[0].shape[1]),
+                                         ("actions", actions, self.columns[1].shape[1]),
+                                         ("next_states", next_states, self.columns[3].shape[1])))
+        rewards, terminated = finite_array("rewards", rewards, (n,)), finite_array("terminated", terminated, (n,))
         if n > self.buffer_size:
             raise ValueError(f"a batch of {n} transitions does not fit a buffer of {self.buffer_size}")
         as_tensor = lambda x: tf.convert_to_tensor(np.asarray(x, np.float32))  # noqa: E731

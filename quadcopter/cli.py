@@ -14,20 +14,40 @@ from pathlib import Path
 
 import numpy as np
 
+from .dynamics import DYNAMICS
+
 
 def _floats(count):
-    """An argparse type: ``count`` comma-separated numbers."""
+    """An argparse type: ``count`` comma-separated finite numbers."""
 
     def parse(text):
         try:
             values = [float(part) for part in text.split(",")]
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {count} comma-separated numbers; got {text!r}")
-        if len(values) != count:
-            raise argparse.ArgumentTypeError(f"expected {count} comma-separated numbers; got {text!r}")
+            values = []
+        if len(values) != count or not all(np.isfinite(values)):
+            raise argparse.ArgumentTypeError(f"expected {count} comma-separated finite numbers; got {text!r}")
         return values
 
     return parse
+
+
+# The options that take a comma list: "--init-pose -1,0,0,0,0,0" would otherwise read "-1,..." as an option.
+COMMA_LIST_OPTIONS = ("--speeds", "--init-pose", "--target")
+
+
+def _join_negative_lists(argv):
+    """``["--init-pose", "-1,0,..."]`` -> ``["--init-pose=-1,0,..."]``, so that argparse takes a comma list
+    starting with a minus sign as the option's value."""
+    joined, i = [], 0
+    while i < len(argv):
+        if argv[i] in COMMA_LIST_OPTIONS and i + 1 < len(argv) and argv[i + 1][:1] == "-" and argv[i + 1][1:2] in "0123456789.":
+            joined.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            joined.append(argv[i])
+            i += 1
+    return joined
 
 
 def _add_simulate(commands):
@@ -47,19 +67,20 @@ def _add_simulate(commands):
     parser.add_argument("--target", type=_floats(3), default=[0, 0, 10], metavar="X,Y,Z",
                         help="target position in m; the pd controller climbs to its z (default: 0,0,10)")
     parser.add_argument("--runtime", type=float, default=5.0, help="flight length in s (default: 5)")
-    parser.add_argument("--dynamics", choices=["udacity", "rigid_body"], default="udacity",
+    parser.add_argument("--dynamics", choices=DYNAMICS, default="udacity",
                         help="udacity: the original simulator, quirks included; rigid_body: corrected "
                              "physics (default: udacity)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random controller (default: 0)")
     parser.add_argument("--out", type=Path, default=Path("flight.csv"),
-                        help="CSV to write; the PNG goes beside it with the suffix .png (default: flight.csv)")
+                        help="CSV to write; the panels (.png) and the 3-D path (_path.png) go beside it "
+                             "(default: flight.csv)")
     parser.set_defaults(run=_simulate)
 
 
 def _simulate(args):
     from .controllers import ConstantController, PDAltitudeController, PDHoverController, RandomController
     from .flight import fly
-    from .plots import plot_flight_panels
+    from .plots import write_flight_plots
     from .sim import PhysicsSim
 
     sim = PhysicsSim(init_pose=args.init_pose, runtime=args.runtime, dynamics=args.dynamics)
@@ -72,14 +93,12 @@ def _simulate(args):
     flight = fly(sim, controller)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     flight.to_csv(args.out, index=False)
-    figure = plot_flight_panels(flight, title=f"{args.controller} controller, {args.dynamics} dynamics",
-                                target=args.target)
-    png = args.out.with_suffix(".png")
-    figure.savefig(png, dpi=100)
+    written = write_flight_plots(flight, args.out.with_suffix(""),
+                                 title=f"{args.controller} controller, {args.dynamics} dynamics", target=args.target)
     end = "touched a bound" if sim.out_of_bounds else "reached the time limit"
     print(f"{len(flight) - 1} steps, {end} at t = {sim.time:.2f} s; final position "
           f"({sim.pose[0]:.2f}, {sim.pose[1]:.2f}, {sim.pose[2]:.2f}) m")
-    print(f"wrote {args.out} and {png}")
+    print(f"wrote {', '.join(str(path) for path in [args.out, *written])}")
 
 
 def _add_train(commands):
@@ -94,8 +113,10 @@ def _add_train(commands):
                     "evaluation_flights.csv, reward_curve.png, flight.png, flight_path.png and "
                     "evaluation_flights.png.",
     )
-    parser.add_argument("--out", type=Path, default=Path("runs/takeoff"), help="run folder (default: runs/takeoff)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of everything random in the run (default: 0)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="run folder (default: runs/takeoff, or runs/takeoff-2, -3, ... if it holds a run: "
+                             "the highest number is the newest)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of everything random in the run (default: 0)")
     parser.add_argument("--env-steps", type=int, default=None,
                         help=f"stop after this many environment steps (default: {defaults.env_steps:,}; the same seed "
                              "then gives the same run)")
@@ -103,11 +124,11 @@ def _add_train(commands):
                         help="stop after this many seconds of training instead (not reproducible: the run "
                              "ends at a different step each time)")
     parser.add_argument("--episodes", type=int, default=None, help="stop after this many episodes instead")
-    parser.add_argument("--num-envs", type=int, default=defaults.num_envs,
+    parser.add_argument("--num-envs", type=int, default=None,
                         help=f"takeoff episodes run side by side (default: {defaults.num_envs})")
-    parser.add_argument("--dynamics", choices=["udacity", "rigid_body"], default=defaults.dynamics,
+    parser.add_argument("--dynamics", choices=DYNAMICS, default=None,
                         help=f"simulator dynamics (default: {defaults.dynamics})")
-    parser.add_argument("--test-every", type=int, default=defaults.test_every,
+    parser.add_argument("--test-every", type=int, default=None,
                         help="environment steps between noise-free test flights; the best tested actor is kept "
                              f"(default: {defaults.test_every:,}; 0: no tests, keep the last actor)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
@@ -115,7 +136,10 @@ def _add_train(commands):
     parser.add_argument("--numpy-path", action="store_true",
                         help="train on the numpy path (one compiled call per step), the reference of the default "
                              "fused path (a round in one compiled call); slower, for comparisons")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its newest intact checkpoint, with its own settings; "
+                             "--env-steps, --seconds or --episodes then set a new budget")
+    parser.add_argument("--overwrite", action="store_true", help="replace the run in --out (its files only)")
     parser.add_argument("--eval-episodes", type=int, default=100, help="evaluation episodes at the end (default: 100)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=_train)
@@ -136,7 +160,10 @@ def _config_overrides(pairs):
             if isinstance(default, tuple):
                 changes[name] = tuple(int(part) for part in text.split(","))
             elif isinstance(default, bool):
-                changes[name] = text.lower() in ("1", "true", "yes")
+                words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+                if text.lower() not in words:
+                    raise ValueError
+                changes[name] = words[text.lower()]
             else:
                 changes[name] = type(default)(text)
         except ValueError:
@@ -146,29 +173,60 @@ def _config_overrides(pairs):
 
 def _train(args):
     from .presets import takeoff_config
-    from .training import ACTORS, TrainSettings, finish_run, train
+    from .training import ACTORS, TrainingInterrupted, TrainSettings, finish_run, next_run_folder, train
 
-    config = takeoff_config(args.seed).replace(**_config_overrides(args.set))
     # The budgets given on the command line replace the default one; those not given are then off (0).
     budgets = dict(env_steps=args.env_steps, seconds=args.seconds, episodes=args.episodes)
     given = any(value is not None for value in budgets.values())
     budgets = {name: value or 0 for name, value in budgets.items()} if given else {}
-    settings = TrainSettings(num_envs=args.num_envs, dynamics=args.dynamics, test_every=args.test_every,
-                             fused=not args.numpy_path, **budgets).validate()
     if args.eval_episodes < 1:
         raise ValueError(f"--eval-episodes must be >= 1; got {args.eval_episodes}")
+    if args.resume:
+        if args.out is None:
+            raise ValueError("--resume needs --out: the folder of the run to continue")
+        if args.overwrite:
+            raise ValueError("--resume and --overwrite contradict each other: give one")
+        changed = [flag for flag, value in (("--seed", args.seed), ("--num-envs", args.num_envs),
+                                            ("--dynamics", args.dynamics), ("--test-every", args.test_every))
+                   if value is not None] + (["--set"] if args.set else []) + (["--numpy-path"] if args.numpy_path else [])
+        if changed:
+            raise ValueError(f"--resume continues the run with its own settings; {', '.join(changed)} would change "
+                             "them (only --env-steps, --seconds and --episodes may be given, as a new budget)")
+        config = settings = None
+    else:
+        config = takeoff_config(args.seed or 0).replace(**_config_overrides(args.set))
+        defaults = TrainSettings()
+        settings = TrainSettings(
+            num_envs=defaults.num_envs if args.num_envs is None else args.num_envs,
+            dynamics=args.dynamics or defaults.dynamics,
+            test_every=defaults.test_every if args.test_every is None else args.test_every,
+            fused=not args.numpy_path, **budgets).validate()
+    out = args.out if args.out is not None else next_run_folder()
+    print(f"run folder: {out}")
     started = time.perf_counter()
-    agent, episodes = train(config, settings, out=args.out, resume=args.resume, progress=not args.no_progress)
+    try:
+        agent, episodes = train(config, settings, out=out, resume=args.resume, progress=not args.no_progress,
+                                overwrite=args.overwrite, budget=budgets if args.resume else None)
+    except TrainingInterrupted as stop:
+        print(f"\ninterrupted after {stop.env_steps:,} environment steps; the run is saved in {out}/checkpoints. "
+              f"Continue it with: python -m quadcopter train --out {out} --resume", file=sys.stderr)
+        raise SystemExit(130) from None
     seconds = time.perf_counter() - started
-    summaries = finish_run(agent, episodes, args.out, settings, args.eval_episodes)
+    settings = settings or _run_settings(out)
+    summaries = finish_run(agent, episodes, out, settings, args.eval_episodes)
     print(f"trained for {seconds:.1f} s: {len(episodes)} episodes")
     for name, summary in summaries.items():
         print(f"{name} actor ({ACTORS[name]}), over {summary['episodes']} takeoffs: success {summary['success_rate']:.0%} "
               f"(held to {settings.runtime:g} s), long hold {summary['long_hold_success_rate']:.0%} (to 30 s), "
               f"median final z {summary['median_final_z']:.2f} m, mean return {summary['mean_return']:.1f}")
-    print(f"wrote {args.out}/ (episodes.csv, tests.csv, config.json, settings.json, checkpoints/, actor.keras, "
-          "actor_final.keras, evaluation.json, flight.csv, evaluation_flights.csv, reward_curve.png, flight.png, "
-          "flight_path.png, evaluation_flights.png)")
+    written = sorted(path.name + ("/" if path.is_dir() else "") for path in Path(out).iterdir())
+    print(f"wrote {out}/: {', '.join(written)}")
+
+
+def _run_settings(out):
+    from .training import Run
+
+    return Run(out).load_config()[1]
 
 
 def _add_evaluate(commands):
@@ -182,9 +240,10 @@ def _add_evaluate(commands):
                     "of the 10 s episode), the same for the long hold (to 30 s), the median final altitude "
                     "and the mean return.",
     )
-    parser.add_argument("actor", type=Path, help="a saved actor, e.g. runs/takeoff/actor.keras")
+    parser.add_argument("actor", type=Path,
+                        help="a saved actor, e.g. runs/takeoff/actor.keras, or a run folder (its actor.keras)")
     parser.add_argument("--episodes", type=int, default=100, help="takeoffs to fly (default: 100)")
-    parser.add_argument("--dynamics", choices=["udacity", "rigid_body"], default=None,
+    parser.add_argument("--dynamics", choices=DYNAMICS, default=None,
                         help="simulator dynamics (default: the run's, from settings.json beside the actor, else udacity)")
     parser.add_argument("--seed", type=int, default=EVALUATION_SEED,
                         help=f"seed of the random starts (default: {EVALUATION_SEED})")
@@ -203,12 +262,22 @@ def _evaluate(args):
 
     if args.episodes < 1:
         raise ValueError(f"--episodes must be >= 1; got {args.episodes}")
-    if not args.actor.exists():
-        raise ValueError(f"no saved actor at {args.actor}")
-    settings_path = args.actor.parent / "settings.json"
-    settings = json.loads(settings_path.read_text()) if settings_path.exists() else {}
+    actor = args.actor / "actor.keras" if args.actor.is_dir() else args.actor
+    if not actor.exists():
+        raise ValueError(f"no saved actor at {actor}")
+    settings_path = actor.parent / "settings.json"
+    settings = {}
+    if settings_path.exists():
+        try:
+            settings = json.loads(settings_path.read_text())
+        except ValueError as error:
+            raise ValueError(f"{settings_path} is unreadable ({error})") from None
     dynamics = args.dynamics or settings.get("dynamics", "udacity")
-    model = keras.models.load_model(args.actor)
+    try:
+        model = keras.models.load_model(actor)
+    except Exception as error:  # Keras reports a corrupt archive in several ways, some misleading
+        raise ValueError(f"{actor} is not a readable saved actor (.keras file): {type(error).__name__}") from None
+    print(f"actor: {actor}")
     act = lambda states: model(states.astype(np.float32)).numpy()  # noqa: E731
     summary = evaluate_with_long_hold(act, args.episodes, args.seed, dynamics, settings.get("action_repeat", 3),
                                       settings.get("runtime", TAKEOFF_RUNTIME))
@@ -222,8 +291,8 @@ def _add_plot(commands):
     parser = commands.add_parser(
         "plot", help="plot a flight CSV or a training run's folder (PNGs, and a GIF with --gif)",
         description="Plot a flight (a CSV with the 17 flight columns, as written by simulate or train): "
-                    "FLIGHT.png with the time-series panels and FLIGHT_path.png with the 3-D path, beside "
-                    "the CSV. Or plot a training run's folder: reward_curve.png, flight.png, flight_path.png "
+                    "FLIGHT_plot.png with the time-series panels and FLIGHT_plot_path.png with the 3-D path, "
+                    "beside the CSV. Or plot a training run's folder: reward_curve.png, flight.png, flight_path.png "
                     "and evaluation_flights.png.",
     )
     parser.add_argument("source", type=Path, help="a flight CSV or a run folder (e.g. runs/takeoff)")
@@ -234,35 +303,75 @@ def _add_plot(commands):
 
 
 def _plot(args):
-    import pandas as pd
-
-    from .plots import write_flight_plots, write_run_plots
+    from .plots import read_csv, write_flight_plots, write_run_plots
 
     if args.source.is_dir():
         written = write_run_plots(args.source, target=args.target, gif=args.gif)
     elif args.source.suffix == ".csv" and args.source.exists():
-        flight = pd.read_csv(args.source)
-        written = write_flight_plots(flight, args.source.with_suffix(""), title=args.source.stem,
-                                     target=args.target, gif=args.gif)
+        flight = read_csv(args.source)
+        # FLIGHT_plot.png, not FLIGHT.png: that one may be simulate's, with a better title.
+        written = write_flight_plots(flight, args.source.with_name(args.source.stem + "_plot"),
+                                     title=args.source.stem, target=args.target, gif=args.gif)
     else:
         raise ValueError(f"plot needs a flight .csv file or a run folder; got {str(args.source)!r}")
-    for path in written:
-        print(f"wrote {path}")
+    print(f"wrote {', '.join(str(path) for path in written)}")
+
+
+def _import_tensorflow_quietly():
+    """Import TensorFlow with the process's stderr (file descriptor 2) sent to /dev/null meanwhile.
+
+    TensorFlow's C++ start-up lines ("oneDNN custom operations are on", twice, each after an absl
+    warning) are written before its logging reads ``TF_CPP_MIN_LOG_LEVEL``, so only this silences them.
+    A failed import is repeated with stderr in place, so its error shows."""
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            try:
+                import tensorflow  # noqa: F401
+            except Exception:
+                pass
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    import tensorflow  # noqa: F401, F811  (a no-op if the first import worked)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (argparse prints the usage first)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def main(argv=None):
+    """Run a command; every error is one line on stderr and exit code 2 (1 for a bug: ``--debug`` shows
+    its traceback), an interruption exit code 130."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
-    parser = argparse.ArgumentParser(prog="python -m quadcopter", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="python -m quadcopter", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True)
     _add_simulate(commands)
     _add_train(commands)
     _add_evaluate(commands)
     _add_plot(commands)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_lists(sys.argv[1:] if argv is None else list(argv)))
     try:
+        if args.command in ("train", "evaluate") and not args.debug:
+            _import_tensorflow_quietly()
         args.run(args)
-    except ValueError as error:
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        parser.exit(130, "\ninterrupted\n")
+    except (ValueError, OSError) as error:
+        if args.debug:
+            raise
         parser.exit(2, f"error: {error}\n")
+    except Exception as error:
+        if args.debug:
+            raise
+        parser.exit(1, f"error: {type(error).__name__}: {error} (run with --debug for the traceback)\n")
     return 0
 
 

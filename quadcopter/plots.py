@@ -17,7 +17,7 @@ from . import dynamics as physics
 PANELS = [
     ("Position", "m", ["x", "y", "z"]),
     ("Velocity", "m/s", ["x_velocity", "y_velocity", "z_velocity"]),
-    ("Euler angles", "rad", ["phi", "theta", "psi"]),
+    ("Euler angles, wrapped to [-pi, pi)", "rad", ["phi", "theta", "psi"]),
     ("Angular rates", "rad/s", ["phi_velocity", "theta_velocity", "psi_velocity"]),
     ("Rotor speeds", "rev/s", ["rotor_speed1", "rotor_speed2", "rotor_speed3", "rotor_speed4"]),
 ]
@@ -32,7 +32,11 @@ def plot_flight_panels(flight, title="Flight", target=None):
     axes = figure.subplots(len(PANELS), 1, sharex=True)
     for ax, (name, unit, columns) in zip(axes, PANELS):
         for column in columns:
-            ax.plot(flight["time"], flight[column], label=column)
+            values = flight[column].to_numpy(dtype=float)
+            if unit == "rad":
+                # The simulator keeps angles in [0, 2 pi): a small roll to the left would jump to 6.28.
+                values = np.mod(values + np.pi, 2 * np.pi) - np.pi
+            ax.plot(flight["time"], values, label=column)
         ax.set_ylabel(f"{name} ({unit})")
         ax.grid(alpha=0.3)
     if target is not None:
@@ -45,28 +49,43 @@ def plot_flight_panels(flight, title="Flight", target=None):
     return figure
 
 
-def plot_reward_curve(episodes, window=100):
-    """Episode returns with a moving average (left axis) and the moving success rate (right axis).
+def plot_reward_curve(episodes, window=100, tests=None):
+    """Training against environment steps: episode returns with a moving average (top), the moving
+    success rate of the training episodes (bottom) and, given ``tests`` (tests.csv), each test
+    flight's mean return and success rate, with the test whose actor was kept (the selected actor)
+    starred.
 
-    ``episodes``: a DataFrame with the columns episode, episode_return, success (episodes.csv).
+    ``episodes``: a DataFrame with the columns env_steps, episode_return, success (episodes.csv);
+    without env_steps (an older run's episodes.csv) the x axis counts episodes and the tests are left out.
     """
-    figure = Figure(figsize=(9, 4.5), layout="constrained")
-    ax = figure.subplots()
-    ax.plot(episodes["episode"], episodes["episode_return"], ".", markersize=2, alpha=0.3, color="C0",
-            label="episode return")
-    rolling = episodes["episode_return"].rolling(window, min_periods=1).mean()
-    ax.plot(episodes["episode"], rolling, color="C0", label=f"mean of last {window}")
-    ax.set_xlabel("episode")
-    ax.set_ylabel("return (sum of rewards)")
-    success = ax.twinx()
-    success.plot(episodes["episode"], 100 * episodes["success"].astype(float).rolling(window, min_periods=1).mean(),
-                 color="C2", label=f"success rate, last {window} (%)")
+    figure = Figure(figsize=(9, 7), layout="constrained")
+    returns, success = figure.subplots(2, 1, sharex=True)
+    by_steps = "env_steps" in episodes.columns
+    steps = episodes["env_steps"] if by_steps else episodes["episode"]
+    if not by_steps:
+        tests = None
+    returns.plot(steps, episodes["episode_return"], ".", markersize=2, alpha=0.3, color="C0",
+                 label="training episode return")
+    returns.plot(steps, episodes["episode_return"].rolling(window, min_periods=1).mean(), color="C0",
+                 label=f"mean of last {window} training episodes")
+    success.plot(steps, 100 * episodes["success"].astype(float).rolling(window, min_periods=1).mean(), color="C0",
+                 label=f"training episodes (noisy actions, half from the air), last {window}")
+    if tests is not None and len(tests):
+        returns.plot(tests["env_steps"], tests["mean_return"], "o-", markersize=3, color="C1",
+                     label="test flights (noise-free, from the ground): mean return")
+        success.plot(tests["env_steps"], 100 * tests["success_rate"], "o-", markersize=3, color="C1",
+                     label="test flights: success rate")
+        kept = tests[tests["best"].astype(bool)].tail(1)
+        for ax, column, scale in ((returns, "mean_return", 1), (success, "success_rate", 100)):
+            ax.plot(kept["env_steps"], scale * kept[column], "*", markersize=14, color="gold", markeredgecolor="k",
+                    label="the test whose actor was kept (actor.keras)")
+    returns.set_ylabel("return (sum of rewards)")
     success.set_ylabel("success rate (%)")
-    success.set_ylim(0, 100)
-    lines = ax.get_legend_handles_labels()
-    more = success.get_legend_handles_labels()
-    ax.legend(lines[0] + more[0], lines[1] + more[1], loc="upper left", fontsize="small")
-    ax.grid(alpha=0.3)
+    success.set_ylim(-2, 102)
+    success.set_xlabel("environment steps" if by_steps else "episode")
+    for ax in (returns, success):
+        ax.legend(loc="upper left", fontsize="small")
+        ax.grid(alpha=0.3)
     figure.suptitle("Training: takeoff")
     return figure
 
@@ -226,6 +245,14 @@ def write_flight_plots(flight, stem, title="Flight", target=(0.0, 0.0, 10.0), gi
     return written
 
 
+def read_csv(path):
+    """A CSV as a DataFrame; ``ValueError`` naming the file if it is empty or malformed."""
+    try:
+        return pd.read_csv(path)
+    except (ValueError, pd.errors.ParserError) as error:  # EmptyDataError is a ValueError
+        raise ValueError(f"{path} is not a readable CSV ({error})") from None
+
+
 def write_run_plots(run, target=(0.0, 0.0, 10.0), gif=False):
     """Write the PNGs of a training run's folder from its CSVs: ``reward_curve.png`` (episodes.csv),
     ``flight.png`` and ``flight_path.png`` (flight.csv, one flight of the trained actor),
@@ -234,16 +261,17 @@ def write_run_plots(run, target=(0.0, 0.0, 10.0), gif=False):
     run = Path(run)
     written = []
     if (run / "episodes.csv").exists():
-        episodes = pd.read_csv(run / "episodes.csv")
+        episodes = read_csv(run / "episodes.csv")
+        tests = read_csv(run / "tests.csv") if (run / "tests.csv").exists() else None
         if len(episodes):
             written.append(run / "reward_curve.png")
-            plot_reward_curve(episodes).savefig(written[-1], dpi=100)
+            plot_reward_curve(episodes, tests=tests).savefig(written[-1], dpi=100)
     if (run / "flight.csv").exists():
-        flight = pd.read_csv(run / "flight.csv")
+        flight = read_csv(run / "flight.csv")
         written += write_flight_plots(flight, run / "flight", title="Trained actor, one takeoff", target=target,
                                       gif=gif)
     if (run / "evaluation_flights.csv").exists():
-        table = pd.read_csv(run / "evaluation_flights.csv")
+        table = read_csv(run / "evaluation_flights.csv")
         flights = [check_flight(group, "evaluation_flights.csv") for _, group in table.groupby("flight")]
         written.append(run / "evaluation_flights.png")
         plot_flights_overlaid(flights, title=f"Trained actor, {len(flights)} evaluation takeoffs",

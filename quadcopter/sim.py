@@ -81,6 +81,9 @@ class PhysicsSim:
         self.dynamics = dynamics
         self.runtime = _check_runtime(runtime)
         self.init_pose = _as_state_array("init_pose", init_pose, [0.0, 0.0, 10.0, 0.0, 0.0, 0.0], (6,))
+        if not np.all((self.init_pose[:3] >= physics.LOWER_BOUNDS) & (self.init_pose[:3] <= physics.UPPER_BOUNDS)):
+            raise ValueError(f"init_pose's position must lie within the bounds {physics.LOWER_BOUNDS} to "
+                             f"{physics.UPPER_BOUNDS} m (z >= 0: the ground); got {init_pose!r}")
         self.init_velocities = _as_state_array("init_velocities", init_velocities, np.zeros(3), (3,))
         self.init_angle_velocities = _as_state_array(
             "init_angle_velocities", init_angle_velocities, np.zeros(3), (3,)

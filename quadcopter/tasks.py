@@ -224,8 +224,12 @@ class QuadcopterTask:
         Finite speeds are clipped to [action_low, action_high]; non-finite or wrongly shaped ones
         raise ``ValueError`` before the simulator is touched. Sub-stepping stops once the
         simulator is done. Returns ``(next_state, reward, done)``, the reward summed over the
-        sub-steps taken.
+        sub-steps taken. Stepping an episode that has ended raises ``RuntimeError``: call
+        :meth:`reset` first.
         """
+        if self.terminated or self.truncated:
+            raise RuntimeError("the episode has ended (it touched a bound or reached its time limit); "
+                               "call reset() before stepping again")
         action = check_action(rotor_speeds, (self.action_size,))
         reward = 0.0
         for _ in range(self.action_repeat):

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .dynamics import DYNAMICS
 from .tasks import (ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, LONG_HOLD_RUNTIME, TAKEOFF_RUNTIME, TakeoffTask,
                     VectorTakeoffTask, sample_takeoff_starts, takeoff_observation)
 
@@ -70,28 +71,31 @@ class TrainSettings:
     compiled call per step), which is the reference the fused path is tested against."""
 
     def validate(self):
-        checks = [
-            ("num_envs", isinstance(self.num_envs, int) and 1 <= self.num_envs <= 4096, "an integer in [1, 4096]"),
-            ("env_steps", isinstance(self.env_steps, int) and self.env_steps >= 0, "an integer >= 0"),
-            ("seconds", self.seconds >= 0 and math.isfinite(self.seconds), "a finite number >= 0"),
-            ("episodes", isinstance(self.episodes, int) and self.episodes >= 0, "an integer >= 0"),
-            ("steps_per_round", isinstance(self.steps_per_round, int) and self.steps_per_round >= 1, "an integer >= 1"),
-            ("updates_per_round", isinstance(self.updates_per_round, int) and self.updates_per_round >= 0,
-             "an integer >= 0"),
-            ("dynamics", self.dynamics in ("udacity", "rigid_body"), "'udacity' or 'rigid_body'"),
-            ("action_repeat", isinstance(self.action_repeat, int) and self.action_repeat >= 1, "an integer >= 1"),
-            ("runtime", isinstance(self.runtime, (int, float)) and 0 < self.runtime <= 600, "a number of seconds in (0, 600]"),
-            ("air_starts", isinstance(self.air_starts, (int, float)) and 0 <= self.air_starts <= 1, "a share in [0, 1]"),
-            ("checkpoint_every", self.checkpoint_every > 0, "a number of seconds > 0"),
-            ("test_every", isinstance(self.test_every, int) and self.test_every >= 0,
-             "an integer number of environment steps >= 0"),
-            ("test_episodes", isinstance(self.test_episodes, int) and 1 <= self.test_episodes <= 4096,
-             "an integer in [1, 4096]"),
-            ("fused", isinstance(self.fused, bool), "True or False"),
-        ]
-        for name, ok, accepted in checks:
-            if not ok:
-                raise ValueError(f"TrainSettings.{name} must be {accepted}; got {getattr(self, name)!r}")
+        """Raise ``ValueError`` naming the first setting out of its range."""
+        from agents.checks import check_fields  # here: importing agents imports TensorFlow
+
+        def integer(low, high=math.inf):
+            return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
+
+        def number(test):
+            return lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and test(v)
+
+        check_fields(self, [
+            ("num_envs", integer(1, 4096), "an integer in [1, 4096]"),
+            ("env_steps", integer(0), "an integer >= 0"),
+            ("seconds", number(lambda v: v >= 0), "a finite number >= 0"),
+            ("episodes", integer(0), "an integer >= 0"),
+            ("steps_per_round", integer(1), "an integer >= 1"),
+            ("updates_per_round", integer(0), "an integer >= 0"),
+            ("dynamics", lambda v: v in DYNAMICS, f"one of {list(DYNAMICS)}"),
+            ("action_repeat", integer(1), "an integer >= 1"),
+            ("runtime", number(lambda v: 0 < v <= 600), "a number of seconds in (0, 600]"),
+            ("air_starts", number(lambda v: 0 <= v <= 1), "a share in [0, 1]"),
+            ("checkpoint_every", number(lambda v: v > 0), "a number of seconds > 0"),
+            ("test_every", integer(0), "an integer number of environment steps >= 0"),
+            ("test_episodes", integer(1, 4096), "an integer in [1, 4096]"),
+            ("fused", lambda v: isinstance(v, bool), "True or False"),
+        ])
         if not (self.env_steps or self.seconds or self.episodes):
             raise ValueError("TrainSettings needs a budget: env_steps, seconds or episodes > 0; got all three 0")
         return self
@@ -261,13 +265,51 @@ def _write_atomically(path, write):
     os.replace(temporary, path)
 
 
+RUN_FILES = ("config.json", "settings.json", "episodes.csv", "tests.csv", "checkpoints", "actor.keras",
+             "actor_final.keras", "evaluation.json", "flight.csv", "evaluation_flights.csv", "reward_curve.png",
+             "flight.png", "flight_path.png", "evaluation_flights.png", "logs")
+"""What a run folder holds (:class:`Run`): what ``overwrite`` removes, and nothing else."""
+
+
+class RunExistsError(ValueError):
+    """``train`` was asked to start a run in a folder that holds one."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) or SIGTERM stopped :func:`train` at a round boundary, after a checkpoint.
+
+    ``out`` is the run folder (None when the run kept no files) and ``env_steps`` the steps done."""
+
+    def __init__(self, out, env_steps):
+        super().__init__(f"interrupted after {env_steps:,} environment steps")
+        self.out, self.env_steps = out, env_steps
+
+
 class Run:
     """The files of a training run in folder ``out``: config.json, settings.json, episodes.csv,
-    checkpoints/ (resumable state), actor.keras, evaluation.json and the PNGs."""
+    tests.csv, checkpoints/ (resumable state), actor.keras, actor_final.keras, evaluation.json and
+    the PNGs (:data:`RUN_FILES`)."""
 
     def __init__(self, out):
         self.out = Path(out)
         self.checkpoints = self.out / "checkpoints"
+        if self.out.exists() and not self.out.is_dir():
+            raise ValueError(f"the run folder {self.out} is a file; give --out a folder (new or a run's)")
+
+    def holds_run(self):
+        """True if the folder has any of a run's files."""
+        return any((self.out / name).exists() for name in RUN_FILES)
+
+    def clear(self):
+        """Remove the run's files (:data:`RUN_FILES`), nothing else."""
+        import shutil
+
+        for name in RUN_FILES:
+            path = self.out / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
 
     def save_config(self, config, settings):
         self.out.mkdir(parents=True, exist_ok=True)
@@ -276,10 +318,12 @@ class Run:
                           lambda p: p.write_text(json.dumps(dataclasses.asdict(settings), indent=2)))
 
     def load_config(self):
+        """The run's (DDPGConfig, TrainSettings); ``ValueError`` naming the file if one is missing or bad."""
         from agents.agent import DDPGConfig
 
-        config = DDPGConfig.from_json((self.out / "config.json").read_text())
-        settings = TrainSettings(**json.loads((self.out / "settings.json").read_text())).validate()
+        config = _read_file(self.out / "config.json", DDPGConfig.from_json)
+        settings = _read_file(self.out / "settings.json",
+                              lambda text: TrainSettings(**json.loads(text)).validate())
         return config, settings
 
     def save_table(self, name, rows, columns):
@@ -294,7 +338,29 @@ class Run:
 
     def load_episodes(self):
         path = self.out / "episodes.csv"
-        return pd.read_csv(path).to_dict("records") if path.exists() else []
+        if not path.exists():
+            return []
+        return _read_file(path, lambda text: pd.read_csv(path, usecols=EPISODE_COLUMNS).to_dict("records"))
+
+
+def _read_file(path, parse):
+    """``parse(text of path)``, with one ``ValueError`` naming the file for whatever goes wrong."""
+    try:
+        return parse(Path(path).read_text())
+    except FileNotFoundError:
+        raise ValueError(f"{path} is missing") from None
+    except (OSError, ValueError, TypeError, KeyError, pd.errors.ParserError) as error:
+        raise ValueError(f"{path} is unreadable or incomplete ({type(error).__name__}: {error})") from None
+
+
+def next_run_folder(parent="runs", name="takeoff"):
+    """``parent/name`` if it holds no run, else the first of ``parent/name-2``, ``name-3``, ... that holds
+    none: what ``python -m quadcopter train`` uses without ``--out``, so that no run replaces another."""
+    candidate, number = Path(parent) / name, 1
+    while Run(candidate).holds_run():
+        number += 1
+        candidate = Path(parent) / f"{name}-{number}"
+    return candidate
 
 
 TEST_COLUMNS = ["test", "env_steps", "updates", "seconds", "episodes", "success_rate", "mean_return", "best"]
@@ -302,7 +368,10 @@ EPISODE_COLUMNS = ["episode", "episode_return", "length", "final_z", "success", 
                    "updates", "seconds"]
 
 
-def _checkpoint(agent, tests, rollout):
+def _checkpoint(agent, tests, rollout, state):
+    """Everything a resumed run needs, as one ``tf.train.Checkpoint``: the networks, optimizers, random
+    generators, replay buffer and the best actor, and ``state`` (a string variable: the counters, the
+    numpy generator's state, the test history, as JSON), so a checkpoint is complete on its own."""
     import tensorflow as tf
 
     return tf.train.Checkpoint(
@@ -310,21 +379,76 @@ def _checkpoint(agent, tests, rollout):
         actor=agent.actor_local.network, actor_target=agent.actor_target.network,
         critic=agent.critic_local.model, critic_target=agent.critic_target.model,
         actor_optimizer=agent.actor_local.optimizer, critic_optimizer=agent.critic_local.optimizer,
-        update_generator=agent.update_generator,
+        update_generator=agent.update_generator, updates_made=agent.updates_made, state=state,
         **rollout.checkpointables(),
     )
 
 
-def train(config=None, settings=None, out=None, resume=False, progress=True):
+def _restore_newest_intact(checkpoint, manager, say):
+    """Restore the newest checkpoint that reads back whole, newest first; say which were skipped and
+    why. Raises ``ValueError`` if none does."""
+    import tensorflow as tf
+
+    paths = list(reversed(manager.checkpoints))
+    if not paths:
+        raise ValueError(f"nothing to resume: {manager.directory} holds no checkpoint "
+                         "(train without --resume, or with --overwrite to start again)")
+    for path in paths:
+        try:
+            checkpoint.restore(path).assert_existing_objects_matched()
+            return path
+        except (tf.errors.OpError, ValueError, IndexError, AssertionError) as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            say(f"checkpoint {path} is unreadable ({reason}); trying an older one")
+    raise ValueError(f"nothing to resume: every checkpoint in {manager.directory} is unreadable")
+
+
+class _StopAtRoundBoundary:
+    """While active, Ctrl-C (SIGINT) and SIGTERM only raise a flag, which the training loop reads between
+    rounds: it then checkpoints and raises :class:`TrainingInterrupted`, so a run is never stopped in the
+    middle of a round (a resumed run is then exactly the uninterrupted one). A second Ctrl-C stops at once."""
+
+    def __init__(self):
+        self.requested = False
+        self.previous = {}
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():  # signal handlers live on the main thread
+            for number in (signal.SIGINT, signal.SIGTERM):
+                self.previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def _handle(self, number, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        import signal
+
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+        return False
+
+
+def train(config=None, settings=None, out=None, resume=False, progress=True, overwrite=False, budget=None):
     """Train the takeoff agent on vectorised environments; returns ``(agent, episodes DataFrame)``.
 
     Args:
-        config: a ``DDPGConfig`` (default: the takeoff's, :func:`~quadcopter.presets.takeoff_config`). Ignored with ``resume``: the run's own is used.
+        config: a ``DDPGConfig`` (default: the takeoff's, :func:`~quadcopter.presets.takeoff_config`).
+            Not allowed with ``resume``: the run's own is used.
         settings: a :class:`TrainSettings` (default: the defaults). Likewise.
-        out: a folder for the run's files (see :class:`Run`), or None to keep nothing.
-        resume: continue the run in ``out`` from its last checkpoint, with what is left of its budget.
+        out: a folder for the run's files (see :class:`Run`), or None to keep nothing. A folder that
+            holds a run already is refused (:class:`RunExistsError`) unless ``resume`` or ``overwrite``.
+        resume: continue the run in ``out`` from its newest intact checkpoint, with what is left of its budget.
         progress: show a progress bar (episode, return and success rate of the last 100, the best
             test's success rate, steps/s).
+        overwrite: remove the run in ``out`` (its files only, :data:`RUN_FILES`) and start a new one.
+        budget: with ``resume``, new budgets (a dict with any of env_steps, seconds, episodes) that
+            replace the run's: a resumed run can be extended this way.
 
     Each round makes ``settings.steps_per_round`` steps of the ``settings.num_envs`` takeoffs, then
     ``settings.updates_per_round`` updates: in one compiled call on the fused path (the default,
@@ -336,8 +460,9 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
     ``attrs["final_actor_weights"]`` (the weights, for ``agent.set_actor_weights``).
 
     Raises ``ValueError`` for a bad setting before anything starts, and :class:`TrainingError`
-    when a loss stops being finite (the last good checkpoint stays). On an interruption
-    (Ctrl-C) the run is checkpointed before the exception goes on, so ``resume`` can continue it.
+    when a loss stops being finite (the last good checkpoint stays). Ctrl-C or SIGTERM stops the
+    run at the end of its round with a checkpoint and raises :class:`TrainingInterrupted`; ``resume``
+    then continues it, and the fused path's run ends exactly as it would have without the stop.
     """
     import tensorflow as tf
 
@@ -345,9 +470,23 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
 
     run = Run(out) if out is not None else None
     if resume:
-        if run is None or not (run.out / "config.json").exists():
-            raise ValueError(f"resume needs the folder of an earlier run with a config.json; got {out!r}")
+        if run is None or not run.holds_run():
+            raise ValueError(f"resume needs the folder of an earlier run; got {out!r}")
+        if config is not None or settings is not None:
+            raise ValueError("resume continues a run with its own config and settings; give only the budget to change")
         config, settings = run.load_config()
+        if budget:
+            unknown = set(budget) - {"env_steps", "seconds", "episodes"}
+            if unknown:
+                raise ValueError(f"budget takes env_steps, seconds and episodes; got {sorted(unknown)}")
+            settings = dataclasses.replace(settings, **{"env_steps": 0, "seconds": 0.0, "episodes": 0, **budget})
+    elif budget:
+        raise ValueError("budget is for resume; give a new run's budget in its settings")
+    elif run is not None and run.holds_run():
+        if not overwrite:
+            raise RunExistsError(f"{run.out} holds a training run already: resume it (--resume), replace it "
+                                 "(--overwrite), or train into another folder (--out)")
+        run.clear()
     config = (config or takeoff_config()).validate()
     settings = (settings or TrainSettings()).validate()
 
@@ -356,72 +495,78 @@ def train(config=None, settings=None, out=None, resume=False, progress=True):
     counters = dict(env_steps=0, updates=0, seconds=0.0)
     episodes = []
     tests = ActorTestFlights(agent, settings, rollout)
+    state = tf.Variable("", dtype=tf.string, trainable=False)
     checkpoint = manager = None
     if run is not None:
-        run.save_config(config, settings)
-        checkpoint = _checkpoint(agent, tests, rollout)
+        checkpoint = _checkpoint(agent, tests, rollout, state)
         manager = tf.train.CheckpointManager(checkpoint, run.checkpoints, max_to_keep=2)
-        if resume and manager.latest_checkpoint:
-            checkpoint.restore(manager.latest_checkpoint)
+        if resume:
+            _restore_newest_intact(checkpoint, manager, print)
             agent.policy.mark_stale()  # the checkpoint's actor replaced the new one
-            state = json.loads((run.checkpoints / "state.json").read_text())
-            counters.update(state["counters"])
-            agent.rng.bit_generator.state = state["rng"]
-            episodes = [e for e in run.load_episodes() if e["episode"] <= state["episodes"]]
-            tests.history = state["tests"]
+            saved = json.loads(state.numpy().decode())
+            counters.update(saved["counters"])
+            agent.rng.bit_generator.state = saved["rng"]
+            episodes = [e for e in run.load_episodes() if e["episode"] <= saved["episodes"]]
+            if len(episodes) != saved["episodes"]:
+                raise ValueError(f"{run.out / 'episodes.csv'} holds {len(episodes)} of the checkpoint's "
+                                 f"{saved['episodes']} episodes: it was cut short or replaced")
+            tests.history = saved["tests"]
+        run.save_config(config, settings)
 
     def save_checkpoint():
         if run is None:
             return
-        manager.save()
-        state = dict(counters=counters, rng=agent.rng.bit_generator.state, episodes=len(episodes),
-                     tests=tests.history)
-        _write_atomically(run.checkpoints / "state.json", lambda p: p.write_text(json.dumps(state)))
+        state.assign(json.dumps(dict(counters=counters, rng=agent.rng.bit_generator.state, episodes=len(episodes),
+                                     tests=tests.history)))
         run.save_episodes(episodes)
         run.save_tests(tests.history)
+        manager.save()
 
     bar = _progress_bar(progress, settings, counters, len(episodes))
     start = time.perf_counter() - counters["seconds"]
     last_checkpoint = time.perf_counter()
-    try:
-        while True:
-            counters["seconds"] = time.perf_counter() - start
-            if settings.budget_spent(counters["env_steps"], counters["seconds"], len(episodes)):
-                break
-            if tests.due(counters["env_steps"]):
-                tests.run(counters, len(episodes))
-            finished, losses, updates_made = rollout.round(settings.steps_per_round, settings.updates_per_round)
-            steps_before = counters["env_steps"]
-            counters["env_steps"] += settings.steps_per_round * settings.num_envs
-            if updates_made:
-                counters["updates"] += updates_made
-                if not all(math.isfinite(loss) for loss in losses):
-                    raise TrainingError(
-                        f"the losses stopped being finite (critic {losses[0]}, actor {losses[1]}) after "
-                        f"{counters['updates']} updates; the last good checkpoint is kept"
-                        + (f" in {run.checkpoints}" if run else ""))
-            seconds = time.perf_counter() - start
-            for row in finished.to_dict("records"):
-                # An episode is logged with the environment steps at the end of its round's step.
-                step = row.pop("step")
-                episodes.append(dict(row, episode=len(episodes) + 1, env_steps=steps_before + (step + 1) * settings.num_envs,
-                                     updates=counters["updates"], seconds=seconds))
-            if run is not None and time.perf_counter() - last_checkpoint >= settings.checkpoint_every:
-                save_checkpoint()
-                last_checkpoint = time.perf_counter()
-            if bar is not None and episodes:
-                recent = episodes[-100:]
-                bar.update(_bar_budget(settings, counters, len(episodes))[1] - bar.n)
-                bar.set_postfix(episode=len(episodes), ret=f"{np.mean([e['episode_return'] for e in recent]):.1f}",
-                                success=f"{np.mean([e['success'] for e in recent]):.0%}",
-                                best_test=f"{tests.best_score[0]:.0%}" if tests.best_score else "-",
-                                steps_s=f"{counters['env_steps'] / max(counters['seconds'], 1e-9):.0f}", refresh=False)
-    except KeyboardInterrupt:
-        save_checkpoint()
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
+    with _StopAtRoundBoundary() as stop:
+        try:
+            while True:
+                counters["seconds"] = time.perf_counter() - start
+                if settings.budget_spent(counters["env_steps"], counters["seconds"], len(episodes)):
+                    break
+                if stop.requested:
+                    save_checkpoint()
+                    raise TrainingInterrupted(run.out if run else None, counters["env_steps"])
+                if tests.due(counters["env_steps"]):
+                    tests.run(counters, len(episodes))
+                finished, losses, updates_made = rollout.round(settings.steps_per_round, settings.updates_per_round)
+                steps_before = counters["env_steps"]
+                counters["env_steps"] += settings.steps_per_round * settings.num_envs
+                if updates_made:
+                    counters["updates"] += updates_made
+                    if not all(math.isfinite(loss) for loss in losses):
+                        raise TrainingError(
+                            f"the losses stopped being finite (critic {losses[0]}, actor {losses[1]}) after "
+                            f"{counters['updates']} updates; the last good checkpoint is kept"
+                            + (f" in {run.checkpoints}" if run else ""))
+                seconds = time.perf_counter() - start
+                for row in finished.to_dict("records"):
+                    # An episode is logged with the environment steps at the end of its round's step.
+                    step = row.pop("step")
+                    episodes.append(dict(row, episode=len(episodes) + 1,
+                                         env_steps=steps_before + (step + 1) * settings.num_envs,
+                                         updates=counters["updates"], seconds=seconds))
+                if run is not None and time.perf_counter() - last_checkpoint >= settings.checkpoint_every:
+                    save_checkpoint()
+                    last_checkpoint = time.perf_counter()
+                if bar is not None and episodes:
+                    recent = episodes[-100:]
+                    bar.update(_bar_budget(settings, counters, len(episodes))[1] - bar.n)
+                    bar.set_postfix(episode=len(episodes), ret=f"{np.mean([e['episode_return'] for e in recent]):.1f}",
+                                    success=f"{np.mean([e['success'] for e in recent]):.0%}",
+                                    best_test=f"{tests.best_score[0]:.0%}" if tests.best_score else "-",
+                                    steps_s=f"{counters['env_steps'] / max(counters['seconds'], 1e-9):.0f}",
+                                    refresh=False)
+        finally:
+            if bar is not None:
+                bar.close()
     if settings.test_every > 0:
         tests.run(counters, len(episodes))  # the actor at the end of training gets its test too
     save_checkpoint()  # the training state as it is: a resumed run goes on from here

@@ -69,7 +69,8 @@ def test_module_entry_point_help_and_bad_flags():
     for flag in ("--controller", "--speeds", "--init-pose", "--target", "--runtime", "--dynamics", "--seed", "--out"):
         assert flag in helped.stdout
     bad = subprocess.run(run + ["--speeds", "1,2"], capture_output=True, text=True, cwd=ROOT)
-    assert bad.returncode == 2 and "expected 4 comma-separated numbers" in bad.stderr
+    assert bad.returncode == 2 and "expected 4 comma-separated finite numbers" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1  # one line, no usage block, no traceback
 
 
 @pytest.mark.parametrize("dynamics", ["udacity", "rigid_body"])

@@ -31,13 +31,22 @@ def test_panels_show_every_quantity_with_units(pd_flight):
     figure = plots.plot_flight_panels(pd_flight, target=TARGET)
     axes = figure.axes
     assert [ax.get_ylabel() for ax in axes] == [
-        "Position (m)", "Velocity (m/s)", "Euler angles (rad)", "Angular rates (rad/s)", "Rotor speeds (rev/s)"]
+        "Position (m)", "Velocity (m/s)", "Euler angles, wrapped to [-pi, pi) (rad)", "Angular rates (rad/s)",
+        "Rotor speeds (rev/s)"]
     assert labels_of(axes[0])[:3] == ["x", "y", "z"]
     assert len(axes[0].get_lines()) == 6  # x, y, z and the dashed target lines
     assert labels_of(axes[4]) == ["rotor_speed1", "rotor_speed2", "rotor_speed3", "rotor_speed4"]
     assert axes[-1].get_xlabel() == "time (s)"
     z_line = axes[0].get_lines()[2]
     np.testing.assert_array_equal(z_line.get_ydata(), pd_flight["z"])
+
+
+def test_angles_are_drawn_wrapped(pd_flight):
+    """The simulator keeps angles in [0, 2 pi): a roll of -0.01 rad is stored as 6.27 and drawn as -0.01."""
+    tilted = pd_flight.assign(phi=2 * np.pi - 0.01, theta=0.02)
+    phi_line, theta_line, _ = plots.plot_flight_panels(tilted).axes[2].get_lines()
+    np.testing.assert_allclose(phi_line.get_ydata(), -0.01)
+    np.testing.assert_allclose(theta_line.get_ydata(), 0.02)
 
 
 def test_path_3d_marks_start_target_and_end(random_flight):
@@ -64,15 +73,21 @@ def test_overlaid_flights_draw_one_line_per_flight(pd_flight, random_flight):
     assert paths.get_xlim()[1] >= 2  # the shifted flight is inside the view
 
 
-def test_reward_curve_has_returns_average_and_success():
-    episodes = pd.DataFrame(dict(episode=np.arange(1, 301), episode_return=np.linspace(0, 200, 300),
-                                 success=np.arange(300) >= 150))
-    figure = plots.plot_reward_curve(episodes, window=100)
+def test_reward_curve_has_returns_average_success_and_the_tests():
+    episodes = pd.DataFrame(dict(episode=np.arange(1, 301), env_steps=16 * np.arange(1, 301),
+                                 episode_return=np.linspace(0, 200, 300), success=np.arange(300) >= 150))
+    tests = pd.DataFrame(dict(env_steps=[0, 2000, 4000], success_rate=[0.0, 1.0, 0.5], mean_return=[1.0, 300.0, 250.0],
+                              best=[True, True, False]))
+    figure = plots.plot_reward_curve(episodes, window=100, tests=tests)
     returns_ax, success_ax = figure.axes
-    assert labels_of(returns_ax) == ["episode return", "mean of last 100"]
-    assert success_ax.get_ylabel() == "success rate (%)"
+    assert labels_of(returns_ax)[:2] == ["training episode return", "mean of last 100 training episodes"]
+    assert success_ax.get_ylabel() == "success rate (%)" and success_ax.get_xlabel() == "environment steps"
     success = success_ax.get_lines()[0].get_ydata()
     assert success[0] == 0 and success[-1] == 100  # the last 100 episodes all succeeded
+    test_line, kept = success_ax.get_lines()[1:3]
+    np.testing.assert_array_equal(test_line.get_ydata(), [0, 100, 50])
+    # the kept actor is the last test that was the best so far
+    assert list(kept.get_xdata()) == [2000] and list(kept.get_ydata()) == [100]
 
 
 def test_animation_is_a_gif_with_one_frame_per_every_steps(pd_flight, tmp_path):
@@ -92,10 +107,13 @@ def test_animation_is_a_gif_with_one_frame_per_every_steps(pd_flight, tmp_path):
 def test_plot_command_on_a_flight_csv(pd_flight, tmp_path, capsys):
     csv = tmp_path / "pd.csv"
     pd_flight.to_csv(csv, index=False)
+    (tmp_path / "pd.png").write_bytes(b"simulate's plot")
     main(["plot", str(csv), "--gif"])
-    for name in ("pd.png", "pd_path.png", "pd.gif"):
+    for name in ("pd_plot.png", "pd_plot_path.png", "pd_plot.gif"):
         assert (tmp_path / name).stat().st_size > 5_000
-    assert "wrote" in capsys.readouterr().out
+    assert (tmp_path / "pd.png").read_bytes() == b"simulate's plot"  # not replaced
+    assert capsys.readouterr().out.strip() == (f"wrote {tmp_path / 'pd_plot.png'}, {tmp_path / 'pd_plot_path.png'}, "
+                                               f"{tmp_path / 'pd_plot.gif'}")
 
 
 def test_plot_command_on_a_run_folder(pd_flight, random_flight, tmp_path):
@@ -117,4 +135,12 @@ def test_plot_command_rejects_what_it_cannot_plot(tmp_path):
     with pytest.raises(ValueError, match="missing columns"):
         plots.write_flight_plots(pd.read_csv(bad), tmp_path / "bad")
     with pytest.raises(ValueError, match="none of episodes.csv"):
+        plots.write_run_plots(tmp_path)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(SystemExit) as exit_:
+        main(["plot", str(empty)])
+    assert exit_.value.code == 2
+    (tmp_path / "episodes.csv").write_text("")
+    with pytest.raises(ValueError, match=r"episodes.csv is not a readable CSV"):
         plots.write_run_plots(tmp_path)

@@ -24,6 +24,17 @@ def tiny_settings(**changes):
     return TrainSettings(**values)
 
 
+def _saved_counters(out):
+    """The counters of the newest checkpoint in a run folder, as train restores them."""
+    import tensorflow as tf
+
+    from quadcopter.training import Run
+
+    state = tf.Variable("", dtype=tf.string)
+    tf.train.Checkpoint(state=state).read(tf.train.latest_checkpoint(Run(out).checkpoints)).expect_partial()
+    return json.loads(state.numpy().decode())["counters"]
+
+
 def test_train_writes_its_files_and_resumes(tmp_path):
     out = tmp_path / "run"
     agent, episodes = train(TINY, tiny_settings(), out=out, progress=False)
@@ -32,17 +43,66 @@ def test_train_writes_its_files_and_resumes(tmp_path):
     assert list(saved["episode"]) == list(range(1, len(saved) + 1))
     assert {"episode_return", "length", "final_z", "success"} <= set(saved.columns)
     assert json.loads((out / "config.json").read_text())["actor_units"] == [32, 32]
-    state = json.loads((out / "checkpoints" / "state.json").read_text())
-    assert state["counters"]["updates"] > 0
+    counters = _saved_counters(out)
+    assert counters["updates"] > 0 and counters["env_steps"] == 2_000
 
-    # Resume: the run goes on from its checkpoint with the rest of a larger budget.
-    settings = json.loads((out / "settings.json").read_text())
-    settings["env_steps"] = 3_500
-    (out / "settings.json").write_text(json.dumps(settings))
-    resumed, more = train(out=out, resume=True, progress=False)
+    # Resume with a larger budget: the run goes on from its checkpoint.
+    resumed, more = train(out=out, resume=True, progress=False, budget=dict(env_steps=3_500))
     assert len(more) > len(saved)
     assert list(more["episode"][: len(saved)]) == list(saved["episode"])
-    assert json.loads((out / "checkpoints" / "state.json").read_text())["counters"]["updates"] > state["counters"]["updates"]
+    assert _saved_counters(out)["updates"] > counters["updates"]
+    assert json.loads((out / "settings.json").read_text())["env_steps"] == 3_500
+
+
+def test_a_run_folder_is_never_replaced_by_accident(tmp_path):
+    from quadcopter.training import RunExistsError, next_run_folder
+
+    out = tmp_path / "runs" / "takeoff"
+    train(TINY, tiny_settings(env_steps=200), out=out, progress=False)
+    before = (out / "episodes.csv").read_bytes()
+    with pytest.raises(RunExistsError, match=r"holds a training run already: resume it \(--resume\), replace it "
+                                             r"\(--overwrite\)"):
+        train(TINY, tiny_settings(env_steps=200), out=out, progress=False)
+    assert (out / "episodes.csv").read_bytes() == before
+    assert next_run_folder(tmp_path / "runs") == tmp_path / "runs" / "takeoff-2"
+    (out / "notes.txt").write_text("mine")
+    train(TINY.replace(seed=1), tiny_settings(env_steps=200), out=out, progress=False, overwrite=True)
+    assert (out / "episodes.csv").read_bytes() != before
+    assert (out / "notes.txt").read_text() == "mine"  # overwrite removes the run's files only
+    with pytest.raises(ValueError, match="is a file"):
+        train(TINY, tiny_settings(), out=out / "notes.txt", progress=False)
+
+
+def test_resume_refuses_what_it_cannot_do(tmp_path):
+    with pytest.raises(ValueError, match="resume needs the folder of an earlier run"):
+        train(out=tmp_path / "nothing", resume=True, progress=False)
+    out = tmp_path / "run"
+    train(TINY, tiny_settings(env_steps=200), out=out, progress=False)
+    with pytest.raises(ValueError, match="its own config and settings"):
+        train(TINY, out=out, resume=True, progress=False)
+    import shutil
+
+    shutil.rmtree(out / "checkpoints")
+    with pytest.raises(ValueError, match="nothing to resume: .* holds no checkpoint"):
+        train(out=out, resume=True, progress=False)
+    (out / "config.json").write_text("{}")
+    with pytest.raises(ValueError, match=r"config.json is unreadable or incomplete"):
+        train(out=out, resume=True, progress=False)
+
+
+def test_resume_falls_back_to_the_older_checkpoint_when_the_newest_is_damaged(tmp_path, capsys):
+    out = tmp_path / "run"
+    train(TINY, tiny_settings(env_steps=1_000, checkpoint_every=1e-6), out=out, progress=False)
+    from quadcopter.training import Run
+
+    import tensorflow as tf
+
+    newest = tf.train.latest_checkpoint(Run(out).checkpoints)
+    data = next(Run(out).checkpoints.glob(newest.split("/")[-1] + ".data-*"))
+    data.write_bytes(data.read_bytes()[:100])  # cut short, as by a full disk
+    resumed, episodes = train(out=out, resume=True, progress=False, budget=dict(env_steps=1_200))
+    assert "is unreadable" in capsys.readouterr().out
+    assert _saved_counters(out)["env_steps"] == 1_200
 
 
 @pytest.mark.parametrize("fused", [True, False], ids=["fused", "numpy"])
@@ -67,7 +127,7 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_checkpoint(tmp_path, monke
     with pytest.raises(TrainingError, match="losses stopped being finite"):
         train(TINY, tiny_settings(env_steps=100_000, checkpoint_every=0.01, fused=fused), out=out, progress=False)
     assert calls["n"] == 30
-    assert (out / "checkpoints" / "state.json").exists()
+    assert (out / "checkpoints" / "checkpoint").exists()
     assert len(pd.read_csv(out / "episodes.csv")) > 0
 
 
@@ -110,13 +170,49 @@ def test_a_resumed_fused_run_is_the_run_without_the_stop(tmp_path):
     whole, whole_episodes = train(config, settings, out=tmp_path / "whole", progress=False)
     out = tmp_path / "stopped"
     train(config, tiny_settings(env_steps=1_000), out=out, progress=False)
-    saved = json.loads((out / "settings.json").read_text())
-    (out / "settings.json").write_text(json.dumps(dict(saved, env_steps=2_000)))
-    resumed, resumed_episodes = train(out=out, resume=True, progress=False)
+    resumed, resumed_episodes = train(out=out, resume=True, progress=False, budget=dict(env_steps=2_000))
     columns = ["episode", "episode_return", "length", "final_z", "success", "env", "env_steps", "updates"]
     pd.testing.assert_frame_equal(resumed_episodes[columns], whole_episodes[columns])
     for a, b in zip(whole.actor_local.network.weights, resumed.actor_local.network.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_an_interrupted_run_resumes_to_the_uninterrupted_one(tmp_path, monkeypatch):
+    """Ctrl-C (a real SIGINT) in the middle of a round: the run stops at the round's end with a
+    checkpoint, and the resumed run ends with the uninterrupted run's episodes, tests and actor."""
+    import os
+    import signal
+
+    from quadcopter import fused
+    from quadcopter.training import TrainingInterrupted
+
+    settings = tiny_settings(env_steps=1_600, test_every=320, test_episodes=4, checkpoint_every=1000.0)
+    whole, whole_episodes = train(TINY, settings, out=tmp_path / "whole", progress=False)
+
+    calls = {"n": 0}
+    original = fused.FusedTakeoff.round
+
+    def interrupted(self, steps, updates):
+        calls["n"] += 1
+        if calls["n"] == 20:
+            os.kill(os.getpid(), signal.SIGINT)  # arrives while the round is running
+        return original(self, steps, updates)
+
+    monkeypatch.setattr(fused.FusedTakeoff, "round", interrupted)
+    out = tmp_path / "stopped"
+    with pytest.raises(TrainingInterrupted) as stop:
+        train(TINY, settings, out=out, progress=False)
+    assert stop.value.env_steps == 20 * 2 * 8  # 20 rounds of 2 steps of 8 takeoffs: the round was finished
+    monkeypatch.setattr(fused.FusedTakeoff, "round", original)
+    resumed, resumed_episodes = train(out=out, resume=True, progress=False)
+    pd.testing.assert_frame_equal(resumed_episodes.drop(columns="seconds"), whole_episodes.drop(columns="seconds"))
+    pd.testing.assert_frame_equal(resumed_episodes.attrs["tests"].drop(columns="seconds"),
+                                  whole_episodes.attrs["tests"].drop(columns="seconds"))
+    for a, b in zip(whole.actor_local.network.weights, resumed.actor_local.network.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    for name in ("episodes.csv", "tests.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(out / name).drop(columns="seconds"),
+                                      pd.read_csv(tmp_path / "whole" / name).drop(columns="seconds"))
 
 
 def _set_output_bias(agent, value):
@@ -197,11 +293,39 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
     model = keras.models.load_model(out / "actor.keras")
     speeds = model(np.zeros((1, 12), np.float32)).numpy()
     assert speeds.shape == (1, 4) and 0 <= speeds.min() and speeds.max() <= 900
-    main(["evaluate", str(out / "actor.keras"), "--episodes", "5"])
+    closing = printed.strip().splitlines()[-1]
+    assert closing.startswith(f"wrote {out}/: ") and all(
+        path.name in closing for path in out.iterdir())  # the closing line lists everything written
+    main(["evaluate", str(out), "--episodes", "5"])  # a run folder: its actor.keras
     assert "success rate" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["train", "--set", "tau=-1", "--out", str(tmp_path / "bad")])
     assert not (tmp_path / "bad").exists()
+    # A second train into the same folder is refused and changes nothing; --resume with a setting too.
+    before = (out / "episodes.csv").read_bytes()
+    for argv, message in ((["train", "--out", str(out), "--env-steps", "100"], "holds a training run already"),
+                          (["train", "--out", str(out), "--resume", "--seed", "3"], "--seed would change them")):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == 2 and message in capsys.readouterr().err
+    assert (out / "episodes.csv").read_bytes() == before
+
+
+def test_cli_ctrl_c_says_what_was_saved_and_how_to_continue(tmp_path, monkeypatch, capsys):
+    from quadcopter import training
+    from quadcopter.training import TrainingInterrupted
+
+    def interrupted(*args, **kwargs):
+        raise TrainingInterrupted(tmp_path / "run", 12_345)
+
+    monkeypatch.setattr(training, "train", interrupted)
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--out", str(tmp_path / "run"), "--no-progress"])
+    assert exit_.value.code == 130
+    said = capsys.readouterr().err.strip()
+    assert len(said.splitlines()) == 1
+    assert "after 12,345 environment steps" in said
+    assert f"python -m quadcopter train --out {tmp_path / 'run'} --resume" in said
 
 
 def test_finish_run_saves_and_evaluates_both_actors(tmp_path):

@@ -1,0 +1,228 @@
+"""Bad input: every rejected value raises ValueError naming it, and a failed call changes nothing.
+
+Property-based (Hypothesis): random finite and non-finite values for the simulator, the tasks, the
+replay buffer, the agent and the configs.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agents.agent import DDPG, DDPGConfig
+from agents.replay_buffer import ReplayBuffer, TensorReplayBuffer
+from quadcopter.sim import PhysicsSim
+from quadcopter.tasks import TakeoffTask
+from quadcopter.training import TrainSettings
+
+SMALL = DDPGConfig(actor_units=(8,), critic_units=(8, 8), batch_size=4, warmup=4, buffer_size=64, update_every=1)
+ANY_FLOAT = st.floats(allow_nan=True, allow_infinity=True, width=64)
+
+
+def fits(values):
+    """True if every value is finite in float32, which the agent and its buffers store."""
+    return all(math.isfinite(x) and abs(x) <= float(np.finfo(np.float32).max) for x in values)
+
+
+def sim_state(sim):
+    return [np.copy(x) for x in (sim.pose, sim.v, sim.angular_v, sim.linear_accel, sim.angular_accels)] + [sim.time]
+
+
+def assert_same_state(before, after):
+    for a, b in zip(before, after):
+        np.testing.assert_array_equal(a, b)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(ANY_FLOAT, min_size=4, max_size=4))
+def test_the_simulator_steps_good_speeds_and_refuses_bad_ones_unchanged(speeds):
+    sim = PhysicsSim(init_pose=[0, 0, 10, 0, 0, 0])
+    sim.next_timestep([404.0] * 4)
+    before = sim_state(sim)
+    if all(0 <= s <= 900 for s in speeds):
+        sim.next_timestep(speeds)
+        assert all(np.all(np.isfinite(x)) for x in sim_state(sim))
+    elif all(math.isfinite(s) and s >= 0 for s in speeds):
+        sim.next_timestep(speeds)  # fast rotors are allowed by the simulator on its own
+    else:
+        with pytest.raises(ValueError, match="rotor"):
+            sim.next_timestep(speeds)
+        assert_same_state(before, sim_state(sim))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(ANY_FLOAT, min_size=6, max_size=6))
+def test_a_start_pose_is_finite_and_above_the_ground(pose):
+    if all(math.isfinite(p) for p in pose) and -150 <= pose[0] <= 150 and -150 <= pose[1] <= 150 and 0 <= pose[2] <= 300:
+        assert np.array_equal(PhysicsSim(init_pose=pose).pose, pose)
+    else:
+        with pytest.raises(ValueError, match="init_pose"):
+            PhysicsSim(init_pose=pose)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(ANY_FLOAT, min_size=4, max_size=4))
+def test_the_task_clips_finite_actions_and_refuses_others_unchanged(action):
+    task = TakeoffTask(init_pose=[0, 0, 5, 0, 0, 0])
+    task.reset()
+    before = sim_state(task.sim)
+    if all(math.isfinite(a) for a in action):
+        state, reward, done = task.step(action)
+        assert np.all(np.isfinite(state)) and math.isfinite(reward)
+    else:
+        with pytest.raises(ValueError, match="rotor speeds must be finite"):
+            task.step(action)
+        assert_same_state(before, sim_state(task.sim))
+
+
+def test_stepping_a_finished_task_raises_until_reset():
+    task = TakeoffTask(init_pose=[0, 0, 5, 0, 0, 0], runtime=0.1)
+    task.reset()
+    done = False
+    while not done:
+        _, _, done = task.step([404.0] * 4)
+    with pytest.raises(RuntimeError, match="the episode has ended"):
+        task.step([404.0] * 4)
+    task.reset()
+    task.step([404.0] * 4)
+
+
+def replay_rows(buffer):
+    return [np.copy(column) for column in buffer.columns]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(ANY_FLOAT, min_size=3, max_size=3), ANY_FLOAT)
+def test_the_replay_buffer_stores_only_finite_experiences(state, reward):
+    buffer = ReplayBuffer(8, 2)
+    buffer.add([0.0, 0.0, 0.0], [0.5], 1.0, [0.0, 0.0, 0.0], False)
+    before = replay_rows(buffer)
+    if fits(state + [reward]):
+        buffer.add(state, [0.5], reward, state, False)
+        assert len(buffer) == 2
+    else:
+        with pytest.raises(ValueError, match=r"(state|reward) must be finite"):
+            buffer.add(state, [0.5], reward, state, False)
+        assert len(buffer) == 1
+        for a, b in zip(before, replay_rows(buffer)):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_replay_buffers_refuse_bad_sizes_and_shapes():
+    for size, batch in ((0, 0), (10, 0), (10, 11), (2.5, 1)):
+        with pytest.raises(ValueError, match="(buffer_size|batch_size) must be an integer"):
+            ReplayBuffer(size, batch)
+    with pytest.raises(ValueError, match="buffer_size must be an integer >= 1; got 0"):
+        TensorReplayBuffer(0, 3, 1)
+    buffer = ReplayBuffer(8, 2)
+    buffer.add([0.0, 0.0, 0.0], [0.5], 1.0, [0.0, 0.0, 0.0], False)
+    with pytest.raises(ValueError, match=r"state must have shape \(3,\)"):
+        buffer.add([0.0, 0.0], [0.5], 1.0, [0.0, 0.0, 0.0], False)
+    tensors = TensorReplayBuffer(8, 3, 1)
+    with pytest.raises(ValueError, match="rewards must be finite"):
+        tensors.add_batch(np.zeros((2, 3)), np.zeros((2, 1)), [1.0, math.nan], np.zeros((2, 3)), [0.0, 0.0])
+    assert len(tensors) == 0
+
+
+class TinyTask:
+    """A 2-state, 1-action task for the agent's input checks."""
+
+    state_size, action_size = 2, 1
+
+    def __init__(self, low=-1.0, high=1.0):
+        self.action_low, self.action_high = low, high
+
+    def reset(self):
+        return np.zeros(2)
+
+
+@pytest.mark.parametrize("low, high", [(1.0, -1.0), (0.5, 0.5), (math.nan, 1.0), (0.0, math.inf)])
+def test_the_agent_refuses_an_unusable_action_range(low, high):
+    with pytest.raises(ValueError, match="action_(low|high)"):
+        DDPG(TinyTask(low, high), SMALL)
+
+
+@pytest.fixture(scope="module")
+def agent():
+    agent = DDPG(TinyTask(), SMALL)
+    agent.reset_episode()
+    for i in range(8):
+        agent.step([0.1], 0.5, [0.1 * i, 0.0], False)
+    return agent
+
+
+def agent_snapshot(agent):
+    return ([w.numpy().copy() for w in agent.actor_local.network.weights + agent.critic_local.model.weights],
+            len(agent.memory), replay_rows(agent.memory))
+
+
+def assert_agent_unchanged(agent, before):
+    weights, count, rows = agent_snapshot(agent)
+    assert count == before[1]
+    for a, b in zip(weights + rows, before[0] + before[2]):
+        np.testing.assert_array_equal(a, b)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(state=st.lists(ANY_FLOAT, min_size=2, max_size=2), reward=ANY_FLOAT, action=ANY_FLOAT)
+def test_the_agent_refuses_non_finite_input_and_changes_nothing(agent, state, reward, action):
+    before = agent_snapshot(agent)
+    if fits(state + [reward, action]):
+        return  # finite input is the ordinary case, tested elsewhere
+    with pytest.raises(ValueError, match="must be finite"):
+        agent.step([action], reward, state, False)
+    assert_agent_unchanged(agent, before)
+    if not fits(state):
+        with pytest.raises(ValueError, match="state must be finite"):
+            agent.act(state)
+        batch = (np.array([state] * 4), np.zeros((4, 1)), np.ones(4), np.zeros((4, 2)), np.zeros(4))
+        with pytest.raises(ValueError, match="states must be finite"):
+            agent.learn(batch)
+        assert_agent_unchanged(agent, before)
+
+
+def test_the_agent_needs_an_episode_before_a_step():
+    fresh = DDPG(TinyTask(), SMALL)
+    with pytest.raises(ValueError, match="call reset_episode"):
+        fresh.step([0.0], 1.0, [0.0, 0.0], False)
+    assert len(fresh.memory) == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.sampled_from(["actor_lr", "critic_lr", "gamma", "tau", "noise_sigma", "target_noise", "final_init",
+                             "max_grad_norm"]),
+       value=ANY_FLOAT)
+def test_config_floats_validate_or_raise_value_error_naming_them(name, value):
+    try:
+        config = DDPGConfig().replace(**{name: value})
+    except ValueError as error:
+        assert f"DDPGConfig.{name} must be" in str(error) and repr(value) in str(error)
+    else:
+        assert math.isfinite(getattr(config, name))
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.sampled_from(["batch_size", "buffer_size", "warmup", "update_every", "policy_delay", "seed"]),
+       value=st.one_of(st.integers(-10, 10**6), ANY_FLOAT, st.none(), st.text(max_size=3)))
+def test_config_integers_validate_or_raise_value_error(name, value):
+    try:
+        DDPGConfig().replace(**{name: value})
+    except ValueError as error:
+        # the setting itself, or one that depends on it (warmup lies between batch_size and buffer_size)
+        related = {"batch_size": ("warmup",), "buffer_size": ("batch_size", "warmup")}.get(name, ())
+        assert any(f"DDPGConfig.{other} must be" in str(error) for other in (name, *related))
+    else:
+        assert isinstance(value, int)
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.sampled_from(["num_envs", "env_steps", "seconds", "runtime", "air_starts", "test_every",
+                             "steps_per_round", "updates_per_round"]),
+       value=st.one_of(st.integers(-10, 10**7), ANY_FLOAT))
+def test_train_settings_validate_or_raise_value_error_naming_them(name, value):
+    try:
+        TrainSettings(**{name: value}).validate()
+    except ValueError as error:
+        assert f"TrainSettings.{name} must be" in str(error) or "needs a budget" in str(error)
