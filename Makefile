@@ -1,7 +1,8 @@
 # The two commands of the README. Each sets up its own virtual environment (.venv) on first use.
 PYTHON ?= python3
 VENV := .venv
-RUN ?= runs/takeoff
+# RUN=DIR trains into DIR; without it, into runs/takeoff, or the next free runs/takeoff-N (the newest run).
+RUN ?=
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +13,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 .PHONY: train test
 # The main job: train the takeoff agent with the default settings, write its CSVs, model and plots.
 train: $(VENV)/.installed
-	$(VENV)/bin/python -m quadcopter train --out $(RUN)
+	$(VENV)/bin/python -m quadcopter train $(if $(RUN),--out $(RUN))
 
 # The test suite (pytest fails when it collects no tests).
 test: $(VENV)/.installed
