@@ -134,7 +134,13 @@ class DDPGConfig:
 
     @classmethod
     def from_json(cls, text):
+        """The config written by :meth:`to_json`; ``ValueError`` if a setting is missing, unknown or bad."""
         values = json.loads(text)
+        names = {f.name for f in dataclasses.fields(cls)}
+        if not isinstance(values, dict) or set(values) != names:
+            given = set(values) if isinstance(values, dict) else set()
+            raise ValueError(f"a DDPGConfig needs exactly its settings; missing {sorted(names - given)}, "
+                             f"unknown {sorted(given - names)}")
         for name in ("actor_units", "critic_units"):
             values[name] = tuple(values[name])
         return cls(**values).validate()

@@ -7,6 +7,7 @@ replay buffer, the agent and the configs.
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -226,3 +227,47 @@ def test_train_settings_validate_or_raise_value_error_naming_them(name, value):
         TrainSettings(**{name: value}).validate()
     except ValueError as error:
         assert f"TrainSettings.{name} must be" in str(error) or "needs a budget" in str(error)
+
+
+def one_line_exit_2(capsys, argv, message):
+    """``python -m quadcopter ARGV`` fails with exit code 2 and one line on stderr containing ``message``."""
+    from quadcopter.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    said = capsys.readouterr().err.strip()
+    assert exit_.value.code == 2, said
+    assert len(said.splitlines()) == 1 and message in said, said
+
+
+def test_cli_errors_are_one_line_naming_the_value(tmp_path, capsys):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder")
+    one_line_exit_2(capsys, ["train", "--out", str(a_file)], "is a file")
+    one_line_exit_2(capsys, ["train", "--out", "/proc/no-runs-here", "--env-steps", "64", "--no-progress"],
+                    "/proc/no-runs-here")
+    one_line_exit_2(capsys, ["train", "--set", "invert_gradients=ture", "--out", str(tmp_path / "r")],
+                    "--set invert_gradients needs a value like True; got 'ture'")
+    one_line_exit_2(capsys, ["train", "--resume"], "--resume needs --out")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(DDPGConfig().to_json().replace('"tau"', '"tua"'))
+    one_line_exit_2(capsys, ["train", "--out", str(run), "--resume"], "config.json is unreadable or incomplete")
+    one_line_exit_2(capsys, ["evaluate", str(run)], f"no saved actor at {run / 'actor.keras'}")
+    corrupt = tmp_path / "actor.keras"
+    corrupt.write_bytes(b"PK\x03\x04 not really a zip")
+    one_line_exit_2(capsys, ["evaluate", str(corrupt)], "is not a readable saved actor")
+    one_line_exit_2(capsys, ["simulate", "--target", "0,0,nan"], "expected 3 comma-separated finite numbers")
+    one_line_exit_2(capsys, ["simulate", "--init-pose", "0,0,-1,0,0,0", "--out", str(tmp_path / "f.csv")],
+                    "init_pose's position must lie within the bounds")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    one_line_exit_2(capsys, ["plot", str(empty)], f"{empty} is not a readable CSV")
+
+
+def test_cli_takes_negative_numbers_in_comma_lists(tmp_path, capsys):
+    from quadcopter.cli import main
+
+    main(["simulate", "--init-pose", "-1,0,0,0,0,0", "--target", "-1,0,10", "--out", str(tmp_path / "f.csv"),
+          "--runtime", "0.2"])
+    assert pd.read_csv(tmp_path / "f.csv")["x"].iloc[0] == -1.0
