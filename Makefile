@@ -15,6 +15,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 train: $(VENV)/.installed
 	$(VENV)/bin/python -m quadcopter train $(if $(RUN),--out $(RUN))
 
-# The test suite (pytest fails when it collects no tests).
+# The lint and format checks, then the test suite (pytest fails when it collects no tests).
 test: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest

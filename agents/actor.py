@@ -5,6 +5,17 @@ import numpy as np
 import tensorflow as tf
 
 
+def scale_to_range(normalised, low, high):
+    """Normalised actions in [-1, 1] -> [low, high], per action dimension (numpy arrays or tensors).
+    The one home of this mapping in the agents: the actor's output layer and ``DDPG.act`` use it."""
+    return low + (normalised + 1.0) * 0.5 * (high - low)
+
+
+def normalise_from_range(actions, low, high):
+    """The inverse of :func:`scale_to_range`: actions in [low, high] -> [-1, 1]."""
+    return (actions - low) / (high - low) * 2.0 - 1.0
+
+
 @keras.saving.register_keras_serializable(package="agents")
 class ScaleToRange(keras.layers.Layer):
     """Maps values in [-1, 1] linearly to [low, high] (per action dimension).
@@ -22,7 +33,7 @@ class ScaleToRange(keras.layers.Layer):
     def call(self, inputs):
         low = tf.constant(self.low, inputs.dtype)
         high = tf.constant(self.high, inputs.dtype)
-        return low + (inputs + 1.0) * 0.5 * (high - low)
+        return scale_to_range(inputs, low, high)
 
     def get_config(self):
         return {**super().get_config(), "low": self.low, "high": self.high}
@@ -39,8 +50,9 @@ def build_actor_network(state_size, action_size, units, final_init=3e-3, name="a
     for i, width in enumerate(units):
         x = keras.layers.Dense(width, activation="relu", name=f"hidden_{i}")(x)
     init = keras.initializers.RandomUniform(-final_init, final_init)
-    actions = keras.layers.Dense(action_size, activation="tanh", kernel_initializer=init,
-                                 bias_initializer=init, name="actions")(x)
+    actions = keras.layers.Dense(
+        action_size, activation="tanh", kernel_initializer=init, bias_initializer=init, name="actions"
+    )(x)
     return keras.Model(states, actions, name=name)
 
 
@@ -53,7 +65,6 @@ class Actor:
         units: hidden layer widths (DDPG paper: 400, 300).
         learning_rate: Adam step size (DDPG paper: 1e-4).
         final_init: the output layer's weights start in U(-final_init, final_init).
-        max_grad_norm: clip the gradient to this global norm before each step (0: no clipping).
 
     Attributes:
         network: ``keras.Model`` from states to *normalised* actions in [-1, 1]: what the agent
@@ -63,14 +74,23 @@ class Actor:
         optimizer: its Adam optimizer.
     """
 
-    def __init__(self, state_size, action_size, action_low, action_high, units=(400, 300), learning_rate=1e-4,
-                 final_init=3e-3, name="actor", max_grad_norm=0.0):
+    def __init__(
+        self,
+        state_size,
+        action_size,
+        action_low,
+        action_high,
+        units=(400, 300),
+        learning_rate=1e-4,
+        final_init=3e-3,
+        name="actor",
+    ):
         self.state_size, self.action_size = state_size, action_size
         self.action_low, self.action_high = action_low, action_high
         self.network = build_actor_network(state_size, action_size, units, final_init, name=f"{name}_network")
         scaled = ScaleToRange(action_low, action_high, name="rotor_speeds_scale")(self.network.output)
         self.model = keras.Model(self.network.input, scaled, name=name)
-        self.optimizer = keras.optimizers.Adam(learning_rate, global_clipnorm=max_grad_norm or None)
+        self.optimizer = keras.optimizers.Adam(learning_rate)
         self.optimizer.build(self.network.trainable_variables)
         self._train_step = tf.function(self.train_step)
 
@@ -97,8 +117,9 @@ class Actor:
 
     def train_fn(self, states, action_gradients):
         """The Udacity name for :meth:`train_step`, compiled, accepting numpy arrays."""
-        return self._train_step(tf.convert_to_tensor(states, tf.float32),
-                                tf.convert_to_tensor(action_gradients, tf.float32))
+        return self._train_step(
+            tf.convert_to_tensor(states, tf.float32), tf.convert_to_tensor(action_gradients, tf.float32)
+        )
 
 
 class NumpyPolicy:

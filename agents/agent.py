@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .actor import Actor, NumpyPolicy
+from .actor import Actor, NumpyPolicy, normalise_from_range, scale_to_range
 from .checks import check_fields, finite_array, shown
 from .critic import Critic
 from .ounoise import NOISES
@@ -70,8 +70,6 @@ class DDPGConfig:
     ``policy_delay``-th update only, the critic on every one (1: every update, as in DDPG)."""
     critic_layer_norm: bool = False
     """Layer normalisation after each of the critic's hidden layers (before the ReLU)."""
-    max_grad_norm: float = 0.0
-    """Clip each network's gradient to this global norm before the Adam step (0: no clipping)."""
     update_every: int = 8
     """In the Udacity loop, ``step`` makes ``update_every`` updates every ``update_every`` steps, in one
     compiled call: one update per step on average, as in the paper, without paying a compiled
@@ -86,6 +84,7 @@ class DDPGConfig:
 
     def validate(self):
         """Raise ``ValueError`` naming the first setting out of its range."""
+
         def integer(low, high=math.inf):
             return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
 
@@ -95,38 +94,45 @@ class DDPGConfig:
         def boolean(v):
             return isinstance(v, bool)
 
-        check_fields(self, [
-            ("actor_units", units, "a non-empty list of positive integers"),
-            ("critic_units", units, "a non-empty list of positive integers"),
-            ("actor_lr", lambda v: 0 < v < 1, "in (0, 1)"),
-            ("critic_lr", lambda v: 0 < v < 1, "in (0, 1)"),
-            ("final_init", lambda v: 0 < v <= 1, "in (0, 1]"),
-            ("gamma", lambda v: 0 <= v < 1, "in [0, 1)"),
-            ("tau", lambda v: 0 < v <= 1, "in (0, 1]"),
-            ("buffer_size", integer(1), "an integer >= 1"),
-            ("batch_size", integer(1, self.buffer_size), f"an integer in [1, buffer_size={self.buffer_size}]"),
-            ("warmup", integer(self.batch_size, self.buffer_size),
-             f"an integer in [batch_size={self.batch_size}, buffer_size={self.buffer_size}]"),
-            ("noise", lambda v: v in NOISES, f"one of {sorted(NOISES)}"),
-            ("noise_theta", lambda v: 0 <= v <= 1, "in [0, 1]"),
-            ("noise_sigma", lambda v: 0 <= v <= 2, "in [0, 2]"),
-            ("invert_gradients", boolean, "True or False"),
-            ("target_noise", lambda v: 0 <= v <= 2, "in [0, 2]"),
-            ("target_noise_clip", lambda v: 0 <= v <= 2, "in [0, 2]"),
-            ("policy_delay", integer(1, 100), "an integer in [1, 100]"),
-            ("critic_layer_norm", boolean, "True or False"),
-            ("max_grad_norm", lambda v: v >= 0, ">= 0 (0: no clipping)"),
-            ("update_every", integer(1, 1000), "an integer in [1, 1000]"),
-            ("clip_q_targets", boolean, "True or False"),
-            ("seed", integer(0), "an integer >= 0"),
-        ])
+        check_fields(
+            self,
+            [
+                ("actor_units", units, "a non-empty list of positive integers"),
+                ("critic_units", units, "a non-empty list of positive integers"),
+                ("actor_lr", lambda v: 0 < v < 1, "in (0, 1)"),
+                ("critic_lr", lambda v: 0 < v < 1, "in (0, 1)"),
+                ("final_init", lambda v: 0 < v <= 1, "in (0, 1]"),
+                ("gamma", lambda v: 0 <= v < 1, "in [0, 1)"),
+                ("tau", lambda v: 0 < v <= 1, "in (0, 1]"),
+                ("buffer_size", integer(1), "an integer >= 1"),
+                ("batch_size", integer(1, self.buffer_size), f"an integer in [1, buffer_size={self.buffer_size}]"),
+                (
+                    "warmup",
+                    integer(self.batch_size, self.buffer_size),
+                    f"an integer in [batch_size={self.batch_size}, buffer_size={self.buffer_size}]",
+                ),
+                ("noise", lambda v: v in NOISES, f"one of {sorted(NOISES)}"),
+                ("noise_theta", lambda v: 0 <= v <= 1, "in [0, 1]"),
+                ("noise_sigma", lambda v: 0 <= v <= 2, "in [0, 2]"),
+                ("invert_gradients", boolean, "True or False"),
+                ("target_noise", lambda v: 0 <= v <= 2, "in [0, 2]"),
+                ("target_noise_clip", lambda v: 0 <= v <= 2, "in [0, 2]"),
+                ("policy_delay", integer(1, 100), "an integer in [1, 100]"),
+                ("critic_layer_norm", boolean, "True or False"),
+                ("update_every", integer(1, 1000), "an integer in [1, 1000]"),
+                ("clip_q_targets", boolean, "True or False"),
+                ("seed", integer(0), "an integer >= 0"),
+            ],
+        )
         return self
 
     def replace(self, **changes):
         """A validated copy with some settings changed (unknown names raise ``ValueError``)."""
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
         if unknown:
-            raise ValueError(f"unknown DDPGConfig settings {sorted(unknown)}; known: {[f.name for f in dataclasses.fields(self)]}")
+            raise ValueError(
+                f"unknown DDPGConfig settings {sorted(unknown)}; known: {[f.name for f in dataclasses.fields(self)]}"
+            )
         return dataclasses.replace(self, **changes).validate()
 
     def to_json(self):
@@ -139,8 +145,10 @@ class DDPGConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         if not isinstance(values, dict) or set(values) != names:
             given = set(values) if isinstance(values, dict) else set()
-            raise ValueError(f"a DDPGConfig needs exactly its settings; missing {sorted(names - given)}, "
-                             f"unknown {sorted(given - names)}")
+            raise ValueError(
+                f"a DDPGConfig needs exactly its settings; missing {sorted(names - given)}, "
+                f"unknown {sorted(given - names)}"
+            )
         for name in ("actor_units", "critic_units"):
             values[name] = tuple(values[name])
         return cls(**values).validate()
@@ -173,20 +181,37 @@ class DDPG:
         self.task = task
 
         def make_actor(name):
-            return Actor(self.state_size, self.action_size, self.action_low, self.action_high, cfg.actor_units,
-                         cfg.actor_lr, cfg.final_init, name=name, max_grad_norm=cfg.max_grad_norm)
+            return Actor(
+                self.state_size,
+                self.action_size,
+                self.action_low,
+                self.action_high,
+                cfg.actor_units,
+                cfg.actor_lr,
+                cfg.final_init,
+                name=name,
+            )
 
         def make_critic(name):
-            return Critic(self.state_size, self.action_size, cfg.critic_units, cfg.critic_lr, cfg.final_init, name=name,
-                          layer_norm=cfg.critic_layer_norm, max_grad_norm=cfg.max_grad_norm)
+            return Critic(
+                self.state_size,
+                self.action_size,
+                cfg.critic_units,
+                cfg.critic_lr,
+                cfg.final_init,
+                name=name,
+                layer_norm=cfg.critic_layer_norm,
+            )
 
         self.actor_local, self.actor_target = make_actor("actor"), make_actor("actor_target")
         self.critic_local, self.critic_target = make_critic("critic"), make_critic("critic_target")
         # Targets start as copies of the locals.
-        for target, local in ((self.actor_target.network, self.actor_local.network),
-                              (self.critic_target.model, self.critic_local.model)):
-            for t, l in zip(target.weights, local.weights):
-                t.assign(l)
+        for target, local in (
+            (self.actor_target.network, self.actor_local.network),
+            (self.critic_target.model, self.critic_local.model),
+        ):
+            for target_weight, local_weight in zip(target.weights, local.weights):
+                target_weight.assign(local_weight)
 
         self.noise = self.make_noise(self.action_size)
         self.memory = ReplayBuffer(cfg.buffer_size, cfg.batch_size, self.rng)
@@ -207,8 +232,10 @@ class DDPG:
         self._learn_many = tf.function(self._update_many, jit_compile=jit)
         # The Udacity loop calls this every update_every steps: a fixed signature spares the per-call
         # matching of its inputs (about a millisecond here).
-        batches = [tf.TensorSpec([None, None, width], tf.float32)
-                   for width in (self.state_size, self.action_size, 1, self.state_size, 1)]
+        batches = [
+            tf.TensorSpec([None, None, width], tf.float32)
+            for width in (self.state_size, self.action_size, 1, self.state_size, 1)
+        ]
         self._learn_batches = tf.function(self._update_batches, jit_compile=jit, input_signature=batches)
         # act() flies this numpy copy of actor_local; every update below marks it stale (or, in
         # step(), hands it the new weights).
@@ -227,8 +254,10 @@ class DDPG:
         except ValueError as error:
             raise ValueError(f"the task's action range is not usable: {error}") from None
         if not np.all(low_array < high_array):
-            raise ValueError(f"the task's action_low must be below action_high in every dimension; "
-                             f"got action_low={shown(low)}, action_high={shown(high)}")
+            raise ValueError(
+                f"the task's action_low must be below action_high in every dimension; "
+                f"got action_low={shown(low)}, action_high={shown(high)}"
+            )
         return low_array, high_array
 
     def make_noise(self, size):
@@ -243,11 +272,11 @@ class DDPG:
     def to_task_actions(self, normalised):
         """Normalised actions in [-1, 1] -> the task's range (clipped)."""
         normalised = np.clip(normalised, -1.0, 1.0)
-        return self.action_low + (normalised + 1.0) * 0.5 * (self.action_high - self.action_low)
+        return scale_to_range(normalised, self.action_low, self.action_high)
 
     def to_normalised(self, actions):
         """The task's actions -> [-1, 1]."""
-        return (np.asarray(actions, np.float32) - self.action_low) / (self.action_high - self.action_low) * 2.0 - 1.0
+        return normalise_from_range(np.asarray(actions, np.float32), self.action_low, self.action_high)
 
     def act_normalised(self, states, explore=True, noise=None):
         """Normalised actions (batch, action_size) for states (batch, state_size), with noise if ``explore``."""
@@ -282,6 +311,21 @@ class DDPG:
             variable.assign(value)
         self.policy.mark_stale()
 
+    def checkpointables(self):
+        """What a checkpoint of the agent holds (``tf.train.Checkpoint(**agent.checkpointables())``): the
+        four networks, both optimizers, the update's random generator and the update count. The numpy
+        generator ``rng`` and the replay buffers are the trainer's to save (they may be large)."""
+        return dict(
+            actor=self.actor_local.network,
+            actor_target=self.actor_target.network,
+            critic=self.critic_local.model,
+            critic_target=self.critic_target.model,
+            actor_optimizer=self.actor_local.optimizer,
+            critic_optimizer=self.critic_local.optimizer,
+            update_generator=self.update_generator,
+            updates_made=self.updates_made,
+        )
+
     # --- The Udacity loop ---
 
     def reset_episode(self):
@@ -299,8 +343,13 @@ class DDPG:
             raise ValueError("step() needs the state the action was taken in: call reset_episode() first")
         action = finite_array("action", action, (self.action_size,))
         terminated = getattr(self.task, "terminated", done)  # a time limit is not a real end
-        self.memory.add(self.last_state, self.to_normalised(action), finite_array("reward", reward, ()),
-                        finite_array("next_state", next_state, (self.state_size,)), terminated)
+        self.memory.add(
+            self.last_state,
+            self.to_normalised(action),
+            finite_array("reward", reward, ()),
+            finite_array("next_state", next_state, (self.state_size,)),
+            terminated,
+        )
         self.steps += 1
         k = self.config.update_every
         if len(self.memory) >= self.config.warmup and self.steps % k == 0:
@@ -323,13 +372,21 @@ class DDPG:
     def _batch_tensors(experiences):
         """A batch as five float32 tensors: states, actions, rewards (B, 1), next_states, terminated (B, 1)."""
         if isinstance(experiences, list) and experiences and hasattr(experiences[0], "state"):
-            experiences = (np.vstack([e.state for e in experiences]), np.vstack([e.action for e in experiences]),
-                           np.array([e.reward for e in experiences]), np.vstack([e.next_state for e in experiences]),
-                           np.array([e.done for e in experiences]))
+            experiences = (
+                np.vstack([e.state for e in experiences]),
+                np.vstack([e.action for e in experiences]),
+                np.array([e.reward for e in experiences]),
+                np.vstack([e.next_state for e in experiences]),
+                np.array([e.done for e in experiences]),
+            )
         names = ("states", "actions", "rewards", "next_states", "terminated")
-        states, actions, rewards, next_states, terminated = (finite_array(name, x) for name, x in zip(names, experiences))
-        return tuple(tf.convert_to_tensor(x) for x in
-                     (states, actions, rewards.reshape(-1, 1), next_states, terminated.reshape(-1, 1)))
+        states, actions, rewards, next_states, terminated = (
+            finite_array(name, x) for name, x in zip(names, experiences)
+        )
+        return tuple(
+            tf.convert_to_tensor(x)
+            for x in (states, actions, rewards.reshape(-1, 1), next_states, terminated.reshape(-1, 1))
+        )
 
     # --- The update, compiled ---
 
@@ -353,8 +410,11 @@ class DDPG:
             actor_loss = self._update_actor_and_targets(states)
         else:
             # TD3: the actor and the targets follow the critic on every policy_delay-th update only.
-            actor_loss = tf.cond(self.updates_made % self.config.policy_delay == 0,
-                                 lambda: self._update_actor_and_targets(states), lambda: tf.constant(0.0))
+            actor_loss = tf.cond(
+                self.updates_made % self.config.policy_delay == 0,
+                lambda: self._update_actor_and_targets(states),
+                lambda: tf.constant(0.0),
+            )
         return critic_loss, actor_loss
 
     def _update_actor_and_targets(self, states):
@@ -391,18 +451,25 @@ class DDPG:
         room = tf.where(action_gradients > 0, 1.0 - actions, actions + 1.0) * 0.5
         return action_gradients * room
 
+    def _update_each(self, count, batch):
+        """``count`` updates, the k-th on the five tensors ``batch(k)``; graph code. Returns the last
+        update's (critic loss, actor loss), zeros if there was none."""
+        critic_loss = actor_loss = tf.constant(0.0)
+        for k in tf.range(count):
+            critic_loss, actor_loss = self._update(*batch(k))
+        return critic_loss, actor_loss
+
     def _update_batches(self, states, actions, rewards, next_states, terminated):
         """One update for each leading index k of the (K, batch, ...) tensors. Returns the last losses and
         the actor's new weights (so that the Udacity loop's numpy policy needs no variable reads)."""
-        critic_loss = actor_loss = tf.constant(0.0)
-        for k in tf.range(tf.shape(states)[0]):
-            critic_loss, actor_loss = self._update(states[k], actions[k], rewards[k], next_states[k], terminated[k])
-        return critic_loss, actor_loss, [tf.identity(w) for w in self.actor_local.network.weights]
+        stacked = (states, actions, rewards, next_states, terminated)
+        losses = self._update_each(tf.shape(states)[0], lambda k: [x[k] for x in stacked])
+        return (*losses, [tf.identity(w) for w in self.actor_local.network.weights])
 
     def _soft_update(self, local, target):
         """target <- tau * local + (1 - tau) * target, in place on the variables (no numpy)."""
-        for t, l in zip(target.weights, local.weights):
-            t.assign(self.tau * l + (1.0 - self.tau) * t)
+        for target_weight, local_weight in zip(target.weights, local.weights):
+            target_weight.assign(self.tau * local_weight + (1.0 - self.tau) * target_weight)
 
     # --- The fast path: vectorised environments, a tensor buffer, many updates per call ---
 
@@ -411,11 +478,7 @@ class DDPG:
         tensors of a replay buffer: states, actions, rewards, next_states, terminated). Graph code,
         for inside a compiled call (:meth:`learn_many`, the fused training path). Returns the last
         update's (critic loss, actor loss), zeros if there was none."""
-        critic_loss = actor_loss = tf.constant(0.0)
-        for k in tf.range(tf.shape(indices)[0]):
-            batch = [tf.gather(column, indices[k]) for column in columns]
-            critic_loss, actor_loss = self._update(*batch)
-        return critic_loss, actor_loss
+        return self._update_each(tf.shape(indices)[0], lambda k: [tf.gather(column, indices[k]) for column in columns])
 
     def _update_many(self, indices):
         return self.update_many(self.tensor_memory.columns, indices)

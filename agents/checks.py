@@ -5,7 +5,7 @@ import numpy as np
 
 def shown(value):
     """``value`` as an error message shows it: itself when small, else its shape (a million-row array
-    would drown the message)."""
+    would drown the message). ``quadcopter.sim.shown`` is the same for the TensorFlow-free side."""
     size = np.size(value)
     return repr(value) if size <= 16 else f"an array of shape {np.shape(value)}"
 

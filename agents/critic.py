@@ -38,16 +38,23 @@ class Critic:
         units: hidden layer widths (DDPG paper: 400, 300).
         learning_rate: Adam step size (DDPG paper: 1e-3).
         layer_norm: layer-normalise the hidden layers (before the ReLU).
-        max_grad_norm: clip the gradient to this global norm before each step (0: no clipping).
 
     Attributes: ``model`` (the ``keras.Model``) and ``optimizer``.
     """
 
-    def __init__(self, state_size, action_size, units=(400, 300), learning_rate=1e-3, final_init=3e-3,
-                 name="critic", layer_norm=False, max_grad_norm=0.0):
+    def __init__(
+        self,
+        state_size,
+        action_size,
+        units=(400, 300),
+        learning_rate=1e-3,
+        final_init=3e-3,
+        name="critic",
+        layer_norm=False,
+    ):
         self.state_size, self.action_size = state_size, action_size
         self.model = build_critic_network(state_size, action_size, units, final_init, name=name, layer_norm=layer_norm)
-        self.optimizer = keras.optimizers.Adam(learning_rate, global_clipnorm=max_grad_norm or None)
+        self.optimizer = keras.optimizers.Adam(learning_rate)
         self.optimizer.build(self.model.trainable_variables)
         self._train_step = tf.function(self.train_step)
         self._action_gradients = tf.function(self.action_gradients)
@@ -75,5 +82,6 @@ class Critic:
 
     def get_action_gradients(self, states, actions):
         """Compiled :meth:`action_gradients`, accepting numpy arrays; returns a tensor."""
-        return self._action_gradients(tf.convert_to_tensor(states, tf.float32),
-                                      tf.convert_to_tensor(actions, tf.float32))
+        return self._action_gradients(
+            tf.convert_to_tensor(states, tf.float32), tf.convert_to_tensor(actions, tf.float32)
+        )

@@ -17,7 +17,9 @@ class PolicySearch_Agent:
         self.state_size, self.action_size = task.state_size, task.action_size
         self.action_low, self.action_high = task.action_low, task.action_high
         self.action_range = self.action_high - self.action_low
-        self.w = self.rng.normal(scale=self.action_range / (2 * self.state_size), size=(self.state_size, self.action_size))
+        self.w = self.rng.normal(
+            scale=self.action_range / (2 * self.state_size), size=(self.state_size, self.action_size)
+        )
         self.best_w = None
         self.best_score = -np.inf
         self.score = -np.inf

@@ -39,8 +39,10 @@ class ReplayBuffer:
         shape differs from the first experience's."""
         names = ("state", "action", "reward", "next_state", "done")
         shapes = [None] * 5 if self.columns is None else [column.shape[1:] for column in self.columns]
-        values = [finite_array(name, value, shape) for name, value, shape in
-                  zip(names, (state, action, reward, next_state, done), shapes)]
+        values = [
+            finite_array(name, value, shape)
+            for name, value, shape in zip(names, (state, action, reward, next_state, done), shapes)
+        ]
         if self.columns is None:
             self.columns = [np.zeros((self.buffer_size,) + np.shape(value), np.float32) for value in values]
         row = self.count % self.buffer_size
@@ -64,8 +66,10 @@ class ReplayBuffer:
     def sample(self, batch_size=None):
         """A batch as a list of ``Experience`` (drawn as in :meth:`sample_arrays`)."""
         states, actions, rewards, next_states, dones = self.sample_arrays(batch_size)
-        return [Experience(state, action, float(reward), next_state, bool(done))
-                for state, action, reward, next_state, done in zip(states, actions, rewards, next_states, dones)]
+        return [
+            Experience(state, action, float(reward), next_state, bool(done))
+            for state, action, reward, next_state, done in zip(states, actions, rewards, next_states, dones)
+        ]
 
     def __len__(self):
         return min(self.count, self.buffer_size)
@@ -105,16 +109,25 @@ class TensorReplayBuffer:
     def add_batch(self, states, actions, rewards, next_states, terminated):
         """Store N transitions from arrays (N, S), (N, A), (N,), (N, S), (N,)."""
         n = len(states)
-        states, actions, next_states = (finite_array(name, x, (n, width)) for name, x, width in
-                                        (("states", states, self.columns[0].shape[1]),
-                                         ("actions", actions, self.columns[1].shape[1]),
-                                         ("next_states", next_states, self.columns[3].shape[1])))
+        states, actions, next_states = (
+            finite_array(name, x, (n, width))
+            for name, x, width in (
+                ("states", states, self.columns[0].shape[1]),
+                ("actions", actions, self.columns[1].shape[1]),
+                ("next_states", next_states, self.columns[3].shape[1]),
+            )
+        )
         rewards, terminated = finite_array("rewards", rewards, (n,)), finite_array("terminated", terminated, (n,))
         if n > self.buffer_size:
             raise ValueError(f"a batch of {n} transitions does not fit a buffer of {self.buffer_size}")
         as_tensor = lambda x: tf.convert_to_tensor(np.asarray(x, np.float32))  # noqa: E731
-        self._write(as_tensor(states), as_tensor(actions), as_tensor(np.reshape(rewards, (n, 1))),
-                    as_tensor(next_states), as_tensor(np.reshape(terminated, (n, 1))))
+        self._write(
+            as_tensor(states),
+            as_tensor(actions),
+            as_tensor(np.reshape(rewards, (n, 1))),
+            as_tensor(next_states),
+            as_tensor(np.reshape(terminated, (n, 1))),
+        )
 
     def checkpoint(self):
         """A ``tf.train.Checkpoint`` of the columns and the count."""

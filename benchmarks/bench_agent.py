@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from bench_sim import cpu_name  # noqa: E402
 
 from agents.agent import DDPG, DDPGConfig  # noqa: E402
-from bench_sim import cpu_name  # noqa: E402
 from quadcopter import takeoff_agent  # noqa: E402
 from quadcopter.tasks import VectorTakeoffTask  # noqa: E402
 from task import Task  # noqa: E402
@@ -60,8 +60,13 @@ def main():
     learn = rate(lambda: agent.learn(agent.memory.sample()), args.seconds)
 
     memory = agent.use_tensor_memory()
-    memory.add_batch(rng.normal(size=(5000, 12)), rng.uniform(-1, 1, (5000, 4)), rng.normal(size=5000),
-                     rng.normal(size=(5000, 12)), np.zeros(5000))
+    memory.add_batch(
+        rng.normal(size=(5000, 12)),
+        rng.uniform(-1, 1, (5000, 4)),
+        rng.normal(size=5000),
+        rng.normal(size=(5000, 12)),
+        np.zeros(5000),
+    )
     fused = rate(lambda: agent.learn_many(args.fused_updates), args.seconds, args.fused_updates)
 
     loop_state = {"state": agent.reset_episode(), "agent": agent}
@@ -92,15 +97,19 @@ def main():
     loop_state.update(agent=takeoff, state=takeoff.reset_episode())
     takeoff_loop = rate(udacity_step, args.seconds)
 
-    print(f"# {cpu_name()}, {os.cpu_count()} cores, TensorFlow {tf.__version__}, {time.strftime('%Y-%m-%d')}; "
-          f"400-300 networks, batch 64, XLA")
+    print(
+        f"# {cpu_name()}, {os.cpu_count()} cores, TensorFlow {tf.__version__}, {time.strftime('%Y-%m-%d')}; "
+        f"400-300 networks, batch 64, XLA"
+    )
     print("| measure | rate | x Keras-2 original (44/s) |")
     print("|---|---:|---:|")
-    for name, value in [("(a) updates/s, learn(experiences)", learn),
-                        (f"(b) updates/s, fused path ({args.fused_updates} per call)", fused),
-                        ("(c) Udacity loop steps/s (act, task.step, agent.step)", loop),
-                        ("(d) fast path env steps/s (16 envs, act + store)", env_steps),
-                        ("(e) Udacity loop steps/s, takeoff_agent (64-64)", takeoff_loop)]:
+    for name, value in [
+        ("(a) updates/s, learn(experiences)", learn),
+        (f"(b) updates/s, fused path ({args.fused_updates} per call)", fused),
+        ("(c) Udacity loop steps/s (act, task.step, agent.step)", loop),
+        ("(d) fast path env steps/s (16 envs, act + store)", env_steps),
+        ("(e) Udacity loop steps/s, takeoff_agent (64-64)", takeoff_loop),
+    ]:
         ratio = f"{value / 44:.1f}" if name[1] in "abce" else "-"
         print(f"| {name} | {value:,.0f} | {ratio} |")
 

@@ -19,8 +19,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gymnasium  # noqa: E402
-
 from bench_sim import cpu_name  # noqa: E402
+
 from quadcopter.envs import QuadcopterVectorEnv  # noqa: E402
 
 TAKEOFF = "quadcopter.envs:QuadcopterTakeoff-v1"
@@ -71,7 +71,7 @@ def main():
     print(f"| `gymnasium.make` (one env) | 1 | {single:,.0f} | 1.0x |", flush=True)
     for n in args.num_envs:
         sync = vector_env_rate(gymnasium.make_vec(TAKEOFF, num_envs=n, vectorization_mode="sync"), args.seconds, rng)
-        print(f"| `make_vec(..., \"sync\")` | {n} | {sync:,.0f} | {sync / single:.1f}x |", flush=True)
+        print(f'| `make_vec(..., "sync")` | {n} | {sync:,.0f} | {sync / single:.1f}x |', flush=True)
         native = vector_env_rate(QuadcopterVectorEnv(num_envs=n), args.seconds, rng)
         print(f"| `QuadcopterVectorEnv` (native) | {n} | {native:,.0f} | {native / single:.1f}x |", flush=True)
 

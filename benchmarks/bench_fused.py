@@ -25,13 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-
-from quadcopter.presets import takeoff_config  # noqa: E402
 from bench_sim import cpu_name  # noqa: E402
+
 from quadcopter import VectorPhysicsSim, hover_rotor_speed  # noqa: E402
-from quadcopter.tasks import VectorTakeoffTask  # noqa: E402
-from quadcopter.training import TrainSettings, make_agent, make_rollout  # noqa: E402
+from quadcopter.presets import takeoff_config  # noqa: E402
 from quadcopter.tensor_task import numpy_starts, sim_step  # noqa: E402
+from quadcopter.training import TrainSettings, make_agent, make_rollout  # noqa: E402
 
 
 def rate(function, seconds, per_call):
@@ -84,11 +83,21 @@ def updates(seconds, updates_per_call=64):
     rng = np.random.default_rng(0)
     fill = 5_000
     numpy_agent = make_agent(config, TrainSettings())
-    numpy_agent.use_tensor_memory().add_batch(rng.normal(size=(fill, 12)), rng.uniform(-1, 1, (fill, 4)),
-                                              rng.normal(size=fill), rng.normal(size=(fill, 12)), np.zeros(fill))
+    numpy_agent.use_tensor_memory().add_batch(
+        rng.normal(size=(fill, 12)),
+        rng.uniform(-1, 1, (fill, 4)),
+        rng.normal(size=fill),
+        rng.normal(size=(fill, 12)),
+        np.zeros(fill),
+    )
     many_rate = rate(lambda: numpy_agent.learn_many(updates_per_call), seconds, updates_per_call)
-    batch = (rng.normal(size=(64, 12)), rng.uniform(-1, 1, (64, 4)), rng.normal(size=64), rng.normal(size=(64, 12)),
-             np.zeros(64))
+    batch = (
+        rng.normal(size=(64, 12)),
+        rng.uniform(-1, 1, (64, 4)),
+        rng.normal(size=64),
+        rng.normal(size=(64, 12)),
+        np.zeros(64),
+    )
     one_rate = rate(lambda: numpy_agent.learn(batch), seconds, 1)
     return fused_rate, many_rate, one_rate
 
@@ -98,19 +107,29 @@ def main():
     parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement (default: 3)")
     args = parser.parse_args()
     devices = ", ".join(d.device_type for d in tf.config.list_physical_devices())
-    print(f"# {cpu_name()}, {os.cpu_count()} cores, TensorFlow {tf.__version__} on {devices}, "
-          f"{time.strftime('%Y-%m-%d')}; takeoff networks {takeoff_config().actor_units}, batch {takeoff_config().batch_size}")
+    print(
+        f"# {cpu_name()}, {os.cpu_count()} cores, TensorFlow {tf.__version__} on {devices}, "
+        f"{time.strftime('%Y-%m-%d')}; takeoff networks {takeoff_config().actor_units}, "
+        f"batch {takeoff_config().batch_size}"
+    )
     print("| measure | numpy path | fused path | fused / numpy |")
     print("|---|---:|---:|---:|")
     numpy_sim, tensor_sim = simulators(args.seconds)
-    print(f"| simulator steps/s, 65,536 rows | {numpy_sim:,.0f} | {tensor_sim:,.0f} | {tensor_sim / numpy_sim:.1f}x |",
-          flush=True)
+    print(
+        f"| simulator steps/s, 65,536 rows | {numpy_sim:,.0f} | {tensor_sim:,.0f} | {tensor_sim / numpy_sim:.1f}x |",
+        flush=True,
+    )
     numpy_rollout, fused_rollout = rollouts(args.seconds)
-    print(f"| rollout agent steps/s, 1,024 envs (no updates) | {numpy_rollout:,.0f} | {fused_rollout:,.0f} | "
-          f"{fused_rollout / numpy_rollout:.1f}x |", flush=True)
+    print(
+        f"| rollout agent steps/s, 1,024 envs (no updates) | {numpy_rollout:,.0f} | {fused_rollout:,.0f} | "
+        f"{fused_rollout / numpy_rollout:.1f}x |",
+        flush=True,
+    )
     fused_updates, many_updates, one_updates = updates(args.seconds)
-    print(f"| updates/s, 64 per call (fused: with 8 steps of 16 envs) | {many_updates:,.0f} | {fused_updates:,.0f} | "
-          f"{fused_updates / many_updates:.1f}x |")
+    print(
+        f"| updates/s, 64 per call (fused: with 8 steps of 16 envs) | {many_updates:,.0f} | {fused_updates:,.0f} | "
+        f"{fused_updates / many_updates:.1f}x |"
+    )
     print(f"| updates/s, learn(experiences), one per call | {one_updates:,.0f} | - | - |")
 
 

@@ -1,5 +1,6 @@
 """Does the default training learn to take off and hold? Trains with the default ``train`` settings (the
-takeoff preset, ``quadcopter.presets.TAKEOFF_CONFIG``) for each seed and dynamics, evaluates both actors, and prints one table row per run.
+takeoff preset, ``quadcopter.presets.TAKEOFF_CONFIG``) for each seed and dynamics, evaluates both actors,
+and prints one table row per run.
 
     python benchmarks/bench_learning.py [--seeds 0 1 2 ...] [--dynamics udacity rigid_body] [--out runs/bench]
 
@@ -22,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_sim import cpu_name  # noqa: E402
+
 from quadcopter.presets import takeoff_config  # noqa: E402
 from quadcopter.training import TrainSettings, finish_run, train  # noqa: E402
 
@@ -32,9 +34,14 @@ def main():
     parser.add_argument("--dynamics", nargs="+", default=["udacity", "rigid_body"], choices=["udacity", "rigid_body"])
     parser.add_argument("--out", type=Path, default=Path("runs/bench"))
     args = parser.parse_args()
-    print(f"# {cpu_name()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}; the takeoff preset and default TrainSettings")
-    print("| dynamics | seed | wall (s) | final 10 s | final 30 s | selected 10 s | selected 30 s | final median z (m) "
-          "| tests >= 95% in the last fifth |")
+    print(
+        f"# {cpu_name()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}; "
+        "the takeoff preset and default TrainSettings"
+    )
+    print(
+        "| dynamics | seed | wall (s) | final 10 s | final 30 s | selected 10 s | selected 30 s | final median z (m) "
+        "| tests >= 95% in the last fifth |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for dynamics in args.dynamics:
         for seed in args.seeds:
@@ -47,10 +54,13 @@ def main():
             tests = episodes.attrs["tests"]
             last_fifth = tests[tests["env_steps"] >= 0.8 * settings.env_steps]
             final, selected = summaries["final"], summaries["selected"]
-            print(f"| {dynamics} | {seed} | {wall:.0f} | {final['success_rate']:.0%} | "
-                  f"{final['long_hold_success_rate']:.0%} | {selected['success_rate']:.0%} | "
-                  f"{selected['long_hold_success_rate']:.0%} | {final['median_final_z']:.2f} | "
-                  f"{(last_fifth['success_rate'] >= 0.95).mean():.0%} |", flush=True)
+            print(
+                f"| {dynamics} | {seed} | {wall:.0f} | {final['success_rate']:.0%} | "
+                f"{final['long_hold_success_rate']:.0%} | {selected['success_rate']:.0%} | "
+                f"{selected['long_hold_success_rate']:.0%} | {final['median_final_z']:.2f} | "
+                f"{(last_fifth['success_rate'] >= 0.95).mean():.0%} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -18,10 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gymnasium  # noqa: E402
 import numpy as np  # noqa: E402
+from bench_sim import cpu_name  # noqa: E402
 
 from agents.agent import DDPG, DDPGConfig  # noqa: E402
 from agents.gym_task import GymTask  # noqa: E402
-from bench_sim import cpu_name  # noqa: E402
 from quadcopter.cli import _config_overrides  # noqa: E402
 
 
@@ -46,12 +46,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--episodes", type=int, default=100)
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="change a DDPGConfig setting (an experiment, not the defaults)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="change a DDPGConfig setting (an experiment, not the defaults)",
+    )
     args = parser.parse_args()
     changes = _config_overrides(args.set)
-    print(f"# {cpu_name()}, {os.cpu_count()} cores, gymnasium {gymnasium.__version__}, {time.strftime('%Y-%m-%d')}; "
-          f"default DDPGConfig{', ' + ', '.join(args.set) if args.set else ''}, {args.episodes} episodes")
+    print(
+        f"# {cpu_name()}, {os.cpu_count()} cores, gymnasium {gymnasium.__version__}, {time.strftime('%Y-%m-%d')}; "
+        f"default DDPGConfig{', ' + ', '.join(args.set) if args.set else ''}, {args.episodes} episodes"
+    )
     print("| seed | mean return, last 10 episodes | wall time (s) |")
     print("|---:|---:|---:|")
     for seed in args.seeds:

@@ -60,11 +60,18 @@ def main():
         rows.append((f"PhysicsSim {dynamics}", lambda d=dynamics: PhysicsSim(start, runtime=1e9, dynamics=d), 0))
     for dynamics in ("udacity", "rigid_body"):
         for n in (1, 1024, 65536):
-            rows.append((f"VectorPhysicsSim {dynamics} N={n:,}",
-                         lambda n=n, d=dynamics: VectorPhysicsSim(np.tile(start, (n, 1)), runtime=1e9, dynamics=d), n))
+            rows.append(
+                (
+                    f"VectorPhysicsSim {dynamics} N={n:,}",
+                    lambda n=n, d=dynamics: VectorPhysicsSim(np.tile(start, (n, 1)), runtime=1e9, dynamics=d),
+                    n,
+                )
+            )
 
-    print(f"# {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"numpy {np.__version__}, {time.strftime('%Y-%m-%d')}")
+    print(
+        f"# {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"numpy {np.__version__}, {time.strftime('%Y-%m-%d')}"
+    )
     print("| simulator | steps/s | x plain |")
     print("|---|---:|---:|")
     baseline = None

@@ -19,6 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_sim import cpu_name  # noqa: E402
+
 from quadcopter import takeoff_agent  # noqa: E402
 from quadcopter.tasks import LONG_HOLD_RUNTIME  # noqa: E402
 from quadcopter.training import evaluate_actor, greedy_policy  # noqa: E402
@@ -49,16 +50,20 @@ def main():
     parser.add_argument("--steps", type=int, default=300_000)
     parser.add_argument("--every", type=int, default=20_000)
     args = parser.parse_args()
-    print(f"# {cpu_name()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}; takeoff_agent, Udacity loop, "
-          f"{args.steps:,} agent steps")
+    print(
+        f"# {cpu_name()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}; takeoff_agent, Udacity loop, "
+        f"{args.steps:,} agent steps"
+    )
     print("| seed | first >= 90% (agent steps) | final greedy success | final long hold | wall (s) |")
     print("|---:|---:|---:|---:|---:|")
     for seed in args.seeds:
         start = time.perf_counter()
         history, long_hold = learn(seed, args.steps, args.every)
         reached = next((f"{step:,}" for step, success in history if success >= 0.9), "never")
-        print(f"| {seed} | {reached} | {history[-1][1]:.0%} | {long_hold:.0%} | {time.perf_counter() - start:.0f} |",
-              flush=True)
+        print(
+            f"| {seed} | {reached} | {history[-1][1]:.0%} | {long_hold:.0%} | {time.perf_counter() - start:.0f} |",
+            flush=True,
+        )
         print("  evaluations: " + ", ".join(f"{step // 1000}k {success:.0%}" for step, success in history), flush=True)
 
 

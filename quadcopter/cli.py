@@ -41,7 +41,12 @@ def _join_negative_lists(argv):
     starting with a minus sign as the option's value."""
     joined, i = [], 0
     while i < len(argv):
-        if argv[i] in COMMA_LIST_OPTIONS and i + 1 < len(argv) and argv[i + 1][:1] == "-" and argv[i + 1][1:2] in "0123456789.":
+        if (
+            argv[i] in COMMA_LIST_OPTIONS
+            and i + 1 < len(argv)
+            and argv[i + 1][:1] == "-"
+            and argv[i + 1][1:2] in "0123456789."
+        ):
             joined.append(f"{argv[i]}={argv[i + 1]}")
             i += 2
         else:
@@ -52,28 +57,54 @@ def _join_negative_lists(argv):
 
 def _add_simulate(commands):
     parser = commands.add_parser(
-        "simulate", help="fly a hand-written controller and write the flight as CSV and PNG",
+        "simulate",
+        help="fly a hand-written controller and write the flight as CSV and PNG",
         description="Fly the quadcopter simulator with a hand-written controller, write the flight "
-                    "as CSV (the original notebook's 17 columns) and its time-series panels as PNG.",
+        "as CSV (the original notebook's 17 columns) and its time-series panels as PNG.",
     )
-    parser.add_argument("--controller", choices=["pd", "hover", "constant", "random"], default="pd",
-                        help="pd: climb to the target altitude and hold it, equal rotors; hover: the same plus a "
-                             "PD on roll and pitch, which holds level even when the start spins; constant: "
-                             "--speeds on every step; random: the Udacity Basic_Agent (default: pd)")
-    parser.add_argument("--speeds", type=_floats(4), default=[404.0] * 4, metavar="N0,N1,N2,N3",
-                        help="rotor speeds in rev/s for --controller constant (default: 404,404,404,404)")
-    parser.add_argument("--init-pose", type=_floats(6), default=[0, 0, 0, 0, 0, 0], metavar="X,Y,Z,PHI,THETA,PSI",
-                        help="start pose in m and rad (default: on the ground, 0,0,0,0,0,0)")
-    parser.add_argument("--target", type=_floats(3), default=[0, 0, 10], metavar="X,Y,Z",
-                        help="target position in m; the pd controller climbs to its z (default: 0,0,10)")
+    parser.add_argument(
+        "--controller",
+        choices=["pd", "hover", "constant", "random"],
+        default="pd",
+        help="pd: climb to the target altitude and hold it, equal rotors; hover: the same plus a "
+        "PD on roll and pitch, which holds level even when the start spins; constant: "
+        "--speeds on every step; random: the Udacity Basic_Agent (default: pd)",
+    )
+    parser.add_argument(
+        "--speeds",
+        type=_floats(4),
+        default=[404.0] * 4,
+        metavar="N0,N1,N2,N3",
+        help="rotor speeds in rev/s for --controller constant (default: 404,404,404,404)",
+    )
+    parser.add_argument(
+        "--init-pose",
+        type=_floats(6),
+        default=[0, 0, 0, 0, 0, 0],
+        metavar="X,Y,Z,PHI,THETA,PSI",
+        help="start pose in m and rad (default: on the ground, 0,0,0,0,0,0)",
+    )
+    parser.add_argument(
+        "--target",
+        type=_floats(3),
+        default=[0, 0, 10],
+        metavar="X,Y,Z",
+        help="target position in m; the pd controller climbs to its z (default: 0,0,10)",
+    )
     parser.add_argument("--runtime", type=float, default=5.0, help="flight length in s (default: 5)")
-    parser.add_argument("--dynamics", choices=DYNAMICS, default="udacity",
-                        help="udacity: the original simulator, quirks included; rigid_body: corrected "
-                             "physics (default: udacity)")
+    parser.add_argument(
+        "--dynamics",
+        choices=DYNAMICS,
+        default="udacity",
+        help="udacity: the original simulator, quirks included; rigid_body: corrected physics (default: udacity)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random controller (default: 0)")
-    parser.add_argument("--out", type=Path, default=Path("flight.csv"),
-                        help="CSV to write; the panels (.png) and the 3-D path (_path.png) go beside it "
-                             "(default: flight.csv)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("flight.csv"),
+        help="CSV to write; the panels (.png) and the 3-D path (_path.png) go beside it (default: flight.csv)",
+    )
     parser.set_defaults(run=_simulate)
 
 
@@ -93,11 +124,17 @@ def _simulate(args):
     flight = fly(sim, controller)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     flight.to_csv(args.out, index=False)
-    written = write_flight_plots(flight, args.out.with_suffix(""),
-                                 title=f"{args.controller} controller, {args.dynamics} dynamics", target=args.target)
+    written = write_flight_plots(
+        flight,
+        args.out.with_suffix(""),
+        title=f"{args.controller} controller, {args.dynamics} dynamics",
+        target=args.target,
+    )
     end = "touched a bound" if sim.out_of_bounds else "reached the time limit"
-    print(f"{len(flight) - 1} steps, {end} at t = {sim.time:.2f} s; final position "
-          f"({sim.pose[0]:.2f}, {sim.pose[1]:.2f}, {sim.pose[2]:.2f}) m")
+    print(
+        f"{len(flight) - 1} steps, {end} at t = {sim.time:.2f} s; final position "
+        f"({sim.pose[0]:.2f}, {sim.pose[1]:.2f}, {sim.pose[2]:.2f}) m"
+    )
     print(f"wrote {', '.join(str(path) for path in [args.out, *written])}")
 
 
@@ -106,39 +143,69 @@ def _add_train(commands):
 
     defaults = TrainSettings()
     parser = commands.add_parser(
-        "train", help="train the DDPG takeoff agent (the README's main job)",
+        "train",
+        help="train the DDPG takeoff agent (the README's main job)",
         description="Train the DDPG takeoff agent on vectorised environments; the actor saved is the one that "
-                    "did best in the noise-free test flights during training. Writes OUT/episodes.csv, "
-                    "tests.csv, config.json, settings.json, checkpoints/, actor.keras, evaluation.json, flight.csv, "
-                    "evaluation_flights.csv, reward_curve.png, flight.png, flight_path.png and "
-                    "evaluation_flights.png.",
+        "did best in the noise-free test flights during training. Writes OUT/episodes.csv, "
+        "tests.csv, config.json, settings.json, checkpoints/, actor.keras, evaluation.json, flight.csv, "
+        "evaluation_flights.csv, reward_curve.png, flight.png, flight_path.png and "
+        "evaluation_flights.png.",
     )
-    parser.add_argument("--out", type=Path, default=None,
-                        help="run folder (default: runs/takeoff, or runs/takeoff-2, -3, ... if it holds a run: "
-                             "the highest number is the newest)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="run folder (default: runs/takeoff, or runs/takeoff-2, -3, ... if it holds a run: "
+        "the highest number is the newest)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed of everything random in the run (default: 0)")
-    parser.add_argument("--env-steps", type=int, default=None,
-                        help=f"stop after this many environment steps (default: {defaults.env_steps:,}; the same seed "
-                             "then gives the same run)")
-    parser.add_argument("--seconds", type=float, default=None,
-                        help="stop after this many seconds of training instead (not reproducible: the run "
-                             "ends at a different step each time)")
+    parser.add_argument(
+        "--env-steps",
+        type=int,
+        default=None,
+        help=f"stop after this many environment steps (default: {defaults.env_steps:,}; the same seed "
+        "then gives the same run)",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="stop after this many seconds of training instead (not reproducible: the run "
+        "ends at a different step each time)",
+    )
     parser.add_argument("--episodes", type=int, default=None, help="stop after this many episodes instead")
-    parser.add_argument("--num-envs", type=int, default=None,
-                        help=f"takeoff episodes run side by side (default: {defaults.num_envs})")
-    parser.add_argument("--dynamics", choices=DYNAMICS, default=None,
-                        help=f"simulator dynamics (default: {defaults.dynamics})")
-    parser.add_argument("--test-every", type=int, default=None,
-                        help="environment steps between noise-free test flights; the best tested actor is kept "
-                             f"(default: {defaults.test_every:,}; 0: no tests, keep the last actor)")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="override a DDPGConfig setting, e.g. --set tau=0.005 --set actor_units=256,256")
-    parser.add_argument("--numpy-path", action="store_true",
-                        help="train on the numpy path (one compiled call per step), the reference of the default "
-                             "fused path (a round in one compiled call); slower, for comparisons")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its newest intact checkpoint, with its own settings; "
-                             "--env-steps, --seconds or --episodes then set a new budget")
+    parser.add_argument(
+        "--num-envs", type=int, default=None, help=f"takeoff episodes run side by side (default: {defaults.num_envs})"
+    )
+    parser.add_argument(
+        "--dynamics", choices=DYNAMICS, default=None, help=f"simulator dynamics (default: {defaults.dynamics})"
+    )
+    parser.add_argument(
+        "--test-every",
+        type=int,
+        default=None,
+        help="environment steps between noise-free test flights; the best tested actor is kept "
+        f"(default: {defaults.test_every:,}; 0: no tests, keep the last actor)",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a DDPGConfig setting, e.g. --set tau=0.005 --set actor_units=256,256",
+    )
+    parser.add_argument(
+        "--numpy-path",
+        action="store_true",
+        help="train on the numpy path (one compiled call per step), the reference of the default "
+        "fused path (a round in one compiled call); slower, for comparisons",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its newest intact checkpoint, with its own settings; "
+        "--env-steps, --seconds or --episodes then set a new budget",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace the run in --out (its files only)")
     parser.add_argument("--eval-episodes", type=int, default=100, help="evaluation episodes at the end (default: 100)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -173,7 +240,8 @@ def _config_overrides(pairs):
 
 def _train(args):
     from .presets import takeoff_config
-    from .training import ACTORS, TrainingInterrupted, TrainSettings, finish_run, next_run_folder, train
+    from .runs import ACTORS, finish_run, next_run_folder
+    from .training import TrainingInterrupted, TrainSettings, train
 
     # The budgets given on the command line replace the default one; those not given are then off (0).
     budgets = dict(env_steps=args.env_steps, seconds=args.seconds, episodes=args.episodes)
@@ -186,12 +254,25 @@ def _train(args):
             raise ValueError("--resume needs --out: the folder of the run to continue")
         if args.overwrite:
             raise ValueError("--resume and --overwrite contradict each other: give one")
-        changed = [flag for flag, value in (("--seed", args.seed), ("--num-envs", args.num_envs),
-                                            ("--dynamics", args.dynamics), ("--test-every", args.test_every))
-                   if value is not None] + (["--set"] if args.set else []) + (["--numpy-path"] if args.numpy_path else [])
+        changed = (
+            [
+                flag
+                for flag, value in (
+                    ("--seed", args.seed),
+                    ("--num-envs", args.num_envs),
+                    ("--dynamics", args.dynamics),
+                    ("--test-every", args.test_every),
+                )
+                if value is not None
+            ]
+            + (["--set"] if args.set else [])
+            + (["--numpy-path"] if args.numpy_path else [])
+        )
         if changed:
-            raise ValueError(f"--resume continues the run with its own settings; {', '.join(changed)} would change "
-                             "them (only --env-steps, --seconds and --episodes may be given, as a new budget)")
+            raise ValueError(
+                f"--resume continues the run with its own settings; {', '.join(changed)} would change "
+                "them (only --env-steps, --seconds and --episodes may be given, as a new budget)"
+            )
         config = settings = None
     else:
         config = takeoff_config(args.seed or 0).replace(**_config_overrides(args.set))
@@ -200,53 +281,75 @@ def _train(args):
             num_envs=defaults.num_envs if args.num_envs is None else args.num_envs,
             dynamics=args.dynamics or defaults.dynamics,
             test_every=defaults.test_every if args.test_every is None else args.test_every,
-            fused=not args.numpy_path, **budgets).validate()
+            fused=not args.numpy_path,
+            **budgets,
+        ).validate()
     out = args.out if args.out is not None else next_run_folder()
     print(f"run folder: {out}")
     started = time.perf_counter()
     try:
-        agent, episodes = train(config, settings, out=out, resume=args.resume, progress=not args.no_progress,
-                                overwrite=args.overwrite, budget=budgets if args.resume else None)
+        agent, episodes = train(
+            config,
+            settings,
+            out=out,
+            resume=args.resume,
+            progress=not args.no_progress,
+            overwrite=args.overwrite,
+            budget=budgets if args.resume else None,
+        )
     except TrainingInterrupted as stop:
-        print(f"\ninterrupted after {stop.env_steps:,} environment steps; the run is saved in {out}/checkpoints. "
-              f"Continue it with: python -m quadcopter train --out {out} --resume", file=sys.stderr)
+        print(
+            f"\ninterrupted after {stop.env_steps:,} environment steps; the run is saved in {out}/checkpoints. "
+            f"Continue it with: python -m quadcopter train --out {out} --resume",
+            file=sys.stderr,
+        )
         raise SystemExit(130) from None
     seconds = time.perf_counter() - started
     settings = settings or _run_settings(out)
     summaries = finish_run(agent, episodes, out, settings, args.eval_episodes)
     print(f"trained for {seconds:.1f} s: {len(episodes)} episodes")
     for name, summary in summaries.items():
-        print(f"{name} actor ({ACTORS[name]}), over {summary['episodes']} takeoffs: success {summary['success_rate']:.0%} "
-              f"(held to {settings.runtime:g} s), long hold {summary['long_hold_success_rate']:.0%} (to 30 s), "
-              f"median final z {summary['median_final_z']:.2f} m, mean return {summary['mean_return']:.1f}")
+        print(
+            f"{name} actor ({ACTORS[name]}), over {summary['episodes']} takeoffs: "
+            f"success {summary['success_rate']:.0%} "
+            f"(held to {settings.runtime:g} s), long hold {summary['long_hold_success_rate']:.0%} (to 30 s), "
+            f"median final z {summary['median_final_z']:.2f} m, mean return {summary['mean_return']:.1f}"
+        )
     written = sorted(path.name + ("/" if path.is_dir() else "") for path in Path(out).iterdir())
     print(f"wrote {out}/: {', '.join(written)}")
 
 
 def _run_settings(out):
-    from .training import Run
+    from .runs import Run
 
     return Run(out).load_config()[1]
 
 
 def _add_evaluate(commands):
-    from .training import EVALUATION_SEED
+    from .evaluation import EVALUATION_SEED
 
     parser = commands.add_parser(
-        "evaluate", help="fly a saved actor from random starts and print its takeoff success rate",
+        "evaluate",
+        help="fly a saved actor from random starts and print its takeoff success rate",
         description="Fly deterministic takeoffs from random starts on the ground (at rest, z in [0, 0.5] m, a "
-                    "small upward speed) and print the success rate by the take-off-and-hold rule (within "
-                    "1 m of the target, roll and pitch under 0.3 rad, at every step from t = 5 s to the end "
-                    "of the 10 s episode), the same for the long hold (to 30 s), the median final altitude "
-                    "and the mean return.",
+        "small upward speed) and print the success rate by the take-off-and-hold rule (within "
+        "1 m of the target, roll and pitch under 0.3 rad, at every step from t = 5 s to the end "
+        "of the 10 s episode), the same for the long hold (to 30 s), the median final altitude "
+        "and the mean return.",
     )
-    parser.add_argument("actor", type=Path,
-                        help="a saved actor, e.g. runs/takeoff/actor.keras, or a run folder (its actor.keras)")
+    parser.add_argument(
+        "actor", type=Path, help="a saved actor, e.g. runs/takeoff/actor.keras, or a run folder (its actor.keras)"
+    )
     parser.add_argument("--episodes", type=int, default=100, help="takeoffs to fly (default: 100)")
-    parser.add_argument("--dynamics", choices=DYNAMICS, default=None,
-                        help="simulator dynamics (default: the run's, from settings.json beside the actor, else udacity)")
-    parser.add_argument("--seed", type=int, default=EVALUATION_SEED,
-                        help=f"seed of the random starts (default: {EVALUATION_SEED})")
+    parser.add_argument(
+        "--dynamics",
+        choices=DYNAMICS,
+        default=None,
+        help="simulator dynamics (default: the run's, from settings.json beside the actor, else udacity)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=EVALUATION_SEED, help=f"seed of the random starts (default: {EVALUATION_SEED})"
+    )
     parser.set_defaults(run=_evaluate)
 
 
@@ -257,8 +360,8 @@ def _evaluate(args):
 
     import agents  # noqa: F401  (registers the actor's layers)
 
+    from .evaluation import evaluate_with_long_hold
     from .tasks import LONG_HOLD_RUNTIME, TAKEOFF_RUNTIME
-    from .training import evaluate_with_long_hold
 
     if args.episodes < 1:
         raise ValueError(f"--episodes must be >= 1; got {args.episodes}")
@@ -279,8 +382,14 @@ def _evaluate(args):
         raise ValueError(f"{actor} is not a readable saved actor (.keras file): {type(error).__name__}") from None
     print(f"actor: {actor}")
     act = lambda states: model(states.astype(np.float32)).numpy()  # noqa: E731
-    summary = evaluate_with_long_hold(act, args.episodes, args.seed, dynamics, settings.get("action_repeat", 3),
-                                      settings.get("runtime", TAKEOFF_RUNTIME))
+    summary = evaluate_with_long_hold(
+        act,
+        args.episodes,
+        args.seed,
+        dynamics,
+        settings.get("action_repeat", 3),
+        settings.get("runtime", TAKEOFF_RUNTIME),
+    )
     print(f"success rate {summary['success_rate']:.0%} over {summary['episodes']} takeoffs ({dynamics} dynamics)")
     print(f"long hold (to {LONG_HOLD_RUNTIME:g} s): success rate {summary['long_hold_success_rate']:.0%}")
     print(f"median final altitude {summary['median_final_z']:.2f} m")
@@ -289,16 +398,22 @@ def _evaluate(args):
 
 def _add_plot(commands):
     parser = commands.add_parser(
-        "plot", help="plot a flight CSV or a training run's folder (PNGs, and a GIF with --gif)",
+        "plot",
+        help="plot a flight CSV or a training run's folder (PNGs, and a GIF with --gif)",
         description="Plot a flight (a CSV with the 17 flight columns, as written by simulate or train): "
-                    "FLIGHT_plot.png with the time-series panels and FLIGHT_plot_path.png with the 3-D path, "
-                    "beside the CSV. Or plot a training run's folder: reward_curve.png, flight.png, flight_path.png "
-                    "and evaluation_flights.png.",
+        "FLIGHT_plot.png with the time-series panels and FLIGHT_plot_path.png with the 3-D path, "
+        "beside the CSV. Or plot a training run's folder: reward_curve.png, flight.png, flight_path.png "
+        "and evaluation_flights.png.",
     )
     parser.add_argument("source", type=Path, help="a flight CSV or a run folder (e.g. runs/takeoff)")
     parser.add_argument("--gif", action="store_true", help="also write an animation of the flight as GIF")
-    parser.add_argument("--target", type=_floats(3), default=[0, 0, 10], metavar="X,Y,Z",
-                        help="target position in m, marked on the plots (default: 0,0,10)")
+    parser.add_argument(
+        "--target",
+        type=_floats(3),
+        default=[0, 0, 10],
+        metavar="X,Y,Z",
+        help="target position in m, marked on the plots (default: 0,0,10)",
+    )
     parser.set_defaults(run=_plot)
 
 
@@ -310,8 +425,13 @@ def _plot(args):
     elif args.source.suffix == ".csv" and args.source.exists():
         flight = read_csv(args.source)
         # FLIGHT_plot.png, not FLIGHT.png: that one may be simulate's, with a better title.
-        written = write_flight_plots(flight, args.source.with_name(args.source.stem + "_plot"),
-                                     title=args.source.stem, target=args.target, gif=args.gif)
+        written = write_flight_plots(
+            flight,
+            args.source.with_name(args.source.stem + "_plot"),
+            title=args.source.stem,
+            target=args.target,
+            gif=args.gif,
+        )
     else:
         raise ValueError(f"plot needs a flight .csv file or a run folder; got {str(args.source)!r}")
     print(f"wrote {', '.join(str(path) for path in written)}")

@@ -7,7 +7,7 @@ for a perfect takeoff; the random one is the Udacity notebook's ``Basic_Agent``.
 import numpy as np
 
 from .dynamics import GRAVITY, hover_rotor_speed
-from .tasks import ACTION_HIGH, ACTION_LOW, wrap_angle
+from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, takeoff_observation, wrap_angle
 
 
 class ConstantController:
@@ -16,7 +16,9 @@ class ConstantController:
     def __init__(self, rotor_speeds):
         speeds = np.asarray(rotor_speeds, dtype=float)
         if speeds.shape != (4,) or not np.all((speeds >= ACTION_LOW) & (speeds <= ACTION_HIGH)):
-            raise ValueError(f"rotor_speeds must be 4 values in [{ACTION_LOW}, {ACTION_HIGH}] rev/s; got {rotor_speeds!r}")
+            raise ValueError(
+                f"rotor_speeds must be 4 values in [{ACTION_LOW}, {ACTION_HIGH}] rev/s; got {rotor_speeds!r}"
+            )
         self.rotor_speeds = speeds
 
     def act(self, sim):
@@ -69,8 +71,10 @@ class PDHoverController:
 
     def __init__(self, target_z=10.0, k_angle=100.0, k_rate=30.0, every=3):
         if not (k_angle > 0 and k_rate > 0 and isinstance(every, int) and every >= 1):
-            raise ValueError(f"k_angle and k_rate must be > 0 and every an integer >= 1; got k_angle={k_angle!r}, "
-                             f"k_rate={k_rate!r}, every={every!r}")
+            raise ValueError(
+                f"k_angle and k_rate must be > 0 and every an integer >= 1; got k_angle={k_angle!r}, "
+                f"k_rate={k_rate!r}, every={every!r}"
+            )
         self.altitude = PDAltitudeController(target_z)
         self.k_angle, self.k_rate, self.every = float(k_angle), float(k_rate), every
         self.steps, self.action = 0, None
@@ -82,5 +86,22 @@ class PDHoverController:
             pitch = self.k_angle * theta + self.k_rate * sim.angular_v[1]
             speeds = self.altitude.act(sim) + 0.5 * np.array([pitch, -pitch, roll, -roll])
             self.action = np.clip(speeds, ACTION_LOW, ACTION_HIGH)
+        self.steps += 1
+        return self.action
+
+
+class ActorController:
+    """Flies a policy like the hand-written controllers do (``act(sim)`` every simulator step): it
+    asks ``policy(states (1, 12)) -> rotor speeds (1, 4)`` for a new action on the takeoff state
+    every ``action_repeat`` steps and holds it in between, as ``TakeoffTask.step`` would."""
+
+    def __init__(self, policy, action_repeat=3, target=DEFAULT_TARGET):
+        self.policy, self.action_repeat, self.target = policy, action_repeat, np.asarray(target, dtype=float)
+        self.steps, self.action = 0, None
+
+    def act(self, sim):
+        if self.steps % self.action_repeat == 0:
+            state = takeoff_observation(sim.pose, sim.v, sim.angular_v, self.target)
+            self.action = np.clip(np.asarray(self.policy(state[None, :]))[0], ACTION_LOW, ACTION_HIGH)
         self.steps += 1
         return self.action

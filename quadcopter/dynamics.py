@@ -81,8 +81,10 @@ class _ScalarOps:
 
     @staticmethod
     def advance_ratio(wind, n):
-        """J = wind / (n * D), and 0 where the rotor stands still (n = 0) instead of nan/inf."""
-        return wind / (n * PROPELLER_SIZE) if n > 0.0 else 0.0
+        """J = wind / (n * D), and 0 where the rotor stands still (n * D = 0, including a speed so small
+        that the product underflows) instead of nan/inf."""
+        swept = n * PROPELLER_SIZE
+        return wind / swept if swept > 0.0 else 0.0
 
     @staticmethod
     def mod_2pi(x):
@@ -116,7 +118,8 @@ class _ArrayOps:
     @staticmethod
     def advance_ratio(wind, n):
         j = np.zeros_like(wind)
-        np.divide(wind, n * PROPELLER_SIZE, out=j, where=n > 0.0)
+        swept = n * PROPELLER_SIZE
+        np.divide(wind, swept, out=j, where=swept > 0.0)
         return j
 
     @staticmethod
@@ -160,8 +163,9 @@ class _TensorOps:
     @staticmethod
     def advance_ratio(wind, n):
         tf = _tf()
-        rotating = n > 0.0
-        return tf.where(rotating, wind / tf.where(rotating, n * PROPELLER_SIZE, 1.0), 0.0)
+        swept = n * PROPELLER_SIZE
+        rotating = swept > 0.0
+        return tf.where(rotating, wind / tf.where(rotating, swept, 1.0), 0.0)
 
     @staticmethod
     def mod_2pi(x):
@@ -301,8 +305,14 @@ def udacity_step(pose, velocity, angular_v, rotor_speeds, ops):
     psi = ops.mod_2pi(psi + psi_dot * DT + 0.5 * alpha_psi * alpha_psi * _DT2 + TWO_PI)
     phi_dot, theta_dot, psi_dot = phi_dot + alpha_phi * DT, theta_dot + alpha_theta * DT, psi_dot + alpha_psi * DT
 
-    return ((x, y, z, phi, theta, psi), (vx, vy, vz), (phi_dot, theta_dot, psi_dot), (ax, ay, az),
-            (alpha_phi, alpha_theta, alpha_psi), (wind0, wind1, wind2, wind3))
+    return (
+        (x, y, z, phi, theta, psi),
+        (vx, vy, vz),
+        (phi_dot, theta_dot, psi_dot),
+        (ax, ay, az),
+        (alpha_phi, alpha_theta, alpha_psi),
+        (wind0, wind1, wind2, wind3),
+    )
 
 
 def rigid_body_step(pose, velocity, angular_v, rotor_speeds, ops):
@@ -323,12 +333,10 @@ def rigid_body_step(pose, velocity, angular_v, rotor_speeds, ops):
     vx, vy, vz = velocity
     p, q, r = angular_v
     n0, n1, n2, n3 = rotor_speeds
+    r00, r01, r02, r10, r11, r12, r20, r21, r22 = rotation_matrix(phi, theta, psi, ops)
+    # For the Euler-angle kinematics below.
     c_phi, s_phi = ops.cos(phi), ops.sin(phi)
     c_theta, s_theta = ops.cos(theta), ops.sin(theta)
-    c_psi, s_psi = ops.cos(psi), ops.sin(psi)
-    r00, r01, r02 = c_psi * c_theta, c_psi * s_theta * s_phi - s_psi * c_phi, c_psi * s_theta * c_phi + s_psi * s_phi
-    r10, r11, r12 = s_psi * c_theta, s_psi * s_theta * s_phi + c_psi * c_phi, s_psi * s_theta * c_phi - c_psi * s_phi
-    r20, r21, r22 = -s_theta, c_theta * s_phi, c_theta * c_phi
 
     # Body-frame velocity u = R^T v.
     ux = r00 * vx + r10 * vy + r20 * vz
@@ -372,8 +380,14 @@ def rigid_body_step(pose, velocity, angular_v, rotor_speeds, ops):
     theta = math.pi - ops.mod_2pi(math.pi - (theta + (q * c_phi - r * s_phi) * DT))
     psi = math.pi - ops.mod_2pi(math.pi - (psi + yaw_part / c_theta * DT))
 
-    return ((x, y, z, phi, theta, psi), (vx, vy, vz), (p, q, r), (ax, ay, az),
-            (p_dot, q_dot, r_dot), (wind0, wind1, wind2, wind3))
+    return (
+        (x, y, z, phi, theta, psi),
+        (vx, vy, vz),
+        (p, q, r),
+        (ax, ay, az),
+        (p_dot, q_dot, r_dot),
+        (wind0, wind1, wind2, wind3),
+    )
 
 
 STEP_FUNCTIONS = {"udacity": udacity_step, "rigid_body": rigid_body_step}

@@ -20,9 +20,20 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from . import dynamics as physics
-from .tasks import (ACTION_HIGH, ACTION_LOW, POSITION_SCALE, RATE_SCALE, TAKEOFF_RUNTIME, VELOCITY_SCALE,
-                    HoverTask, ReachTargetTask, TakeoffTask, VectorTakeoffTask, sample_takeoff_starts,
-                    takeoff_success)
+from . import tasks
+from .sim import shown
+from .tasks import (
+    POSITION_SCALE,
+    RATE_SCALE,
+    TAKEOFF_RUNTIME,
+    VELOCITY_SCALE,
+    HoverTask,
+    ReachTargetTask,
+    TakeoffTask,
+    VectorTakeoffTask,
+    sample_takeoff_starts,
+    takeoff_success,
+)
 
 # Observation bounds beyond the simulator's own: speeds (m/s) and angular rates (rad/s) above
 # these only happen in a tumbling crash; observations are clipped to them so that they always
@@ -34,37 +45,38 @@ TASKS = {"takeoff": TakeoffTask, "hover": HoverTask, "reach_target": ReachTarget
 
 
 def to_rotor_speeds(actions):
-    """Normalised actions in [-1, 1] (any shape ending in 4) -> rotor speeds in [0, 900] rev/s.
-
-    -1 is 0 rev/s, 0 is 450 rev/s (a little above hover, 404 rev/s) and 1 is 900 rev/s.
-    """
-    return ACTION_LOW + (np.asarray(actions, dtype=float) + 1.0) * 0.5 * (ACTION_HIGH - ACTION_LOW)
+    """Normalised actions in [-1, 1] (any shape ending in 4) -> rotor speeds in [0, 900] rev/s
+    (:func:`quadcopter.tasks.to_rotor_speeds`)."""
+    return tasks.to_rotor_speeds(np.asarray(actions, dtype=float))
 
 
 def _check_actions(actions, shape):
     """``actions`` as a float array of ``shape``, finite, clipped to [-1, 1]; ``ValueError`` otherwise."""
     array = np.asarray(actions, dtype=float)
     if array.shape != shape or not np.all(np.isfinite(array)):
-        shown = actions if array.size <= 16 else f"an array of shape {array.shape}"
-        raise ValueError(f"actions must be finite with shape {shape}, in [-1, 1] (clipped); got {shown!r}")
+        raise ValueError(f"actions must be finite with shape {shape}, in [-1, 1] (clipped); got {shown(actions)}")
     return np.clip(array, -1.0, 1.0)
 
 
 def takeoff_observation_space(target):
     """The float32 ``Box`` of the 12-value takeoff state (see :class:`~quadcopter.tasks.TakeoffTask`)."""
     target = np.asarray(target, dtype=float)
-    low = np.concatenate([
-        (np.array(physics.LOWER_BOUNDS) - target) / POSITION_SCALE,
-        np.full(3, -MAX_SPEED / VELOCITY_SCALE),
-        np.full(3, -math.pi),
-        np.full(3, -MAX_RATE / RATE_SCALE),
-    ])
-    high = np.concatenate([
-        (np.array(physics.UPPER_BOUNDS) - target) / POSITION_SCALE,
-        np.full(3, MAX_SPEED / VELOCITY_SCALE),
-        np.full(3, math.pi),
-        np.full(3, MAX_RATE / RATE_SCALE),
-    ])
+    low = np.concatenate(
+        [
+            (np.array(physics.LOWER_BOUNDS) - target) / POSITION_SCALE,
+            np.full(3, -MAX_SPEED / VELOCITY_SCALE),
+            np.full(3, -math.pi),
+            np.full(3, -MAX_RATE / RATE_SCALE),
+        ]
+    )
+    high = np.concatenate(
+        [
+            (np.array(physics.UPPER_BOUNDS) - target) / POSITION_SCALE,
+            np.full(3, MAX_SPEED / VELOCITY_SCALE),
+            np.full(3, math.pi),
+            np.full(3, MAX_RATE / RATE_SCALE),
+        ]
+    )
     return spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
 
 
@@ -121,8 +133,15 @@ class QuadcopterEnv(gymnasium.Env):
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 17}  # one frame per agent step: 50 Hz / 3
 
-    def __init__(self, task="takeoff", dynamics="udacity", action_repeat=3, runtime=TAKEOFF_RUNTIME, target_pos=None,
-                 render_mode=None):
+    def __init__(
+        self,
+        task="takeoff",
+        dynamics="udacity",
+        action_repeat=3,
+        runtime=TAKEOFF_RUNTIME,
+        target_pos=None,
+        render_mode=None,
+    ):
         if task not in TASKS:
             raise ValueError(f"task must be one of {sorted(TASKS)}; got {task!r}")
         if render_mode not in (None, *self.metadata["render_modes"]):
@@ -130,8 +149,9 @@ class QuadcopterEnv(gymnasium.Env):
         self.task_name = task
         # A start of its own (the task would draw one itself): reset() gives each episode its start.
         init_pose = np.zeros(6) if task == "takeoff" else None
-        self.task = TASKS[task](init_pose=init_pose, runtime=runtime, target_pos=target_pos, dynamics=dynamics,
-                                action_repeat=action_repeat)
+        self.task = TASKS[task](
+            init_pose=init_pose, runtime=runtime, target_pos=target_pos, dynamics=dynamics, action_repeat=action_repeat
+        )
         self.render_mode = render_mode
         self.metadata = dict(self.metadata, render_fps=round(1 / (physics.DT * self.task.action_repeat)))
         self.action_space = spaces.Box(-1.0, 1.0, shape=(4,), dtype=np.float32)
@@ -158,17 +178,22 @@ class QuadcopterEnv(gymnasium.Env):
             init_pose, init_velocities = self._default_init_pose, np.zeros(3)
         unknown = set(options) - {"init_pose", "init_velocities", "init_angle_velocities"}
         if unknown:
-            raise ValueError(f"unknown reset options {sorted(unknown)}; accepted: init_pose, init_velocities, "
-                             "init_angle_velocities")
-        return (options.get("init_pose", init_pose), options.get("init_velocities", init_velocities),
-                options.get("init_angle_velocities", np.zeros(3)))
+            raise ValueError(
+                f"unknown reset options {sorted(unknown)}; accepted: init_pose, init_velocities, init_angle_velocities"
+            )
+        return (
+            options.get("init_pose", init_pose),
+            options.get("init_velocities", init_velocities),
+            options.get("init_angle_velocities", np.zeros(3)),
+        )
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         init_pose, init_velocities, init_angle_velocities = self._start(options)
         # A fresh simulator checks the start values (ValueError naming them) before the old one is replaced.
-        sim = type(self.task.sim)(init_pose, init_velocities, init_angle_velocities, self.task.sim.runtime,
-                                  self.task.sim.dynamics)
+        sim = type(self.task.sim)(
+            init_pose, init_velocities, init_angle_velocities, self.task.sim.runtime, self.task.sim.dynamics
+        )
         self.task.sim = sim
         state = self.task.reset()
         self._started = True
@@ -197,8 +222,9 @@ class QuadcopterEnv(gymnasium.Env):
             return None
         from .plots import draw_quadcopter
 
-        self._figure = draw_quadcopter(self.task.sim.pose, np.array(self._path), self.task.target_pos,
-                                       time=self.task.sim.time, figure=self._figure)
+        self._figure = draw_quadcopter(
+            self.task.sim.pose, np.array(self._path), self.task.target_pos, time=self.task.sim.time, figure=self._figure
+        )
         canvas = self._figure.canvas
         canvas.draw()
         return np.asarray(canvas.buffer_rgba())[..., :3].copy()
@@ -219,14 +245,21 @@ class QuadcopterVectorEnv(VectorEnv):
 
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
 
-    def __init__(self, num_envs=16, dynamics="udacity", action_repeat=3, runtime=TAKEOFF_RUNTIME, target_pos=None,
-                 task="takeoff"):
+    def __init__(
+        self, num_envs=16, dynamics="udacity", action_repeat=3, runtime=TAKEOFF_RUNTIME, target_pos=None, task="takeoff"
+    ):
         if task != "takeoff":
             raise ValueError(f"QuadcopterVectorEnv runs the takeoff only; got task={task!r}")
         self.num_envs = num_envs
         # Validates num_envs, action_repeat, runtime, dynamics and the target (ValueError).
-        self._envs = VectorTakeoffTask(num_envs, np.random.default_rng(0), runtime=runtime, target_pos=target_pos,
-                                       dynamics=dynamics, action_repeat=action_repeat)
+        self._envs = VectorTakeoffTask(
+            num_envs,
+            np.random.default_rng(0),
+            runtime=runtime,
+            target_pos=target_pos,
+            dynamics=dynamics,
+            action_repeat=action_repeat,
+        )
         self.single_action_space = spaces.Box(-1.0, 1.0, shape=(4,), dtype=np.float32)
         self.single_observation_space = takeoff_observation_space(self._envs.target_pos)
         self.action_space = batch_space(self.single_action_space, num_envs)
@@ -264,11 +297,18 @@ class QuadcopterVectorEnv(VectorEnv):
 
 
 def _register():
-    for name, task in (("QuadcopterTakeoff-v1", "takeoff"), ("QuadcopterHover-v1", "hover"),
-                       ("QuadcopterReachTarget-v1", "reach_target")):
+    for name, task in (
+        ("QuadcopterTakeoff-v1", "takeoff"),
+        ("QuadcopterHover-v1", "hover"),
+        ("QuadcopterReachTarget-v1", "reach_target"),
+    ):
         if name not in gymnasium.registry:
-            gymnasium.register(id=name, entry_point=QuadcopterEnv, kwargs={"task": task},
-                               vector_entry_point=QuadcopterVectorEnv if task == "takeoff" else None)
+            gymnasium.register(
+                id=name,
+                entry_point=QuadcopterEnv,
+                kwargs={"task": task},
+                vector_entry_point=QuadcopterVectorEnv if task == "takeoff" else None,
+            )
 
 
 _register()

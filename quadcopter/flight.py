@@ -3,11 +3,24 @@
 import numpy as np
 import pandas as pd
 
-
 LABELS = [
-    "time", "x", "y", "z", "phi", "theta", "psi",
-    "x_velocity", "y_velocity", "z_velocity", "phi_velocity", "theta_velocity", "psi_velocity",
-    "rotor_speed1", "rotor_speed2", "rotor_speed3", "rotor_speed4",
+    "time",
+    "x",
+    "y",
+    "z",
+    "phi",
+    "theta",
+    "psi",
+    "x_velocity",
+    "y_velocity",
+    "z_velocity",
+    "phi_velocity",
+    "theta_velocity",
+    "psi_velocity",
+    "rotor_speed1",
+    "rotor_speed2",
+    "rotor_speed3",
+    "rotor_speed4",
 ]
 
 

@@ -23,9 +23,16 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, TAKEOFF_RUNTIME
-from .tensor_task import (TakeoffState, initial_state, numpy_starts, observe, sample_starts, steps_per_episode,
-                          takeoff_step)
+from .tasks import DEFAULT_TARGET, TAKEOFF_RUNTIME, to_rotor_speeds
+from .tensor_task import (
+    TakeoffState,
+    initial_state,
+    numpy_starts,
+    observe,
+    sample_starts,
+    steps_per_episode,
+    takeoff_step,
+)
 
 
 class FusedTakeoff:
@@ -41,11 +48,26 @@ class FusedTakeoff:
         seed: seeds the generator of starts, noise and batches.
     """
 
-    def __init__(self, agent, num_envs, *, runtime=TAKEOFF_RUNTIME, target=DEFAULT_TARGET, dynamics="udacity",
-                 action_repeat=3, air_starts=0.5, warmup=1_000, seed=0):
+    def __init__(
+        self,
+        agent,
+        num_envs,
+        *,
+        runtime=TAKEOFF_RUNTIME,
+        target=DEFAULT_TARGET,
+        dynamics="udacity",
+        action_repeat=3,
+        air_starts=0.5,
+        warmup=1_000,
+        seed=0,
+    ):
         self.agent, self.num_envs, self.warmup = agent, int(num_envs), int(warmup)
-        self.task_settings = dict(runtime=float(runtime), target=tuple(float(t) for t in target), dynamics=dynamics,
-                                  action_repeat=int(action_repeat))
+        self.task_settings = dict(
+            runtime=float(runtime),
+            target=tuple(float(t) for t in target),
+            dynamics=dynamics,
+            action_repeat=int(action_repeat),
+        )
         self.air_starts = float(air_starts)
         self.memory = agent.use_tensor_memory()
         self.generator = tf.random.Generator.from_seed(seed)
@@ -58,8 +80,12 @@ class FusedTakeoff:
 
     def checkpointables(self):
         """Every variable of the fused path's own state, by name, for ``tf.train.Checkpoint``."""
-        return dict(generator=self.generator, noise_state=self.noise_state, memory=self.memory.checkpoint(),
-                    **{f"flying_{name}": variable for name, variable in zip(TakeoffState._fields, self.flying)})
+        return dict(
+            generator=self.generator,
+            noise_state=self.noise_state,
+            memory=self.memory.checkpoint(),
+            **{f"flying_{name}": variable for name, variable in zip(TakeoffState._fields, self.flying)},
+        )
 
     def _sample_starts(self):
         return sample_starts(self.generator, self.num_envs, self.task_settings["target"], self.air_starts)
@@ -68,8 +94,7 @@ class FusedTakeoff:
 
     def _rotor_speeds(self, normalised):
         """Normalised actions in [-1, 1] (float32) -> rotor speeds in [0, 900] rev/s (float64)."""
-        normalised = tf.cast(tf.clip_by_value(normalised, -1.0, 1.0), tf.float64)
-        return ACTION_LOW + (normalised + 1.0) * 0.5 * (ACTION_HIGH - ACTION_LOW)
+        return to_rotor_speeds(tf.cast(tf.clip_by_value(normalised, -1.0, 1.0), tf.float64))
 
     def _noise(self):
         """Exploration noise (N, A) in normalised units, as the agent's numpy noise: Gaussian, or OU
@@ -102,9 +127,17 @@ class FusedTakeoff:
             self.agent.policy.mark_stale()  # the actor changed inside the graph
         ended = ended.numpy()
         step_index, env = np.nonzero(ended)
-        episodes = pd.DataFrame(dict(step=step_index, env=env, episode_return=returns.numpy()[ended], length=lengths.numpy()[ended],
-                                     final_z=final_z.numpy()[ended], success=success.numpy()[ended],
-                                     air_start=air_start.numpy()[ended]))
+        episodes = pd.DataFrame(
+            dict(
+                step=step_index,
+                env=env,
+                episode_return=returns.numpy()[ended],
+                length=lengths.numpy()[ended],
+                final_z=final_z.numpy()[ended],
+                success=success.numpy()[ended],
+                air_start=air_start.numpy()[ended],
+            )
+        )
         return episodes, tuple(float(x) for x in losses), updates_made
 
     def _round_graph(self, steps, updates):
@@ -121,11 +154,18 @@ class FusedTakeoff:
         observations = observe(state.physics, self._target)
         for k in tf.range(steps):
             states = tf.cast(observations, tf.float32)
-            actions = tf.clip_by_value(self.agent.actor_local.network(states, training=False) + self._noise(), -1.0, 1.0)
+            actions = tf.clip_by_value(
+                self.agent.actor_local.network(states, training=False) + self._noise(), -1.0, 1.0
+            )
             starts, in_air = self._sample_starts()
             state, result = takeoff_step(state, self._rotor_speeds(actions), starts, in_air, **self.task_settings)
-            self.memory.write(states, actions, tf.cast(result.rewards, tf.float32)[:, None],
-                              tf.cast(result.next_states, tf.float32), tf.cast(result.terminated, tf.float32)[:, None])
+            self.memory.write(
+                states,
+                actions,
+                tf.cast(result.rewards, tf.float32)[:, None],
+                tf.cast(result.next_states, tf.float32),
+                tf.cast(result.terminated, tf.float32)[:, None],
+            )
             self._restart_noise(result.ended)
             observations = result.states
             ended = ended.write(k, result.ended)
@@ -143,11 +183,20 @@ class FusedTakeoff:
         if updates:
             learned = self.memory.size() >= self.warmup
             if learned:
-                indices = self.generator.uniform((updates, self.agent.config.batch_size), 0, self.memory.size(),
-                                                 dtype=tf.int32)
+                indices = self.generator.uniform(
+                    (updates, self.agent.config.batch_size), 0, self.memory.size(), dtype=tf.int32
+                )
                 losses = self.agent.update_many(self.memory.columns, indices)
-        return (ended.stack(), returns.stack(), lengths.stack(), final_z.stack(), success.stack(), air_start.stack(),
-                losses, learned)
+        return (
+            ended.stack(),
+            returns.stack(),
+            lengths.stack(),
+            final_z.stack(),
+            success.stack(),
+            air_start.stack(),
+            losses,
+            learned,
+        )
 
     # --- Noise-free flights ---
 
@@ -169,15 +218,23 @@ class FusedTakeoff:
         state = initial_state(starts)
         n = tf.shape(starts)[0]
         seen = tf.zeros((n,), tf.bool)
-        first = (tf.zeros((n,), tf.float64), tf.zeros((n,), tf.int32), tf.zeros((n,), tf.float64),
-                 tf.zeros((n,), tf.bool))
+        first = (
+            tf.zeros((n,), tf.float64),
+            tf.zeros((n,), tf.int32),
+            tf.zeros((n,), tf.float64),
+            tf.zeros((n,), tf.bool),
+        )
         observations = observe(starts, self._target)
         for _ in tf.range(steps):
             actions = self.agent.actor_local.network(tf.cast(observations, tf.float32), training=False)
             state, result = takeoff_step(state, self._rotor_speeds(actions), starts, state.air_start, **settings)
             observations = result.states
             new = result.ended & ~seen
-            first = tuple(tf.where(new, value, kept) for value, kept in
-                          zip((result.episode_returns, result.episode_lengths, result.final_z, result.success), first))
+            first = tuple(
+                tf.where(new, value, kept)
+                for value, kept in zip(
+                    (result.episode_returns, result.episode_lengths, result.final_z, result.success), first
+                )
+            )
             seen = seen | result.ended
         return first

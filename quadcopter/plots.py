@@ -64,21 +64,49 @@ def plot_reward_curve(episodes, window=100, tests=None):
     steps = episodes["env_steps"] if by_steps else episodes["episode"]
     if not by_steps:
         tests = None
-    returns.plot(steps, episodes["episode_return"], ".", markersize=2, alpha=0.3, color="C0",
-                 label="training episode return")
-    returns.plot(steps, episodes["episode_return"].rolling(window, min_periods=1).mean(), color="C0",
-                 label=f"mean of last {window} training episodes")
-    success.plot(steps, 100 * episodes["success"].astype(float).rolling(window, min_periods=1).mean(), color="C0",
-                 label=f"training episodes (noisy actions, half from the air), last {window}")
+    returns.plot(
+        steps, episodes["episode_return"], ".", markersize=2, alpha=0.3, color="C0", label="training episode return"
+    )
+    returns.plot(
+        steps,
+        episodes["episode_return"].rolling(window, min_periods=1).mean(),
+        color="C0",
+        label=f"mean of last {window} training episodes",
+    )
+    success.plot(
+        steps,
+        100 * episodes["success"].astype(float).rolling(window, min_periods=1).mean(),
+        color="C0",
+        label=f"training episodes (noisy actions, half from the air), last {window}",
+    )
     if tests is not None and len(tests):
-        returns.plot(tests["env_steps"], tests["mean_return"], "o-", markersize=3, color="C1",
-                     label="test flights (noise-free, from the ground): mean return")
-        success.plot(tests["env_steps"], 100 * tests["success_rate"], "o-", markersize=3, color="C1",
-                     label="test flights: success rate")
+        returns.plot(
+            tests["env_steps"],
+            tests["mean_return"],
+            "o-",
+            markersize=3,
+            color="C1",
+            label="test flights (noise-free, from the ground): mean return",
+        )
+        success.plot(
+            tests["env_steps"],
+            100 * tests["success_rate"],
+            "o-",
+            markersize=3,
+            color="C1",
+            label="test flights: success rate",
+        )
         kept = tests[tests["best"].astype(bool)].tail(1)
         for ax, column, scale in ((returns, "mean_return", 1), (success, "success_rate", 100)):
-            ax.plot(kept["env_steps"], scale * kept[column], "*", markersize=14, color="gold", markeredgecolor="k",
-                    label="the test whose actor was kept (actor.keras)")
+            ax.plot(
+                kept["env_steps"],
+                scale * kept[column],
+                "*",
+                markersize=14,
+                color="gold",
+                markeredgecolor="k",
+                label="the test whose actor was kept (actor.keras)",
+            )
     returns.set_ylabel("return (sum of rewards)")
     success.set_ylabel("success rate (%)")
     success.set_ylim(-2, 102)
@@ -95,8 +123,16 @@ def _mark_start_target_end(ax, xs, ys, zs, target, label_points=True):
     ax.scatter([xs[0]], [ys[0]], [zs[0]], marker="o", s=40, color="C2", label="start" if label_points else None)
     ax.scatter([xs[-1]], [ys[-1]], [zs[-1]], marker="s", s=40, color="C3", label="end" if label_points else None)
     if target is not None:
-        ax.scatter([target[0]], [target[1]], [target[2]], marker="*", s=160, color="gold", edgecolor="k",
-                   label="target" if label_points else None)
+        ax.scatter(
+            [target[0]],
+            [target[1]],
+            [target[2]],
+            marker="*",
+            s=160,
+            color="gold",
+            edgecolor="k",
+            label="target" if label_points else None,
+        )
 
 
 def _label_3d(ax, flights=(), target=None, min_half_span=1.0):
@@ -110,8 +146,9 @@ def _label_3d(ax, flights=(), target=None, min_half_span=1.0):
     if not flights:
         return
     for axis, set_limits in ((0, ax.set_xlim), (1, ax.set_ylim)):
-        values = np.concatenate([flight[["x", "y"][axis]].to_numpy() for flight in flights]
-                                + ([] if target is None else [[target[axis]]]))
+        values = np.concatenate(
+            [flight[["x", "y"][axis]].to_numpy() for flight in flights] + ([] if target is None else [[target[axis]]])
+        )
         middle = 0.5 * (values.min() + values.max())
         half = max(min_half_span, 0.55 * (values.max() - values.min()))
         set_limits(middle - half, middle + half)
@@ -141,8 +178,14 @@ def plot_flights_overlaid(flights, title="Flights", target=None):
         color = f"C{i % 10}"
         altitude.plot(flight["time"], flight["z"], color=color, label=f"flight {i + 1}")
         paths.plot(flight["x"], flight["y"], flight["z"], color=color)
-        _mark_start_target_end(paths, flight["x"].to_numpy(), flight["y"].to_numpy(), flight["z"].to_numpy(),
-                               target if i == 0 else None, label_points=(i == 0))
+        _mark_start_target_end(
+            paths,
+            flight["x"].to_numpy(),
+            flight["y"].to_numpy(),
+            flight["z"].to_numpy(),
+            target if i == 0 else None,
+            label_points=(i == 0),
+        )
     if target is not None:
         altitude.axhline(target[2], color="k", linestyle="--", linewidth=1, label="target z")
     altitude.set_xlabel("time (s)")
@@ -224,8 +267,10 @@ def check_flight(flight, source="the flight"):
 
     missing = [label for label in LABELS if label not in flight.columns]
     if missing or len(flight) == 0:
-        raise ValueError(f"{source} must be a flight table with the columns {LABELS} and at least one row; "
-                         f"missing columns {missing}, {len(flight)} rows")
+        raise ValueError(
+            f"{source} must be a flight table with the columns {LABELS} and at least one row; "
+            f"missing columns {missing}, {len(flight)} rows"
+        )
     return flight
 
 
@@ -268,14 +313,16 @@ def write_run_plots(run, target=(0.0, 0.0, 10.0), gif=False):
             plot_reward_curve(episodes, tests=tests).savefig(written[-1], dpi=100)
     if (run / "flight.csv").exists():
         flight = read_csv(run / "flight.csv")
-        written += write_flight_plots(flight, run / "flight", title="Trained actor, one takeoff", target=target,
-                                      gif=gif)
+        written += write_flight_plots(
+            flight, run / "flight", title="Trained actor, one takeoff", target=target, gif=gif
+        )
     if (run / "evaluation_flights.csv").exists():
         table = read_csv(run / "evaluation_flights.csv")
         flights = [check_flight(group, "evaluation_flights.csv") for _, group in table.groupby("flight")]
         written.append(run / "evaluation_flights.png")
-        plot_flights_overlaid(flights, title=f"Trained actor, {len(flights)} evaluation takeoffs",
-                              target=target).savefig(written[-1], dpi=100)
+        plot_flights_overlaid(
+            flights, title=f"Trained actor, {len(flights)} evaluation takeoffs", target=target
+        ).savefig(written[-1], dpi=100)
     if not written:
         raise ValueError(f"{run} has none of episodes.csv, flight.csv, evaluation_flights.csv to plot")
     return written

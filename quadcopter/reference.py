@@ -2,7 +2,7 @@
 
 This module is deliberately *not* optimised: it builds a rotation matrix with ``np.array`` of
 nested lists every step, uses ``np.matmul`` and small numpy arrays everywhere, exactly like the
-original ``physics_sim.py`` of the Udacity project (see ``../shared/udacity-physics.md``).
+original ``physics_sim.py`` of the Udacity project (its equations, in words: ``docs/physics.md``).
 
 It exists for two reasons:
 
@@ -62,8 +62,16 @@ class ReferencePhysicsSim:
         c, s = np.cos, np.sin
         return np.array(
             [
-                [c(psi) * c(theta), c(psi) * s(theta) * s(phi) - s(psi) * c(phi), c(psi) * s(theta) * c(phi) + s(psi) * s(phi)],
-                [s(psi) * c(theta), s(psi) * s(theta) * s(phi) + c(psi) * c(phi), s(psi) * s(theta) * c(phi) - c(psi) * s(phi)],
+                [
+                    c(psi) * c(theta),
+                    c(psi) * s(theta) * s(phi) - s(psi) * c(phi),
+                    c(psi) * s(theta) * c(phi) + s(psi) * s(phi),
+                ],
+                [
+                    s(psi) * c(theta),
+                    s(psi) * s(theta) * s(phi) + c(psi) * c(phi),
+                    s(psi) * s(theta) * c(phi) - c(psi) * s(phi),
+                ],
                 [-s(theta), c(theta) * s(phi), c(theta) * c(phi)],
             ]
         )
@@ -86,7 +94,16 @@ class ReferencePhysicsSim:
         thrust_moment = np.array(
             [(thrusts[3] - thrusts[2]) * self.l_to_rotor, (thrusts[1] - thrusts[0]) * self.l_to_rotor, 0]
         )
-        drag_moment = self.C_d * 0.5 * self.rho * self.angular_v * np.absolute(self.angular_v) * self.areas * self.dims * self.dims
+        drag_moment = (
+            self.C_d
+            * 0.5
+            * self.rho
+            * self.angular_v
+            * np.absolute(self.angular_v)
+            * self.areas
+            * self.dims
+            * self.dims
+        )
         return thrust_moment - drag_moment
 
     def calc_prop_wind_speed(self):

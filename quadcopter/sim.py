@@ -41,10 +41,14 @@ def _as_float_array(rotor_speeds, shape):
         raise _bad_rotor_speeds(rotor_speeds, shape) from None
 
 
+def shown(value):
+    """``value`` as an error message shows it: itself when small, else its shape. The quadcopter side's
+    copy of ``agents.checks.shown`` (importing ``agents`` would import TensorFlow)."""
+    return repr(value) if np.size(value) <= 16 else f"an array of shape {np.shape(value)}"
+
+
 def _bad_rotor_speeds(rotor_speeds, shape):
-    return ValueError(
-        f"rotor_speeds must be finite values >= 0 (rev/s) with shape {shape}; got {rotor_speeds!r}"
-    )
+    return ValueError(f"rotor_speeds must be finite values >= 0 (rev/s) with shape {shape}; got {shown(rotor_speeds)}")
 
 
 class PhysicsSim:
@@ -62,7 +66,8 @@ class PhysicsSim:
     Attributes (as in the original): ``pose`` (6,), ``v`` (3,), ``angular_v`` (3,),
     ``linear_accel`` (3,) m/s^2, ``angular_accels`` (3,) rad/s^2, ``prop_wind_speed`` (4,) m/s,
     ``time`` s, ``done``, ``out_of_bounds`` (a bound was touched since the reset: ``done`` is
-    then a crash, not the time limit; not in the original), ``dt`` = 1/50 s, ``runtime``, ``lower_bounds``, ``upper_bounds``, and the
+    then a crash, not the time limit; not in the original), ``dt`` = 1/50 s, ``runtime``,
+    ``lower_bounds``, ``upper_bounds``, and the
     constants ``gravity``, ``rho``, ``mass``, ``C_d``, ``l_to_rotor``, ``propeller_size``, ``dims``,
     ``areas``, ``moments_of_inertia``.
     """
@@ -75,19 +80,20 @@ class PhysicsSim:
     l_to_rotor = physics.ARM_LENGTH
     propeller_size = physics.PROPELLER_SIZE
 
-    def __init__(self, init_pose=None, init_velocities=None, init_angle_velocities=None, runtime=5.0,
-                 dynamics="udacity"):
+    def __init__(
+        self, init_pose=None, init_velocities=None, init_angle_velocities=None, runtime=5.0, dynamics="udacity"
+    ):
         self._step_function = _check_dynamics(dynamics)
         self.dynamics = dynamics
         self.runtime = _check_runtime(runtime)
         self.init_pose = _as_state_array("init_pose", init_pose, [0.0, 0.0, 10.0, 0.0, 0.0, 0.0], (6,))
         if not np.all((self.init_pose[:3] >= physics.LOWER_BOUNDS) & (self.init_pose[:3] <= physics.UPPER_BOUNDS)):
-            raise ValueError(f"init_pose's position must lie within the bounds {physics.LOWER_BOUNDS} to "
-                             f"{physics.UPPER_BOUNDS} m (z >= 0: the ground); got {init_pose!r}")
+            raise ValueError(
+                f"init_pose's position must lie within the bounds {physics.LOWER_BOUNDS} to "
+                f"{physics.UPPER_BOUNDS} m (z >= 0: the ground); got {init_pose!r}"
+            )
         self.init_velocities = _as_state_array("init_velocities", init_velocities, np.zeros(3), (3,))
-        self.init_angle_velocities = _as_state_array(
-            "init_angle_velocities", init_angle_velocities, np.zeros(3), (3,)
-        )
+        self.init_angle_velocities = _as_state_array("init_angle_velocities", init_angle_velocities, np.zeros(3), (3,))
         self.dims = np.array(physics.DIMS)
         self.areas = np.array(physics.AREAS)
         self.moments_of_inertia = np.array(physics.MOMENTS_OF_INERTIA)
@@ -163,8 +169,7 @@ class VectorPhysicsSim:
     # The order of the step functions' results.
     _WIDTHS = {"pose": 6, "v": 3, "angular_v": 3, "linear_accel": 3, "angular_accels": 3, "prop_wind_speed": 4}
 
-    def __init__(self, init_pose, init_velocities=None, init_angle_velocities=None, runtime=5.0,
-                 dynamics="udacity"):
+    def __init__(self, init_pose, init_velocities=None, init_angle_velocities=None, runtime=5.0, dynamics="udacity"):
         self._step_function = _check_dynamics(dynamics)
         self.dynamics = dynamics
         self.runtime = _check_runtime(runtime)
@@ -217,10 +222,16 @@ class VectorPhysicsSim:
         k = len(rows)
         new_init = [
             (self.init_pose, _as_state_array("init_pose", init_pose, self.init_pose[rows], (k, 6))),
-            (self.init_velocities,
-             _as_state_array("init_velocities", init_velocities, self.init_velocities[rows], (k, 3))),
-            (self.init_angle_velocities, _as_state_array(
-                "init_angle_velocities", init_angle_velocities, self.init_angle_velocities[rows], (k, 3))),
+            (
+                self.init_velocities,
+                _as_state_array("init_velocities", init_velocities, self.init_velocities[rows], (k, 3)),
+            ),
+            (
+                self.init_angle_velocities,
+                _as_state_array(
+                    "init_angle_velocities", init_angle_velocities, self.init_angle_velocities[rows], (k, 3)
+                ),
+            ),
         ]
         for target, values in new_init:  # everything is validated before anything changes
             target[rows] = values
@@ -234,15 +245,20 @@ class VectorPhysicsSim:
         self.out_of_bounds[rows] = False
         return rows
 
-    def next_timestep(self, rotor_speeds):
-        """Advance every row one step with rotor speeds of shape (N, 4) (rev/s, finite, >= 0).
+    def next_timestep(self, rotor_speeds, active=None):
+        """Advance the rows one step with rotor speeds of shape (N, 4) (rev/s, finite, >= 0).
 
-        Returns a copy of ``done`` (N,). Raises ``ValueError`` on bad speeds, state unchanged.
+        ``active``: a boolean mask (N,) of the rows to step (default: all). The others keep their
+        whole state, time included, as a ``PhysicsSim`` that is not stepped would. Returns a copy of
+        ``done`` (N,). Raises ``ValueError`` on bad speeds or mask, state unchanged.
         """
         speeds = _as_float_array(rotor_speeds, (self.num_envs, 4))
         if speeds.shape != (self.num_envs, 4) or not np.all((speeds >= 0.0) & (speeds < math.inf)):
-            shown = rotor_speeds if speeds.size <= 16 else f"an array of shape {speeds.shape}"
-            raise _bad_rotor_speeds(shown, (self.num_envs, 4))
+            raise _bad_rotor_speeds(rotor_speeds, (self.num_envs, 4))
+        if active is not None:
+            active = np.asarray(active)
+            if active.shape != (self.num_envs,) or active.dtype != bool:
+                raise ValueError(f"active must be a boolean mask of shape ({self.num_envs},); got {shown(active)}")
         speeds = np.ascontiguousarray(speeds.T)
         state = self._state
         touched = np.empty(self.num_envs, dtype=bool)
@@ -254,15 +270,27 @@ class VectorPhysicsSim:
             # as PhysicsSim's Python floats do.
             with np.errstate(over="ignore", invalid="ignore"):
                 results = self._step_function(
-                    tuple(state["pose"][:, rows]), tuple(state["v"][:, rows]), tuple(state["angular_v"][:, rows]),
-                    tuple(speeds[:, rows]), ARRAY_OPS,
+                    tuple(state["pose"][:, rows]),
+                    tuple(state["v"][:, rows]),
+                    tuple(state["angular_v"][:, rows]),
+                    tuple(speeds[:, rows]),
+                    ARRAY_OPS,
                 )
             pose = results[0]
             x, y, z, touched[rows] = physics.check_bounds(pose[0], pose[1], pose[2], ARRAY_OPS)
             results = ((x, y, z) + pose[3:],) + results[1:]
             for name, components in zip(self._WIDTHS, results):
                 for j, component in enumerate(components):
-                    state[name][j, rows] = component
+                    if active is None:
+                        state[name][j, rows] = component
+                    else:
+                        state[name][j, rows] = np.where(active[rows], component, state[name][j, rows])
+        if active is not None:
+            touched &= active
+            self.time = np.where(active, self.time + self.dt, self.time)
+            self.out_of_bounds |= touched
+            self.done |= touched | (active & (self.time > self.runtime))
+            return self.done.copy()
         self.time += self.dt
         self.out_of_bounds |= touched
         self.done |= touched | (self.time > self.runtime)

@@ -14,10 +14,20 @@ import math
 import numpy as np
 
 from .dynamics import DT
-from .sim import PhysicsSim, VectorPhysicsSim
+from .sim import PhysicsSim, VectorPhysicsSim, shown
 
 ACTION_LOW = 0.0  # rev/s
 ACTION_HIGH = 900.0  # rev/s
+
+
+def to_rotor_speeds(normalised):
+    """Normalised actions in [-1, 1] (numpy arrays or float64 tensors, any shape ending in 4) -> rotor
+    speeds in [ACTION_LOW, ACTION_HIGH] = [0, 900] rev/s: -1 is 0 rev/s, 0 is 450 rev/s (a little above
+    hover, 404 rev/s), 1 is 900 rev/s. The one home of this mapping on the quadcopter side (the agent's
+    own, for any task's range, is ``agents.actor.scale_to_range``)."""
+    return ACTION_LOW + (normalised + 1.0) * 0.5 * (ACTION_HIGH - ACTION_LOW)
+
+
 DEFAULT_TARGET = (0.0, 0.0, 10.0)  # m
 
 # Takeoff success (take off, then hold): from HOLD_FROM to the end of the episode, every simulator
@@ -90,8 +100,12 @@ def takeoff_reward(pose, velocity, angular_v, target, xp=np):
     tilt = xp.abs(angles[..., 0]) + xp.abs(angles[..., 1])
     spin = xp.abs(angular_v[..., 0]) + xp.abs(angular_v[..., 1]) + xp.abs(angular_v[..., 2])
     speed = xp.sqrt(squared_length(velocity))
-    return xp.exp(-distance / 3.0) * (1.0 - 0.25 * xp.minimum(tilt / (math.pi / 2), 1.0)
-                                      - 0.25 * xp.minimum(spin / 2.0, 1.0) - 0.25 * xp.minimum(speed / 5.0, 1.0))
+    return xp.exp(-distance / 3.0) * (
+        1.0
+        - 0.25 * xp.minimum(tilt / (math.pi / 2), 1.0)
+        - 0.25 * xp.minimum(spin / 2.0, 1.0)
+        - 0.25 * xp.minimum(speed / 5.0, 1.0)
+    )
 
 
 def in_hold_band(pose, target, xp=np):
@@ -99,8 +113,11 @@ def in_hold_band(pose, target, xp=np):
     HOLD_TILT (0.3 rad): shape (...). ``xp`` as in :func:`takeoff_observation`."""
     pose = xp.asarray(pose)
     angles = wrap_angle(pose[..., 3:5], xp)
-    return ((squared_length(pose[..., :3] - target) <= HOLD_DISTANCE * HOLD_DISTANCE) & (xp.abs(angles[..., 0]) < HOLD_TILT)
-            & (xp.abs(angles[..., 1]) < HOLD_TILT))
+    return (
+        (squared_length(pose[..., :3] - target) <= HOLD_DISTANCE * HOLD_DISTANCE)
+        & (xp.abs(angles[..., 0]) < HOLD_TILT)
+        & (xp.abs(angles[..., 1]) < HOLD_TILT)
+    )
 
 
 def still_held(held, pose, time, target, xp=np):
@@ -147,14 +164,22 @@ def sample_starts(rng, n, target=DEFAULT_TARGET, air_fraction=0.0):
     Returns ``(init_pose (n, 6), init_velocities (n, 3), init_angle_velocities (n, 3), in_air (n,) bool)``.
     """
     ground_pose, ground_velocities = sample_takeoff_starts(rng, n)
-    air_pose = np.concatenate([np.asarray(target, dtype=float) + rng.uniform(-AIR_START_POSITION, AIR_START_POSITION,
-                                                                               (n, 3)),
-                               rng.uniform(-AIR_START_ANGLE, AIR_START_ANGLE, (n, 3))], axis=1)
+    air_pose = np.concatenate(
+        [
+            np.asarray(target, dtype=float) + rng.uniform(-AIR_START_POSITION, AIR_START_POSITION, (n, 3)),
+            rng.uniform(-AIR_START_ANGLE, AIR_START_ANGLE, (n, 3)),
+        ],
+        axis=1,
+    )
     air_velocities = rng.uniform(-AIR_START_SPEED, AIR_START_SPEED, (n, 3))
     air_rates = rng.uniform(-AIR_START_RATE, AIR_START_RATE, (n, 3))
     in_air = rng.uniform(size=n) < air_fraction
-    return (np.where(in_air[:, None], air_pose, ground_pose), np.where(in_air[:, None], air_velocities, ground_velocities),
-            np.where(in_air[:, None], air_rates, 0.0), in_air)
+    return (
+        np.where(in_air[:, None], air_pose, ground_pose),
+        np.where(in_air[:, None], air_velocities, ground_velocities),
+        np.where(in_air[:, None], air_rates, 0.0),
+        in_air,
+    )
 
 
 def check_action(rotor_speeds, shape):
@@ -164,10 +189,9 @@ def check_action(rotor_speeds, shape):
     """
     action = np.asarray(rotor_speeds, dtype=float)
     if action.shape != shape or not np.all(np.isfinite(action)):
-        shown = rotor_speeds if action.size <= 16 else f"an array of shape {action.shape}"
         raise ValueError(
             f"rotor speeds must be finite with shape {shape} (clipped to [{ACTION_LOW}, {ACTION_HIGH}] rev/s); "
-            f"got {shown!r}"
+            f"got {shown(rotor_speeds)}"
         )
     return np.clip(action, ACTION_LOW, ACTION_HIGH)
 
@@ -187,8 +211,16 @@ class QuadcopterTask:
     action_low = ACTION_LOW
     action_high = ACTION_HIGH
 
-    def __init__(self, init_pose=None, init_velocities=None, init_angle_velocities=None, runtime=5.0,
-                 target_pos=None, dynamics="udacity", action_repeat=3):
+    def __init__(
+        self,
+        init_pose=None,
+        init_velocities=None,
+        init_angle_velocities=None,
+        runtime=5.0,
+        target_pos=None,
+        dynamics="udacity",
+        action_repeat=3,
+    ):
         if not (isinstance(action_repeat, (int, np.integer)) and action_repeat >= 1):
             raise ValueError(f"action_repeat must be an integer >= 1; got {action_repeat!r}")
         target = np.array(DEFAULT_TARGET if target_pos is None else target_pos, dtype=float)
@@ -228,8 +260,10 @@ class QuadcopterTask:
         :meth:`reset` first.
         """
         if self.terminated or self.truncated:
-            raise RuntimeError("the episode has ended (it touched a bound or reached its time limit); "
-                               "call reset() before stepping again")
+            raise RuntimeError(
+                "the episode has ended (it touched a bound or reached its time limit); "
+                "call reset() before stepping again"
+            )
         action = check_action(rotor_speeds, (self.action_size,))
         reward = 0.0
         for _ in range(self.action_repeat):
@@ -285,15 +319,26 @@ class TakeoffTask(QuadcopterTask):
 
     state_size = 12
 
-    def __init__(self, init_pose=None, init_velocities=None, init_angle_velocities=None, runtime=TAKEOFF_RUNTIME,
-                 target_pos=None, dynamics="udacity", action_repeat=3, air_starts=0.5, seed=None):
+    def __init__(
+        self,
+        init_pose=None,
+        init_velocities=None,
+        init_angle_velocities=None,
+        runtime=TAKEOFF_RUNTIME,
+        target_pos=None,
+        dynamics="udacity",
+        action_repeat=3,
+        air_starts=0.5,
+        seed=None,
+    ):
         if not (isinstance(air_starts, (int, float)) and 0.0 <= air_starts <= 1.0):
             raise ValueError(f"air_starts must be a share in [0, 1]; got {air_starts!r}")
         self.random_starts = init_pose is None and init_velocities is None and init_angle_velocities is None
         if init_pose is None:
             init_pose = np.zeros(6)
-        super().__init__(init_pose, init_velocities, init_angle_velocities, runtime, target_pos, dynamics,
-                         action_repeat)
+        super().__init__(
+            init_pose, init_velocities, init_angle_velocities, runtime, target_pos, dynamics, action_repeat
+        )
         self.air_starts = float(air_starts)
         self.rng = np.random.default_rng(seed)
         self.in_air_start = False
@@ -305,7 +350,11 @@ class TakeoffTask(QuadcopterTask):
     def reset(self):
         if self.random_starts:
             pose, velocities, rates, in_air = sample_starts(self.rng, 1, self.target_pos, self.air_starts)
-            self.sim.init_pose, self.sim.init_velocities, self.sim.init_angle_velocities = pose[0], velocities[0], rates[0]
+            self.sim.init_pose, self.sim.init_velocities, self.sim.init_angle_velocities = (
+                pose[0],
+                velocities[0],
+                rates[0],
+            )
             self.in_air_start = bool(in_air[0])
         self.held = True
         return super().reset()
@@ -325,15 +374,23 @@ class TakeoffTask(QuadcopterTask):
 
 
 class HoverTask(TakeoffTask):
-    """Hold the target position, starting there (default (0, 0, 10), at rest). State, reward and success as the takeoff."""
+    """Hold the target position, starting there (default (0, 0, 10), at rest). State, reward and success
+    as the takeoff."""
 
-    def __init__(self, init_pose=None, init_velocities=None, init_angle_velocities=None, runtime=TAKEOFF_RUNTIME,
-                 target_pos=None, dynamics="udacity", action_repeat=3):
+    def __init__(
+        self,
+        init_pose=None,
+        init_velocities=None,
+        init_angle_velocities=None,
+        runtime=TAKEOFF_RUNTIME,
+        target_pos=None,
+        dynamics="udacity",
+        action_repeat=3,
+    ):
         target = DEFAULT_TARGET if target_pos is None else target_pos
         if init_pose is None:
             init_pose = np.concatenate([np.asarray(target, dtype=float), np.zeros(3)])
-        super().__init__(init_pose, init_velocities, init_angle_velocities, runtime, target, dynamics,
-                         action_repeat)
+        super().__init__(init_pose, init_velocities, init_angle_velocities, runtime, target, dynamics, action_repeat)
 
 
 class ReachTargetTask(QuadcopterTask):
@@ -348,10 +405,19 @@ class ReachTargetTask(QuadcopterTask):
     **End**: a bound (terminated) or the time limit (truncated).
     """
 
-    def __init__(self, init_pose=None, init_velocities=None, init_angle_velocities=None, runtime=5.0,
-                 target_pos=None, dynamics="udacity", action_repeat=3):
-        super().__init__(init_pose, init_velocities, init_angle_velocities, runtime, target_pos, dynamics,
-                         action_repeat)
+    def __init__(
+        self,
+        init_pose=None,
+        init_velocities=None,
+        init_angle_velocities=None,
+        runtime=5.0,
+        target_pos=None,
+        dynamics="udacity",
+        action_repeat=3,
+    ):
+        super().__init__(
+            init_pose, init_velocities, init_angle_velocities, runtime, target_pos, dynamics, action_repeat
+        )
         self.state_size = 6 * self.action_repeat
         self._poses = []
 
@@ -396,8 +462,16 @@ class VectorTakeoffTask:
     action_low = ACTION_LOW
     action_high = ACTION_HIGH
 
-    def __init__(self, num_envs, rng, runtime=TAKEOFF_RUNTIME, target_pos=None, dynamics="udacity", action_repeat=3,
-                 air_starts=0.0):
+    def __init__(
+        self,
+        num_envs,
+        rng,
+        runtime=TAKEOFF_RUNTIME,
+        target_pos=None,
+        dynamics="udacity",
+        action_repeat=3,
+        air_starts=0.0,
+    ):
         if not (isinstance(num_envs, (int, np.integer)) and num_envs >= 1):
             raise ValueError(f"num_envs must be an integer >= 1; got {num_envs!r}")
         if not (isinstance(action_repeat, (int, np.integer)) and action_repeat >= 1):
@@ -409,8 +483,9 @@ class VectorTakeoffTask:
         self.action_repeat = int(action_repeat)
         self.air_starts = float(air_starts)
         self.target_pos = np.array(DEFAULT_TARGET if target_pos is None else target_pos, dtype=float)
-        init_pose, init_velocities, init_rates, self.in_air = sample_starts(rng, self.num_envs, self.target_pos,
-                                                                            self.air_starts)
+        init_pose, init_velocities, init_rates, self.in_air = sample_starts(
+            rng, self.num_envs, self.target_pos, self.air_starts
+        )
         self.sim = VectorPhysicsSim(init_pose, init_velocities, init_rates, runtime=runtime, dynamics=dynamics)
         self.returns = np.zeros(self.num_envs)
         self.lengths = np.zeros(self.num_envs, dtype=int)
@@ -429,16 +504,21 @@ class VectorTakeoffTask:
     def restart_from(self, init_pose, init_velocities, init_angle_velocities=None):
         """Restart every row from the given starts, (N, 6), (N, 3) and (N, 3) (default: no rotation), as
         ground starts; returns the states (N, 12)."""
-        self.sim.reset(init_pose=init_pose, init_velocities=init_velocities,
-                       init_angle_velocities=np.zeros((self.num_envs, 3)) if init_angle_velocities is None
-                       else init_angle_velocities)
+        self.sim.reset(
+            init_pose=init_pose,
+            init_velocities=init_velocities,
+            init_angle_velocities=np.zeros((self.num_envs, 3))
+            if init_angle_velocities is None
+            else init_angle_velocities,
+        )
         self._clear(np.arange(self.num_envs))
         self.in_air[:] = False
         return self.states
 
     def _restart(self, rows):
-        init_pose, init_velocities, init_rates, in_air = sample_starts(self.rng, len(rows), self.target_pos,
-                                                                       self.air_starts)
+        init_pose, init_velocities, init_rates, in_air = sample_starts(
+            self.rng, len(rows), self.target_pos, self.air_starts
+        )
         self.sim.reset(rows, init_pose=init_pose, init_velocities=init_velocities, init_angle_velocities=init_rates)
         self.in_air[rows] = in_air
         self._clear(rows)
@@ -456,16 +536,12 @@ class VectorTakeoffTask:
         active = np.ones(self.num_envs, dtype=bool)
         terminated = np.zeros(self.num_envs, dtype=bool)
         for _ in range(self.action_repeat):
-            # Rows that ended in an earlier sub-step keep stepping in the simulator, but earn
-            # nothing, keep their final state and cannot crash any more, as TakeoffTask.step
-            # (which stops) would.
-            frozen = np.flatnonzero(~active)
-            saved = [(array, array[frozen].copy()) for array in (self.sim.pose, self.sim.v, self.sim.angular_v)]
-            done = self.sim.next_timestep(action)
-            for array, values in saved:
-                array[frozen] = values
-            self.held = np.where(active, still_held(self.held, self.sim.pose, self.sim.time, self.target_pos),
-                                 self.held)
+            # Rows that ended in an earlier sub-step are not stepped (the simulator's mask): they earn
+            # nothing and keep their final state, as TakeoffTask.step, which stops, would.
+            done = self.sim.next_timestep(action, active=active)
+            self.held = np.where(
+                active, still_held(self.held, self.sim.pose, self.sim.time, self.target_pos), self.held
+            )
             step_rewards = takeoff_reward(self.sim.pose, self.sim.v, self.sim.angular_v, self.target_pos)
             rewards += np.where(active, step_rewards, 0.0)
             terminated |= active & self.sim.out_of_bounds
@@ -477,10 +553,16 @@ class VectorTakeoffTask:
         success = takeoff_success(truncated, self.held)
         ended = np.flatnonzero(done)
         for i in ended:
-            self.finished.append(dict(
-                env=int(i), episode_return=float(self.returns[i]), length=int(self.lengths[i]),
-                final_z=float(self.sim.pose[i, 2]), success=bool(success[i]), air_start=bool(self.in_air[i]),
-            ))
+            self.finished.append(
+                dict(
+                    env=int(i),
+                    episode_return=float(self.returns[i]),
+                    length=int(self.lengths[i]),
+                    final_z=float(self.sim.pose[i, 2]),
+                    success=bool(success[i]),
+                    air_start=bool(self.in_air[i]),
+                )
+            )
         self.states = next_states
         if len(ended):
             self._restart(ended)

@@ -35,8 +35,19 @@ import numpy as np
 import tensorflow as tf
 
 from . import dynamics as physics
-from .tasks import (ACTION_HIGH, ACTION_LOW, AIR_START_ANGLE, AIR_START_POSITION, AIR_START_RATE, AIR_START_SPEED, DEFAULT_TARGET,
-                    TAKEOFF_RUNTIME, still_held, takeoff_observation, takeoff_reward)
+from .tasks import (
+    ACTION_HIGH,
+    ACTION_LOW,
+    AIR_START_ANGLE,
+    AIR_START_POSITION,
+    AIR_START_RATE,
+    AIR_START_SPEED,
+    DEFAULT_TARGET,
+    TAKEOFF_RUNTIME,
+    still_held,
+    takeoff_observation,
+    takeoff_reward,
+)
 
 # The numpy functions that the takeoff's observation and reward use, for float64 tensors.
 TENSOR_MATH = SimpleNamespace(
@@ -93,8 +104,13 @@ def sim_step(physics_state, rotor_speeds, dynamics):
     """
     components = tf.unstack(physics_state, axis=1)
     step = physics.STEP_FUNCTIONS[dynamics]
-    pose, velocity, angular_v, *_ = step(tuple(components[0:6]), tuple(components[6:9]), tuple(components[9:12]),
-                                         tuple(tf.unstack(rotor_speeds, axis=1)), physics.TENSOR_OPS)
+    pose, velocity, angular_v, *_ = step(
+        tuple(components[0:6]),
+        tuple(components[6:9]),
+        tuple(components[9:12]),
+        tuple(tf.unstack(rotor_speeds, axis=1)),
+        physics.TENSOR_OPS,
+    )
     x, y, z, touched = physics.check_bounds(pose[0], pose[1], pose[2], physics.TENSOR_OPS)
     return tf.stack((x, y, z) + tuple(pose[3:]) + tuple(velocity) + tuple(angular_v), axis=1), touched
 
@@ -110,12 +126,22 @@ def initial_state(starts, in_air=None):
 
 def observe(physics_state, target):
     """The takeoff observation (N, 12) float64 of physics states (N, 12)."""
-    return takeoff_observation(physics_state[:, 0:6], physics_state[:, 6:9], physics_state[:, 9:12], target,
-                               TENSOR_MATH)
+    return takeoff_observation(
+        physics_state[:, 0:6], physics_state[:, 6:9], physics_state[:, 9:12], target, TENSOR_MATH
+    )
 
 
-def takeoff_step(state, rotor_speeds, starts, starts_in_air, *, runtime=TAKEOFF_RUNTIME, target=DEFAULT_TARGET,
-                 dynamics="udacity", action_repeat=3):
+def takeoff_step(
+    state,
+    rotor_speeds,
+    starts,
+    starts_in_air,
+    *,
+    runtime=TAKEOFF_RUNTIME,
+    target=DEFAULT_TARGET,
+    dynamics="udacity",
+    action_repeat=3,
+):
     """One agent step of N takeoffs, as :meth:`VectorTakeoffTask.step <quadcopter.tasks.VectorTakeoffTask.step>`.
 
     Args:
@@ -145,8 +171,9 @@ def takeoff_step(state, rotor_speeds, starts, starts_in_air, *, runtime=TAKEOFF_
         held = tf.where(active, still_held(held, physics_state[:, 0:6], time, target, TENSOR_MATH), held)
         terminated = terminated | (active & touched)
         done = done | (active & (touched | (time > runtime)))
-        step_rewards = takeoff_reward(physics_state[:, 0:6], physics_state[:, 6:9], physics_state[:, 9:12], target,
-                                      TENSOR_MATH)
+        step_rewards = takeoff_reward(
+            physics_state[:, 0:6], physics_state[:, 6:9], physics_state[:, 9:12], target, TENSOR_MATH
+        )
         rewards += tf.where(active, step_rewards, tf.zeros_like(step_rewards))
         active = active & ~done
     truncated = done & ~terminated
@@ -156,11 +183,27 @@ def takeoff_step(state, rotor_speeds, starts, starts_in_air, *, runtime=TAKEOFF_
 
     # Rows that ended start again from their row of ``starts``.
     restarted = tf.where(done[:, None], starts, physics_state)
-    new_state = TakeoffState(restarted, tf.where(done, tf.zeros_like(time), time),
-                             tf.where(done, tf.zeros_like(returns), returns), tf.where(done, tf.zeros_like(lengths), lengths),
-                             held | done, tf.where(done, starts_in_air, state.air_start))
-    result = StepResult(next_states, rewards, terminated, truncated, observe(restarted, target), done, returns,
-                        lengths, physics_state[:, 2], success, state.air_start)
+    new_state = TakeoffState(
+        restarted,
+        tf.where(done, tf.zeros_like(time), time),
+        tf.where(done, tf.zeros_like(returns), returns),
+        tf.where(done, tf.zeros_like(lengths), lengths),
+        held | done,
+        tf.where(done, starts_in_air, state.air_start),
+    )
+    result = StepResult(
+        next_states,
+        rewards,
+        terminated,
+        truncated,
+        observe(restarted, target),
+        done,
+        returns,
+        lengths,
+        physics_state[:, 2],
+        success,
+        state.air_start,
+    )
     return new_state, result
 
 
@@ -168,6 +211,7 @@ def sample_starts(generator, n, target=DEFAULT_TARGET, air_fraction=0.0):
     """Training starts drawn with a ``tf.random.Generator``, distributed as
     :func:`~quadcopter.tasks.sample_starts` draws them: a share ``air_fraction`` around the target,
     the rest on the ground. Returns ``(starts (n, 12) float64, in_air (n,) bool)``."""
+
     def uniform(shape, bound):
         return generator.uniform(shape, -bound, bound, dtype=tf.float64)
 
@@ -175,9 +219,15 @@ def sample_starts(generator, n, target=DEFAULT_TARGET, air_fraction=0.0):
     z = generator.uniform((n,), 0.0, 0.5, dtype=tf.float64)
     v_z = generator.uniform((n,), 0.0, 0.1, dtype=tf.float64)
     ground = tf.stack([zeros, zeros, z, zeros, zeros, zeros, zeros, zeros, v_z, zeros, zeros, zeros], axis=1)
-    air = tf.concat([tf.constant(target, tf.float64) + uniform((n, 3), AIR_START_POSITION),
-                     uniform((n, 3), AIR_START_ANGLE), uniform((n, 3), AIR_START_SPEED),
-                     uniform((n, 3), AIR_START_RATE)], axis=1)
+    air = tf.concat(
+        [
+            tf.constant(target, tf.float64) + uniform((n, 3), AIR_START_POSITION),
+            uniform((n, 3), AIR_START_ANGLE),
+            uniform((n, 3), AIR_START_SPEED),
+            uniform((n, 3), AIR_START_RATE),
+        ],
+        axis=1,
+    )
     in_air = generator.uniform((n,), dtype=tf.float64) < air_fraction
     return tf.where(in_air[:, None], air, ground), in_air
 

@@ -1,33 +1,48 @@
-"""Training and evaluation of the DDPG takeoff agent on N takeoffs side by side.
+"""The training loop of the DDPG takeoff agent on N takeoffs side by side.
 
 :func:`train` runs rounds of ``steps_per_round`` steps of the ``num_envs`` takeoffs followed by
 ``updates_per_round`` updates. By default each round is one compiled TensorFlow call
 (:class:`~quadcopter.fused.FusedTakeoff`); :class:`NumpyRollout` is the numpy path
 (:class:`~quadcopter.tasks.VectorTakeoffTask`, one compiled actor call per step), the reference the
-fused path is tested against. :class:`ActorTestFlights` keeps the best noise-free test flight's
-actor; :func:`finish_run` saves and evaluates both actors. ``python -m quadcopter train`` runs
-:func:`train` and :func:`finish_run`; the notebook calls them too.
+fused path is tested against. The test flights and the evaluation are in :mod:`quadcopter.evaluation`,
+the run folder (files, checkpoints, resume, :func:`~quadcopter.runs.finish_run`) in :mod:`quadcopter.runs`.
+``python -m quadcopter train`` runs :func:`train` and ``finish_run``; the notebook calls them too.
 """
 
 import dataclasses
 import json
 import math
-import os
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .dynamics import DYNAMICS
-from .tasks import (ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, LONG_HOLD_RUNTIME, TAKEOFF_RUNTIME, TakeoffTask,
-                    VectorTakeoffTask, sample_takeoff_starts, takeoff_observation)
-
-
-# Seeds of the random takeoff starts: the final evaluation's, and another for the test flights
-# during training, so that choosing the best actor never sees the evaluation's starts.
-EVALUATION_SEED = 12345
-TEST_SEED = 2024
+from .evaluation import (  # noqa: F401  (re-exported: quadcopter.training was their home)
+    EVALUATION_SEED,
+    TEST_SEED,
+    ActorTestFlights,
+    evaluate_actor,
+    evaluate_both,
+    evaluate_with_long_hold,
+    fly_actor,
+    fly_evaluation_flights,
+    greedy_policy,
+    summarise_evaluation,
+)
+from .runs import (  # noqa: F401  (re-exported likewise)
+    ACTORS,
+    EPISODE_COLUMNS,
+    RUN_FILES,
+    TEST_COLUMNS,
+    Run,
+    RunExistsError,
+    finish_run,
+    next_run_folder,
+    restore_newest_intact,
+    run_checkpoint,
+)
+from .tasks import TAKEOFF_RUNTIME, TakeoffTask, VectorTakeoffTask
 
 
 @dataclasses.dataclass
@@ -80,123 +95,49 @@ class TrainSettings:
         def number(test):
             return lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and test(v)
 
-        check_fields(self, [
-            ("num_envs", integer(1, 4096), "an integer in [1, 4096]"),
-            ("env_steps", integer(0), "an integer >= 0"),
-            ("seconds", number(lambda v: v >= 0), "a finite number >= 0"),
-            ("episodes", integer(0), "an integer >= 0"),
-            ("steps_per_round", integer(1), "an integer >= 1"),
-            ("updates_per_round", integer(0), "an integer >= 0"),
-            ("dynamics", lambda v: v in DYNAMICS, f"one of {list(DYNAMICS)}"),
-            ("action_repeat", integer(1), "an integer >= 1"),
-            ("runtime", number(lambda v: 0 < v <= 600), "a number of seconds in (0, 600]"),
-            ("air_starts", number(lambda v: 0 <= v <= 1), "a share in [0, 1]"),
-            ("checkpoint_every", number(lambda v: v > 0), "a number of seconds > 0"),
-            ("test_every", integer(0), "an integer number of environment steps >= 0"),
-            ("test_episodes", integer(1, 4096), "an integer in [1, 4096]"),
-            ("fused", lambda v: isinstance(v, bool), "True or False"),
-        ])
+        check_fields(
+            self,
+            [
+                ("num_envs", integer(1, 4096), "an integer in [1, 4096]"),
+                ("env_steps", integer(0), "an integer >= 0"),
+                ("seconds", number(lambda v: v >= 0), "a finite number >= 0"),
+                ("episodes", integer(0), "an integer >= 0"),
+                ("steps_per_round", integer(1), "an integer >= 1"),
+                ("updates_per_round", integer(0), "an integer >= 0"),
+                ("dynamics", lambda v: v in DYNAMICS, f"one of {list(DYNAMICS)}"),
+                ("action_repeat", integer(1), "an integer >= 1"),
+                ("runtime", number(lambda v: 0 < v <= 600), "a number of seconds in (0, 600]"),
+                ("air_starts", number(lambda v: 0 <= v <= 1), "a share in [0, 1]"),
+                ("checkpoint_every", number(lambda v: v > 0), "a number of seconds > 0"),
+                ("test_every", integer(0), "an integer number of environment steps >= 0"),
+                ("test_episodes", integer(1, 4096), "an integer in [1, 4096]"),
+                ("fused", lambda v: isinstance(v, bool), "True or False"),
+            ],
+        )
         if not (self.env_steps or self.seconds or self.episodes):
             raise ValueError("TrainSettings needs a budget: env_steps, seconds or episodes > 0; got all three 0")
         return self
 
     def budget_spent(self, env_steps, seconds, episodes):
         """True once any of the budgets that are set (not 0) is used up."""
-        return bool((self.env_steps and env_steps >= self.env_steps) or (self.seconds and seconds >= self.seconds)
-                    or (self.episodes and episodes >= self.episodes))
+        return bool(
+            (self.env_steps and env_steps >= self.env_steps)
+            or (self.seconds and seconds >= self.seconds)
+            or (self.episodes and episodes >= self.episodes)
+        )
 
 
 def make_agent(config, settings):
     from agents.agent import DDPG
 
-    task = TakeoffTask(runtime=settings.runtime, dynamics=settings.dynamics, action_repeat=settings.action_repeat,
-                       air_starts=settings.air_starts, seed=config.seed)
+    task = TakeoffTask(
+        runtime=settings.runtime,
+        dynamics=settings.dynamics,
+        action_repeat=settings.action_repeat,
+        air_starts=settings.air_starts,
+        seed=config.seed,
+    )
     return DDPG(task, config)
-
-
-def evaluate_actor(act, episodes=100, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3, starts=None,
-                   runtime=TAKEOFF_RUNTIME):
-    """Fly ``episodes`` deterministic takeoffs of ``runtime`` s from random starts on the ground (at rest,
-    z in [0, 0.5] m, v_z in [0, 0.1] m/s, drawn with ``seed``) with ``act(states (N, 12)) -> rotor
-    speeds (N, 4)``, all at once. ``starts`` = (init_pose (N, 6), init_velocities (N, 3)) replaces the
-    random starts.
-
-    Returns a DataFrame with one row per episode: episode_return, length, final_z, success (the
-    takeoff-and-hold rule).
-    """
-    if starts is None:
-        starts = sample_takeoff_starts(np.random.default_rng(seed), episodes)
-    episodes = len(starts[0])
-    envs = VectorTakeoffTask(episodes, np.random.default_rng(seed), runtime=runtime, dynamics=dynamics,
-                             action_repeat=action_repeat)
-    states = envs.restart_from(*starts)
-    first = {}
-    while len(first) < episodes:
-        envs.step(act(states))
-        states = envs.states
-        for episode in envs.pop_finished():
-            first.setdefault(episode["env"], episode)
-    return pd.DataFrame([first[i] for i in range(episodes)]).drop(columns=["env", "air_start"])
-
-
-def greedy_policy(agent):
-    """The agent's deterministic policy as ``act(states (N, 12)) -> rotor speeds (N, 4)``, without noise."""
-    return lambda states: agent.to_task_actions(agent.act_normalised(states, explore=False))
-
-
-def summarise_evaluation(results):
-    return dict(success_rate=float(results["success"].mean()), median_final_z=float(results["final_z"].median()),
-                mean_length=float(results["length"].mean()),
-                mean_return=float(results["episode_return"].mean()), episodes=len(results))
-
-
-class ActorTestFlights:
-    """Noise-free test flights of the actor during training, and the actor that did best in them.
-
-    Like Spinning Up's test run after each epoch: every ``settings.test_every`` environment steps the actor
-    flies ``settings.test_episodes`` deterministic takeoffs from starts drawn with ``TEST_SEED``
-    (``rollout.fly``). A copy of its weights is kept from the test with the best score (success rate,
-    then mean return), because DDPG's policy can get worse again with more training; :meth:`restore_best`
-    puts it back into the agent at the end. ``history`` has one dict per test.
-    """
-
-    def __init__(self, agent, settings, rollout):
-        import tensorflow as tf
-
-        self.agent, self.settings, self.rollout = agent, settings, rollout
-        self.starts = sample_takeoff_starts(np.random.default_rng(TEST_SEED), settings.test_episodes)
-        self.best_weights = [tf.Variable(w, trainable=False) for w in agent.actor_local.network.weights]
-        self.history = []
-
-    @property
-    def best_score(self):
-        """(success rate, mean return) of the kept test, or None before the first test."""
-        kept = [t for t in self.history if t["best"]]
-        return (kept[-1]["success_rate"], kept[-1]["mean_return"]) if kept else None
-
-    def due(self, env_steps):
-        """True when ``settings.test_every`` environment steps have passed since the last test."""
-        if self.settings.test_every <= 0:
-            return False
-        return not self.history or env_steps >= self.history[-1]["env_steps"] + self.settings.test_every
-
-    def run(self, counters, episodes_so_far):
-        """Fly the test takeoffs; keep the actor's weights if it did better than ever."""
-        agent = self.agent
-        summary = summarise_evaluation(self.rollout.fly(*self.starts))
-        score = (summary["success_rate"], summary["mean_return"])
-        best = self.best_score is None or score > self.best_score
-        if best:
-            for kept, weight in zip(self.best_weights, agent.actor_weights()):
-                kept.assign(weight)
-        self.history.append(dict(test=len(self.history) + 1, env_steps=counters["env_steps"],
-                                 updates=counters["updates"], seconds=counters["seconds"], episodes=episodes_so_far,
-                                 success_rate=summary["success_rate"], mean_return=summary["mean_return"], best=best))
-
-    def restore_best(self):
-        """Put the best tested weights into the agent's actor (nothing happens if no test ran)."""
-        if self.best_score is not None:
-            self.agent.set_actor_weights(self.best_weights)
 
 
 class NumpyRollout:
@@ -211,8 +152,14 @@ class NumpyRollout:
     def __init__(self, agent, settings):
         self.agent, self.settings = agent, settings
         self.memory = agent.use_tensor_memory()
-        self.envs = VectorTakeoffTask(settings.num_envs, agent.rng, runtime=settings.runtime, dynamics=settings.dynamics,
-                                      action_repeat=settings.action_repeat, air_starts=settings.air_starts)
+        self.envs = VectorTakeoffTask(
+            settings.num_envs,
+            agent.rng,
+            runtime=settings.runtime,
+            dynamics=settings.dynamics,
+            action_repeat=settings.action_repeat,
+            air_starts=settings.air_starts,
+        )
         self.noise = agent.make_noise((settings.num_envs, agent.action_size))
         self.states = self.envs.reset()
 
@@ -238,9 +185,13 @@ class NumpyRollout:
         return pd.DataFrame(finished, columns=columns), losses, updates_made
 
     def fly(self, init_pose, init_velocities, runtime=None):
-        return evaluate_actor(greedy_policy(self.agent), starts=(init_pose, init_velocities),
-                              dynamics=self.settings.dynamics, action_repeat=self.settings.action_repeat,
-                              runtime=runtime or self.settings.runtime)
+        return evaluate_actor(
+            greedy_policy(self.agent),
+            starts=(init_pose, init_velocities),
+            dynamics=self.settings.dynamics,
+            action_repeat=self.settings.action_repeat,
+            runtime=runtime or self.settings.runtime,
+        )
 
 
 def make_rollout(agent, settings):
@@ -249,30 +200,20 @@ def make_rollout(agent, settings):
         return NumpyRollout(agent, settings)
     from .fused import FusedTakeoff
 
-    return FusedTakeoff(agent, settings.num_envs, runtime=settings.runtime, dynamics=settings.dynamics,
-                        action_repeat=settings.action_repeat, air_starts=settings.air_starts, warmup=agent.config.warmup,
-                        seed=agent.config.seed)
+    return FusedTakeoff(
+        agent,
+        settings.num_envs,
+        runtime=settings.runtime,
+        dynamics=settings.dynamics,
+        action_repeat=settings.action_repeat,
+        air_starts=settings.air_starts,
+        warmup=agent.config.warmup,
+        seed=agent.config.seed,
+    )
 
 
 class TrainingError(RuntimeError):
     """Training cannot go on (a non-finite loss); the last good checkpoint is kept."""
-
-
-def _write_atomically(path, write):
-    """Write to ``path`` through a temporary file, so an interruption never leaves half a file."""
-    temporary = path.with_name(path.name + ".tmp")
-    write(temporary)
-    os.replace(temporary, path)
-
-
-RUN_FILES = ("config.json", "settings.json", "episodes.csv", "tests.csv", "checkpoints", "actor.keras",
-             "actor_final.keras", "evaluation.json", "flight.csv", "evaluation_flights.csv", "reward_curve.png",
-             "flight.png", "flight_path.png", "evaluation_flights.png", "logs")
-"""What a run folder holds (:class:`Run`): what ``overwrite`` removes, and nothing else."""
-
-
-class RunExistsError(ValueError):
-    """``train`` was asked to start a run in a folder that holds one."""
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -285,122 +226,73 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.out, self.env_steps = out, env_steps
 
 
-class Run:
-    """The files of a training run in folder ``out``: config.json, settings.json, episodes.csv,
-    tests.csv, checkpoints/ (resumable state), actor.keras, actor_final.keras, evaluation.json and
-    the PNGs (:data:`RUN_FILES`)."""
+class TrainingLog:
+    """TensorBoard scalars of a run, in ``out/logs`` (``tensorboard --logdir runs/``), against environment steps.
 
-    def __init__(self, out):
-        self.out = Path(out)
-        self.checkpoints = self.out / "checkpoints"
-        if self.out.exists() and not self.out.is_dir():
-            raise ValueError(f"the run folder {self.out} is a file; give --out a folder (new or a run's)")
+    Every ``every`` rounds: the last critic and actor losses, the mean return, length and success of the
+    training episodes that ended since, and environment steps per second. At each test: its success
+    rate and mean return, and the mean Q the critic gives the test starts with the actor's own actions,
+    Q(s0, mu(s0)): what the critic believes a takeoff is worth, to set against the return it earns.
+    """
 
-    def holds_run(self):
-        """True if the folder has any of a run's files."""
-        return any((self.out / name).exists() for name in RUN_FILES)
+    def __init__(self, folder, agent, starts, every=25):
+        import tensorflow as tf
 
-    def clear(self):
-        """Remove the run's files (:data:`RUN_FILES`), nothing else."""
-        import shutil
+        from .tasks import DEFAULT_TARGET, takeoff_observation
 
-        for name in RUN_FILES:
-            path = self.out / name
-            if path.is_dir():
-                shutil.rmtree(path)
-            elif path.exists():
-                path.unlink()
+        self.writer = tf.summary.create_file_writer(str(folder))
+        self.agent, self.every, self.rounds = agent, every, 0
+        init_pose, init_velocities = starts
+        observations = takeoff_observation(init_pose, init_velocities, np.zeros_like(init_velocities), DEFAULT_TARGET)
+        self.start_states = tf.constant(observations, tf.float32)
+        self.finished, self.last = [], None
 
-    def save_config(self, config, settings):
-        self.out.mkdir(parents=True, exist_ok=True)
-        _write_atomically(self.out / "config.json", lambda p: p.write_text(config.to_json()))
-        _write_atomically(self.out / "settings.json",
-                          lambda p: p.write_text(json.dumps(dataclasses.asdict(settings), indent=2)))
+    def _scalars(self, env_steps, values):
+        import tensorflow as tf
 
-    def load_config(self):
-        """The run's (DDPGConfig, TrainSettings); ``ValueError`` naming the file if one is missing or bad."""
-        from agents.agent import DDPGConfig
+        with self.writer.as_default(step=int(env_steps)):
+            for name, value in values.items():
+                if value is not None and math.isfinite(value):
+                    tf.summary.scalar(name, value)
 
-        config = _read_file(self.out / "config.json", DDPGConfig.from_json)
-        settings = _read_file(self.out / "settings.json",
-                              lambda text: TrainSettings(**json.loads(text)).validate())
-        return config, settings
+    def round(self, counters, finished, losses):
+        """After a round: keep its episodes; every ``every`` rounds, write the scalars."""
+        self.rounds += 1
+        self.finished += finished
+        if self.rounds % self.every:
+            return
+        seconds_steps = (counters["seconds"], counters["env_steps"])
+        rate = None
+        if self.last is not None and seconds_steps[0] > self.last[0]:
+            rate = (seconds_steps[1] - self.last[1]) / (seconds_steps[0] - self.last[0])
+        self.last = seconds_steps
+        ended = self.finished
+        self._scalars(
+            counters["env_steps"],
+            {
+                "loss/critic": losses[0],
+                "loss/actor": losses[1],
+                "speed/env_steps_per_s": rate,
+                "train/episode_return": np.mean([e["episode_return"] for e in ended]) if ended else None,
+                "train/episode_length": np.mean([e["length"] for e in ended]) if ended else None,
+                "train/success_rate": np.mean([e["success"] for e in ended]) if ended else None,
+            },
+        )
+        self.finished = []
 
-    def save_table(self, name, rows, columns):
-        """Write ``rows`` (dicts) to ``out/name`` as CSV with ``columns``."""
-        _write_atomically(self.out / name, lambda p: pd.DataFrame(rows, columns=columns).to_csv(p, index=False))
-
-    def save_episodes(self, episodes):
-        self.save_table("episodes.csv", episodes, EPISODE_COLUMNS)
-
-    def save_tests(self, history):
-        self.save_table("tests.csv", history, TEST_COLUMNS)
-
-    def load_episodes(self):
-        path = self.out / "episodes.csv"
-        if not path.exists():
-            return []
-        return _read_file(path, lambda text: pd.read_csv(path, usecols=EPISODE_COLUMNS).to_dict("records"))
-
-
-def _read_file(path, parse):
-    """``parse(text of path)``, with one ``ValueError`` naming the file for whatever goes wrong."""
-    try:
-        return parse(Path(path).read_text())
-    except FileNotFoundError:
-        raise ValueError(f"{path} is missing") from None
-    except (OSError, ValueError, TypeError, KeyError, pd.errors.ParserError) as error:
-        raise ValueError(f"{path} is unreadable or incomplete ({type(error).__name__}: {error})") from None
-
-
-def next_run_folder(parent="runs", name="takeoff"):
-    """``parent/name`` if it holds no run, else the first of ``parent/name-2``, ``name-3``, ... that holds
-    none: what ``python -m quadcopter train`` uses without ``--out``, so that no run replaces another."""
-    candidate, number = Path(parent) / name, 1
-    while Run(candidate).holds_run():
-        number += 1
-        candidate = Path(parent) / f"{name}-{number}"
-    return candidate
-
-
-TEST_COLUMNS = ["test", "env_steps", "updates", "seconds", "episodes", "success_rate", "mean_return", "best"]
-EPISODE_COLUMNS = ["episode", "episode_return", "length", "final_z", "success", "air_start", "env", "env_steps",
-                   "updates", "seconds"]
-
-
-def _checkpoint(agent, tests, rollout, state):
-    """Everything a resumed run needs, as one ``tf.train.Checkpoint``: the networks, optimizers, random
-    generators, replay buffer and the best actor, and ``state`` (a string variable: the counters, the
-    numpy generator's state, the test history, as JSON), so a checkpoint is complete on its own."""
-    import tensorflow as tf
-
-    return tf.train.Checkpoint(
-        best_actor=tf.train.Checkpoint(**{f"weight_{i}": w for i, w in enumerate(tests.best_weights)}),
-        actor=agent.actor_local.network, actor_target=agent.actor_target.network,
-        critic=agent.critic_local.model, critic_target=agent.critic_target.model,
-        actor_optimizer=agent.actor_local.optimizer, critic_optimizer=agent.critic_local.optimizer,
-        update_generator=agent.update_generator, updates_made=agent.updates_made, state=state,
-        **rollout.checkpointables(),
-    )
-
-
-def _restore_newest_intact(checkpoint, manager, say):
-    """Restore the newest checkpoint that reads back whole, newest first; say which were skipped and
-    why. Raises ``ValueError`` if none does."""
-    import tensorflow as tf
-
-    paths = list(reversed(manager.checkpoints))
-    if not paths:
-        raise ValueError(f"nothing to resume: {manager.directory} holds no checkpoint "
-                         "(train without --resume, or with --overwrite to start again)")
-    for path in paths:
-        try:
-            checkpoint.restore(path).assert_existing_objects_matched()
-            return path
-        except (tf.errors.OpError, ValueError, IndexError, AssertionError) as error:
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            say(f"checkpoint {path} is unreadable ({reason}); trying an older one")
-    raise ValueError(f"nothing to resume: every checkpoint in {manager.directory} is unreadable")
+    def test(self, counters, result):
+        """After a test flight: its success rate and mean return, and the critic's Q(s0, mu(s0))."""
+        actions = self.agent.actor_local.network(self.start_states, training=False)
+        q_values = self.agent.critic_local.model([self.start_states, actions], training=False)
+        self._scalars(
+            counters["env_steps"],
+            {
+                "test/success_rate": result["success_rate"],
+                "test/mean_return": result["mean_return"],
+                "test/mean_q_at_start": float(np.mean(q_values)),
+            },
+        )
+        self.writer.flush()
 
 
 class _StopAtRoundBoundary:
@@ -484,8 +376,10 @@ def train(config=None, settings=None, out=None, resume=False, progress=True, ove
         raise ValueError("budget is for resume; give a new run's budget in its settings")
     elif run is not None and run.holds_run():
         if not overwrite:
-            raise RunExistsError(f"{run.out} holds a training run already: resume it (--resume), replace it "
-                                 "(--overwrite), or train into another folder (--out)")
+            raise RunExistsError(
+                f"{run.out} holds a training run already: resume it (--resume), replace it "
+                "(--overwrite), or train into another folder (--out)"
+            )
         run.clear()
     config = (config or takeoff_config()).validate()
     settings = (settings or TrainSettings()).validate()
@@ -498,26 +392,32 @@ def train(config=None, settings=None, out=None, resume=False, progress=True, ove
     state = tf.Variable("", dtype=tf.string, trainable=False)
     checkpoint = manager = None
     if run is not None:
-        checkpoint = _checkpoint(agent, tests, rollout, state)
+        checkpoint = run_checkpoint(agent, tests, rollout, state)
         manager = tf.train.CheckpointManager(checkpoint, run.checkpoints, max_to_keep=2)
         if resume:
-            _restore_newest_intact(checkpoint, manager, print)
+            restore_newest_intact(checkpoint, manager, print)
             agent.policy.mark_stale()  # the checkpoint's actor replaced the new one
             saved = json.loads(state.numpy().decode())
             counters.update(saved["counters"])
             agent.rng.bit_generator.state = saved["rng"]
             episodes = [e for e in run.load_episodes() if e["episode"] <= saved["episodes"]]
             if len(episodes) != saved["episodes"]:
-                raise ValueError(f"{run.out / 'episodes.csv'} holds {len(episodes)} of the checkpoint's "
-                                 f"{saved['episodes']} episodes: it was cut short or replaced")
+                raise ValueError(
+                    f"{run.out / 'episodes.csv'} holds {len(episodes)} of the checkpoint's "
+                    f"{saved['episodes']} episodes: it was cut short or replaced"
+                )
             tests.history = saved["tests"]
         run.save_config(config, settings)
+    log = TrainingLog(run.out / "logs", agent, tests.starts) if run is not None else None
 
     def save_checkpoint():
         if run is None:
             return
-        state.assign(json.dumps(dict(counters=counters, rng=agent.rng.bit_generator.state, episodes=len(episodes),
-                                     tests=tests.history)))
+        state.assign(
+            json.dumps(
+                dict(counters=counters, rng=agent.rng.bit_generator.state, episodes=len(episodes), tests=tests.history)
+            )
+        )
         run.save_episodes(episodes)
         run.save_tests(tests.history)
         manager.save()
@@ -536,6 +436,8 @@ def train(config=None, settings=None, out=None, resume=False, progress=True, ove
                     raise TrainingInterrupted(run.out if run else None, counters["env_steps"])
                 if tests.due(counters["env_steps"]):
                     tests.run(counters, len(episodes))
+                    if log is not None:
+                        log.test(counters, tests.history[-1])
                 finished, losses, updates_made = rollout.round(settings.steps_per_round, settings.updates_per_round)
                 steps_before = counters["env_steps"]
                 counters["env_steps"] += settings.steps_per_round * settings.num_envs
@@ -545,30 +447,45 @@ def train(config=None, settings=None, out=None, resume=False, progress=True, ove
                         raise TrainingError(
                             f"the losses stopped being finite (critic {losses[0]}, actor {losses[1]}) after "
                             f"{counters['updates']} updates; the last good checkpoint is kept"
-                            + (f" in {run.checkpoints}" if run else ""))
+                            + (f" in {run.checkpoints}" if run else "")
+                        )
                 seconds = time.perf_counter() - start
+                episodes_before = len(episodes)
                 for row in finished.to_dict("records"):
                     # An episode is logged with the environment steps at the end of its round's step.
                     step = row.pop("step")
-                    episodes.append(dict(row, episode=len(episodes) + 1,
-                                         env_steps=steps_before + (step + 1) * settings.num_envs,
-                                         updates=counters["updates"], seconds=seconds))
+                    episodes.append(
+                        dict(
+                            row,
+                            episode=len(episodes) + 1,
+                            env_steps=steps_before + (step + 1) * settings.num_envs,
+                            updates=counters["updates"],
+                            seconds=seconds,
+                        )
+                    )
+                if log is not None:
+                    log.round(counters, episodes[episodes_before:], losses)
                 if run is not None and time.perf_counter() - last_checkpoint >= settings.checkpoint_every:
                     save_checkpoint()
                     last_checkpoint = time.perf_counter()
                 if bar is not None and episodes:
                     recent = episodes[-100:]
                     bar.update(_bar_budget(settings, counters, len(episodes))[1] - bar.n)
-                    bar.set_postfix(episode=len(episodes), ret=f"{np.mean([e['episode_return'] for e in recent]):.1f}",
-                                    success=f"{np.mean([e['success'] for e in recent]):.0%}",
-                                    best_test=f"{tests.best_score[0]:.0%}" if tests.best_score else "-",
-                                    steps_s=f"{counters['env_steps'] / max(counters['seconds'], 1e-9):.0f}",
-                                    refresh=False)
+                    bar.set_postfix(
+                        episode=len(episodes),
+                        ret=f"{np.mean([e['episode_return'] for e in recent]):.1f}",
+                        success=f"{np.mean([e['success'] for e in recent]):.0%}",
+                        best_test=f"{tests.best_score[0]:.0%}" if tests.best_score else "-",
+                        steps_s=f"{counters['env_steps'] / max(counters['seconds'], 1e-9):.0f}",
+                        refresh=False,
+                    )
         finally:
             if bar is not None:
                 bar.close()
     if settings.test_every > 0:
         tests.run(counters, len(episodes))  # the actor at the end of training gets its test too
+        if log is not None:
+            log.test(counters, tests.history[-1])
     save_checkpoint()  # the training state as it is: a resumed run goes on from here
     final_weights = agent.actor_weights()
     tests.restore_best()
@@ -598,106 +515,3 @@ def _bar_budget(settings, counters, episodes_so_far):
     else:
         total, done, unit = math.ceil(settings.seconds), int(counters["seconds"]), "s"
     return total, min(done, total), unit
-
-
-ACTORS = {"selected": "actor.keras", "final": "actor_final.keras"}
-
-
-def evaluate_with_long_hold(act, episodes=100, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3,
-                            runtime=TAKEOFF_RUNTIME):
-    """:func:`summarise_evaluation` of ``episodes`` takeoffs of ``runtime`` s (:func:`evaluate_actor`),
-    plus ``long_hold_success_rate``: the success rate of the same takeoffs flown for the long hold
-    (the same rule to 30 s)."""
-    common = dict(seed=seed, dynamics=dynamics, action_repeat=action_repeat)
-    summary = summarise_evaluation(evaluate_actor(act, episodes, runtime=runtime, **common))
-    long_hold = evaluate_actor(act, episodes, runtime=LONG_HOLD_RUNTIME, **common)
-    summary["long_hold_success_rate"] = float(long_hold["success"].mean())
-    return summary
-
-
-def evaluate_both(agent, weights, settings, episodes=100, seed=EVALUATION_SEED):
-    """Evaluate each actor of ``weights`` ({name: actor weights}) with :func:`evaluate_with_long_hold`
-    on ``episodes`` takeoffs of ``settings.runtime`` s: {name: summary}. The agent's actor is left with
-    the last weights."""
-    summaries = {}
-    for name, actor_weights in weights.items():
-        agent.set_actor_weights(actor_weights)
-        summaries[name] = evaluate_with_long_hold(greedy_policy(agent), episodes, seed, settings.dynamics,
-                                                  settings.action_repeat, settings.runtime)
-    return summaries
-
-
-def finish_run(agent, episodes, out, settings, evaluation_episodes=100, flights_to_plot=10, seed=EVALUATION_SEED):
-    """After training: save both actors, evaluate them, fly the selected one, and write the run's CSVs and PNGs.
-
-    ``episodes`` is what :func:`train` returned; it is written to episodes.csv unless the run
-    folder has one already (train with ``out`` writes it). Writes actor.keras (the selected actor,
-    the one in ``agent``) and actor_final.keras (``episodes.attrs["final_actor_weights"]``, as
-    training left it), evaluation.json (each actor over ``evaluation_episodes`` takeoffs and the
-    30 s long hold), flight.csv (one takeoff from the ground), evaluation_flights.csv
-    (``flights_to_plot`` takeoffs from random starts, with a ``flight`` column) and the plots of
-    :func:`~quadcopter.plots.write_run_plots`. Returns the evaluation summaries {"selected": ...,
-    "final": ...} (dicts).
-    """
-    from .flight import LABELS
-    from .plots import write_run_plots
-
-    run = Run(out)
-    run.out.mkdir(parents=True, exist_ok=True)
-    selected = agent.actor_weights()
-    weights = dict(final=episodes.attrs.get("final_actor_weights", selected), selected=selected)
-    for name in ("final", "selected"):  # the selected actor last: it stays in the agent
-        agent.set_actor_weights(weights[name])
-        agent.actor_local.model.save(run.out / ACTORS[name])
-    summaries = evaluate_both(agent, weights, settings, evaluation_episodes, seed)
-    summaries = {name: summaries[name] for name in ACTORS}
-    _write_atomically(run.out / "evaluation.json", lambda p: p.write_text(json.dumps(summaries, indent=2)))
-    act = greedy_policy(agent)
-    flight = fly_actor(act, dynamics=settings.dynamics, action_repeat=settings.action_repeat, runtime=settings.runtime)
-    _write_atomically(run.out / "flight.csv", lambda p: flight.to_csv(p, index=False, columns=LABELS))
-    flights = fly_evaluation_flights(act, flights_to_plot, seed, settings.dynamics, settings.action_repeat,
-                                     settings.runtime)
-    _write_atomically(run.out / "evaluation_flights.csv", lambda p: flights.to_csv(p, index=False))
-    if not (run.out / "episodes.csv").exists():  # train(out=None) kept none
-        run.save_episodes(episodes)
-    write_run_plots(run.out)  # from the CSVs: episodes.csv, flight.csv, evaluation_flights.csv
-    return summaries
-
-
-def fly_evaluation_flights(act, count=10, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3,
-                           runtime=TAKEOFF_RUNTIME):
-    """``count`` flights of ``act`` from random takeoff starts (drawn as in :func:`evaluate_actor`),
-    as one DataFrame: a ``flight`` column (1, 2, ...) and the 17 flight labels."""
-    from .flight import LABELS
-
-    init_poses, init_velocities = sample_takeoff_starts(np.random.default_rng(seed), count)
-    flights = [fly_actor(act, pose, velocity, dynamics, action_repeat, runtime).assign(flight=i + 1)
-               for i, (pose, velocity) in enumerate(zip(init_poses, init_velocities))]
-    return pd.concat(flights, ignore_index=True)[["flight"] + LABELS]
-
-
-class ActorController:
-    """Flies a policy like the hand-written controllers do (``act(sim)`` every simulator step): it
-    asks ``policy(states (1, 12)) -> rotor speeds (1, 4)`` for a new action on the takeoff state
-    every ``action_repeat`` steps and holds it in between, as ``TakeoffTask.step`` would."""
-
-    def __init__(self, policy, action_repeat=3, target=DEFAULT_TARGET):
-        self.policy, self.action_repeat, self.target = policy, action_repeat, np.asarray(target, dtype=float)
-        self.steps, self.action = 0, None
-
-    def act(self, sim):
-        if self.steps % self.action_repeat == 0:
-            state = takeoff_observation(sim.pose, sim.v, sim.angular_v, self.target)
-            self.action = np.clip(np.asarray(self.policy(state[None, :]))[0], ACTION_LOW, ACTION_HIGH)
-        self.steps += 1
-        return self.action
-
-
-def fly_actor(act, init_pose=None, init_velocities=None, dynamics="udacity", action_repeat=3, runtime=TAKEOFF_RUNTIME):
-    """One deterministic takeoff with ``act(states (1, 12)) -> rotor speeds (1, 4)``, as a flight DataFrame
-    (one row per simulator step, the original 17 labels). Starts at rest on the ground unless given."""
-    from .flight import fly
-
-    sim = TakeoffTask(init_pose=np.zeros(6) if init_pose is None else init_pose, init_velocities=init_velocities,
-                      dynamics=dynamics, runtime=runtime).sim
-    return fly(sim, ActorController(act, action_repeat))

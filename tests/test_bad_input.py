@@ -56,7 +56,12 @@ def test_the_simulator_steps_good_speeds_and_refuses_bad_ones_unchanged(speeds):
 @settings(max_examples=100, deadline=None)
 @given(st.lists(ANY_FLOAT, min_size=6, max_size=6))
 def test_a_start_pose_is_finite_and_above_the_ground(pose):
-    if all(math.isfinite(p) for p in pose) and -150 <= pose[0] <= 150 and -150 <= pose[1] <= 150 and 0 <= pose[2] <= 300:
+    if (
+        all(math.isfinite(p) for p in pose)
+        and -150 <= pose[0] <= 150
+        and -150 <= pose[1] <= 150
+        and 0 <= pose[2] <= 300
+    ):
         assert np.array_equal(PhysicsSim(init_pose=pose).pose, pose)
     else:
         with pytest.raises(ValueError, match="init_pose"):
@@ -155,8 +160,11 @@ def agent():
 
 
 def agent_snapshot(agent):
-    return ([w.numpy().copy() for w in agent.actor_local.network.weights + agent.critic_local.model.weights],
-            len(agent.memory), replay_rows(agent.memory))
+    return (
+        [w.numpy().copy() for w in agent.actor_local.network.weights + agent.critic_local.model.weights],
+        len(agent.memory),
+        replay_rows(agent.memory),
+    )
 
 
 def assert_agent_unchanged(agent, before):
@@ -192,9 +200,10 @@ def test_the_agent_needs_an_episode_before_a_step():
 
 
 @settings(max_examples=200, deadline=None)
-@given(name=st.sampled_from(["actor_lr", "critic_lr", "gamma", "tau", "noise_sigma", "target_noise", "final_init",
-                             "max_grad_norm"]),
-       value=ANY_FLOAT)
+@given(
+    name=st.sampled_from(["actor_lr", "critic_lr", "gamma", "tau", "noise_sigma", "target_noise", "final_init"]),
+    value=ANY_FLOAT,
+)
 def test_config_floats_validate_or_raise_value_error_naming_them(name, value):
     try:
         config = DDPGConfig().replace(**{name: value})
@@ -205,8 +214,10 @@ def test_config_floats_validate_or_raise_value_error_naming_them(name, value):
 
 
 @settings(max_examples=200, deadline=None)
-@given(name=st.sampled_from(["batch_size", "buffer_size", "warmup", "update_every", "policy_delay", "seed"]),
-       value=st.one_of(st.integers(-10, 10**6), ANY_FLOAT, st.none(), st.text(max_size=3)))
+@given(
+    name=st.sampled_from(["batch_size", "buffer_size", "warmup", "update_every", "policy_delay", "seed"]),
+    value=st.one_of(st.integers(-10, 10**6), ANY_FLOAT, st.none(), st.text(max_size=3)),
+)
 def test_config_integers_validate_or_raise_value_error(name, value):
     try:
         DDPGConfig().replace(**{name: value})
@@ -219,9 +230,21 @@ def test_config_integers_validate_or_raise_value_error(name, value):
 
 
 @settings(max_examples=200, deadline=None)
-@given(name=st.sampled_from(["num_envs", "env_steps", "seconds", "runtime", "air_starts", "test_every",
-                             "steps_per_round", "updates_per_round"]),
-       value=st.one_of(st.integers(-10, 10**7), ANY_FLOAT))
+@given(
+    name=st.sampled_from(
+        [
+            "num_envs",
+            "env_steps",
+            "seconds",
+            "runtime",
+            "air_starts",
+            "test_every",
+            "steps_per_round",
+            "updates_per_round",
+        ]
+    ),
+    value=st.one_of(st.integers(-10, 10**7), ANY_FLOAT),
+)
 def test_train_settings_validate_or_raise_value_error_naming_them(name, value):
     try:
         TrainSettings(**{name: value}).validate()
@@ -244,10 +267,14 @@ def test_cli_errors_are_one_line_naming_the_value(tmp_path, capsys):
     a_file = tmp_path / "a_file"
     a_file.write_text("not a folder")
     one_line_exit_2(capsys, ["train", "--out", str(a_file)], "is a file")
-    one_line_exit_2(capsys, ["train", "--out", "/proc/no-runs-here", "--env-steps", "64", "--no-progress"],
-                    "/proc/no-runs-here")
-    one_line_exit_2(capsys, ["train", "--set", "invert_gradients=ture", "--out", str(tmp_path / "r")],
-                    "--set invert_gradients needs a value like True; got 'ture'")
+    one_line_exit_2(
+        capsys, ["train", "--out", "/proc/no-runs-here", "--env-steps", "64", "--no-progress"], "/proc/no-runs-here"
+    )
+    one_line_exit_2(
+        capsys,
+        ["train", "--set", "invert_gradients=ture", "--out", str(tmp_path / "r")],
+        "--set invert_gradients needs a value like True; got 'ture'",
+    )
     one_line_exit_2(capsys, ["train", "--resume"], "--resume needs --out")
     run = tmp_path / "run"
     run.mkdir()
@@ -258,8 +285,11 @@ def test_cli_errors_are_one_line_naming_the_value(tmp_path, capsys):
     corrupt.write_bytes(b"PK\x03\x04 not really a zip")
     one_line_exit_2(capsys, ["evaluate", str(corrupt)], "is not a readable saved actor")
     one_line_exit_2(capsys, ["simulate", "--target", "0,0,nan"], "expected 3 comma-separated finite numbers")
-    one_line_exit_2(capsys, ["simulate", "--init-pose", "0,0,-1,0,0,0", "--out", str(tmp_path / "f.csv")],
-                    "init_pose's position must lie within the bounds")
+    one_line_exit_2(
+        capsys,
+        ["simulate", "--init-pose", "0,0,-1,0,0,0", "--out", str(tmp_path / "f.csv")],
+        "init_pose's position must lie within the bounds",
+    )
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     one_line_exit_2(capsys, ["plot", str(empty)], f"{empty} is not a readable CSV")
@@ -268,6 +298,17 @@ def test_cli_errors_are_one_line_naming_the_value(tmp_path, capsys):
 def test_cli_takes_negative_numbers_in_comma_lists(tmp_path, capsys):
     from quadcopter.cli import main
 
-    main(["simulate", "--init-pose", "-1,0,0,0,0,0", "--target", "-1,0,10", "--out", str(tmp_path / "f.csv"),
-          "--runtime", "0.2"])
+    main(
+        [
+            "simulate",
+            "--init-pose",
+            "-1,0,0,0,0,0",
+            "--target",
+            "-1,0,10",
+            "--out",
+            str(tmp_path / "f.csv"),
+            "--runtime",
+            "0.2",
+        ]
+    )
     assert pd.read_csv(tmp_path / "f.csv")["x"].iloc[0] == -1.0

@@ -55,8 +55,21 @@ def test_simulate_writes_the_flight_csv_and_panels(tmp_path):
 
 def test_simulate_constant_speeds_and_dynamics(tmp_path):
     out = tmp_path / "c.csv"
-    main(["simulate", "--controller", "constant", "--speeds", "0,0,0,0", "--init-pose", "0,0,5,0,0,0",
-          "--dynamics", "rigid_body", "--out", str(out)])
+    main(
+        [
+            "simulate",
+            "--controller",
+            "constant",
+            "--speeds",
+            "0,0,0,0",
+            "--init-pose",
+            "0,0,5,0,0,0",
+            "--dynamics",
+            "rigid_body",
+            "--out",
+            str(out),
+        ]
+    )
     flight = pd.read_csv(out)
     assert flight["z"].iloc[-1] == 0  # fell to the ground
     assert (flight[["rotor_speed1", "rotor_speed4"]] == 0).all().all()

@@ -166,7 +166,7 @@ def test_ddpg_trains_on_the_gymnasium_env_through_the_adapter():
     assert len(agent.memory) == steps > config.warmup
     after = agent.actor_local.network.weights
     assert any(not np.array_equal(b, a.numpy()) for b, a in zip(before, after))  # it learned
-    stored_ends = agent.memory.columns[4][:len(agent.memory)]
+    stored_ends = agent.memory.columns[4][: len(agent.memory)]
     assert sum(stored_ends) == crashes  # only crashes are stored as ends, never a time limit
 
 

@@ -33,8 +33,9 @@ def executed(tmp_path_factory):
     os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), saved["PYTHONPATH"] or ""])
     try:
         started = time.perf_counter()
-        NotebookClient(notebook, timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": str(work)}}).execute()
+        NotebookClient(
+            notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(work)}}
+        ).execute()
         seconds = time.perf_counter() - started
     finally:
         for name, value in saved.items():  # later tests see the environment as it was
@@ -64,8 +65,15 @@ def test_it_shows_the_gradient_proof_and_the_plots(executed):
     assert images == 7  # panels (3 flights), 3-D paths (2), the reward curve, the overlaid flights
     assert "smoke run" in outputs_text(code[0])
     run = work / "runs" / "notebook-smoke"
-    for name in ("episodes.csv", "actor.keras", "evaluation.json", "flight.csv", "evaluation_flights.csv",
-                 "reward_curve.png", "flight_path.png"):
+    for name in (
+        "episodes.csv",
+        "actor.keras",
+        "evaluation.json",
+        "flight.csv",
+        "evaluation_flights.csv",
+        "reward_curve.png",
+        "flight_path.png",
+    ):
         assert (run / name).exists(), name
     reflection_numbers = outputs_text(code[-1])
     assert "Evaluation of the final actor (no noise): success" in reflection_numbers

@@ -127,11 +127,13 @@ def test_hover_speed_is_about_404_and_holds_altitude_for_5_seconds():
 def test_rigid_body_angular_rate_after_one_step_is_torque_over_inertia_times_dt():
     speeds = np.array([400.0, 410.0, 395.0, 420.0])
     thrusts = thrust_at_rest(speeds)  # at rest there is no inflow
-    tau = np.array([
-        (thrusts[3] - thrusts[2]) * physics.ARM_LENGTH,
-        (thrusts[1] - thrusts[0]) * physics.ARM_LENGTH,
-        (thrusts[2] + thrusts[3] - thrusts[0] - thrusts[1]) * physics.K_Q,
-    ])
+    tau = np.array(
+        [
+            (thrusts[3] - thrusts[2]) * physics.ARM_LENGTH,
+            (thrusts[1] - thrusts[0]) * physics.ARM_LENGTH,
+            (thrusts[2] + thrusts[3] - thrusts[0] - thrusts[1]) * physics.K_Q,
+        ]
+    )
     sim = PhysicsSim(init_pose=[0, 0, 10, 0, 0, 0], dynamics="rigid_body")
     sim.next_timestep(speeds)
     np.testing.assert_allclose(sim.angular_v, tau / physics.MOMENTS_OF_INERTIA * physics.DT, rtol=1e-12)
@@ -215,8 +217,17 @@ def test_time_limit_ends_the_episode_without_a_bound():
     assert sim.time > 0.1 and not sim.out_of_bounds and steps == 5
 
 
-@pytest.mark.parametrize("bad", [[400, 400, 400], [400, 400, 400, -1], [400, 400, 400, np.nan],
-                                 [400, 400, 400, np.inf], [[400, 400, 400, 400]], "fast"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        [400, 400, 400],
+        [400, 400, 400, -1],
+        [400, 400, 400, np.nan],
+        [400, 400, 400, np.inf],
+        [[400, 400, 400, 400]],
+        "fast",
+    ],
+)
 @pytest.mark.parametrize("dynamics", ["udacity", "rigid_body"])
 def test_bad_rotor_speeds_raise_and_leave_the_state_unchanged(bad, dynamics):
     sim = PhysicsSim(init_pose=[0, 0, 10, 0.1, 0, 0], init_velocities=[1, 0, 0], dynamics=dynamics)
@@ -229,14 +240,17 @@ def test_bad_rotor_speeds_raise_and_leave_the_state_unchanged(bad, dynamics):
         np.testing.assert_array_equal(after[name], before[name])
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(init_pose=[0, 0, 10]), r"init_pose must have shape \(6,\)"),
-    (dict(init_velocities=[0, 0]), r"init_velocities must have shape \(3,\)"),
-    (dict(init_angle_velocities=np.zeros((3, 1))), r"init_angle_velocities must have shape \(3,\)"),
-    (dict(init_pose=[0, 0, np.nan, 0, 0, 0]), r"init_pose must be finite"),
-    (dict(runtime=-1), r"runtime must be a finite number of seconds > 0"),
-    (dict(dynamics="newton"), r"dynamics must be one of \('udacity', 'rigid_body'\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(init_pose=[0, 0, 10]), r"init_pose must have shape \(6,\)"),
+        (dict(init_velocities=[0, 0]), r"init_velocities must have shape \(3,\)"),
+        (dict(init_angle_velocities=np.zeros((3, 1))), r"init_angle_velocities must have shape \(3,\)"),
+        (dict(init_pose=[0, 0, np.nan, 0, 0, 0]), r"init_pose must be finite"),
+        (dict(runtime=-1), r"runtime must be a finite number of seconds > 0"),
+        (dict(dynamics="newton"), r"dynamics must be one of \('udacity', 'rigid_body'\)"),
+    ],
+)
 def test_bad_constructor_arguments_raise(kwargs, message):
     with pytest.raises(ValueError, match=message):
         PhysicsSim(**kwargs)

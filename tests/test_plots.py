@@ -31,8 +31,12 @@ def test_panels_show_every_quantity_with_units(pd_flight):
     figure = plots.plot_flight_panels(pd_flight, target=TARGET)
     axes = figure.axes
     assert [ax.get_ylabel() for ax in axes] == [
-        "Position (m)", "Velocity (m/s)", "Euler angles, wrapped to [-pi, pi) (rad)", "Angular rates (rad/s)",
-        "Rotor speeds (rev/s)"]
+        "Position (m)",
+        "Velocity (m/s)",
+        "Euler angles, wrapped to [-pi, pi) (rad)",
+        "Angular rates (rad/s)",
+        "Rotor speeds (rev/s)",
+    ]
     assert labels_of(axes[0])[:3] == ["x", "y", "z"]
     assert len(axes[0].get_lines()) == 6  # x, y, z and the dashed target lines
     assert labels_of(axes[4]) == ["rotor_speed1", "rotor_speed2", "rotor_speed3", "rotor_speed4"]
@@ -74,10 +78,22 @@ def test_overlaid_flights_draw_one_line_per_flight(pd_flight, random_flight):
 
 
 def test_reward_curve_has_returns_average_success_and_the_tests():
-    episodes = pd.DataFrame(dict(episode=np.arange(1, 301), env_steps=16 * np.arange(1, 301),
-                                 episode_return=np.linspace(0, 200, 300), success=np.arange(300) >= 150))
-    tests = pd.DataFrame(dict(env_steps=[0, 2000, 4000], success_rate=[0.0, 1.0, 0.5], mean_return=[1.0, 300.0, 250.0],
-                              best=[True, True, False]))
+    episodes = pd.DataFrame(
+        dict(
+            episode=np.arange(1, 301),
+            env_steps=16 * np.arange(1, 301),
+            episode_return=np.linspace(0, 200, 300),
+            success=np.arange(300) >= 150,
+        )
+    )
+    tests = pd.DataFrame(
+        dict(
+            env_steps=[0, 2000, 4000],
+            success_rate=[0.0, 1.0, 0.5],
+            mean_return=[1.0, 300.0, 250.0],
+            best=[True, True, False],
+        )
+    )
     figure = plots.plot_reward_curve(episodes, window=100, tests=tests)
     returns_ax, success_ax = figure.axes
     assert labels_of(returns_ax)[:2] == ["training episode return", "mean of last 100 training episodes"]
@@ -112,8 +128,9 @@ def test_plot_command_on_a_flight_csv(pd_flight, tmp_path, capsys):
     for name in ("pd_plot.png", "pd_plot_path.png", "pd_plot.gif"):
         assert (tmp_path / name).stat().st_size > 5_000
     assert (tmp_path / "pd.png").read_bytes() == b"simulate's plot"  # not replaced
-    assert capsys.readouterr().out.strip() == (f"wrote {tmp_path / 'pd_plot.png'}, {tmp_path / 'pd_plot_path.png'}, "
-                                               f"{tmp_path / 'pd_plot.gif'}")
+    assert capsys.readouterr().out.strip() == (
+        f"wrote {tmp_path / 'pd_plot.png'}, {tmp_path / 'pd_plot_path.png'}, {tmp_path / 'pd_plot.gif'}"
+    )
 
 
 def test_plot_command_on_a_run_folder(pd_flight, random_flight, tmp_path):
@@ -121,7 +138,8 @@ def test_plot_command_on_a_run_folder(pd_flight, random_flight, tmp_path):
     both = pd.concat([pd_flight.assign(flight=1), random_flight.assign(flight=2)])[["flight"] + LABELS]
     both.to_csv(tmp_path / "evaluation_flights.csv", index=False)
     pd.DataFrame(dict(episode=[1, 2], episode_return=[1.0, 2.0], success=[False, True])).to_csv(
-        tmp_path / "episodes.csv", index=False)
+        tmp_path / "episodes.csv", index=False
+    )
     main(["plot", str(tmp_path)])
     for name in ("reward_curve.png", "flight.png", "flight_path.png", "evaluation_flights.png"):
         assert (tmp_path / name).stat().st_size > 5_000

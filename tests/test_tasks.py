@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 
 from quadcopter import hover_rotor_speed
-from quadcopter.tasks import (HoverTask, ReachTargetTask, TakeoffTask, VectorTakeoffTask, takeoff_observation,
-                              takeoff_reward, takeoff_success)
+from quadcopter.tasks import (
+    HoverTask,
+    ReachTargetTask,
+    TakeoffTask,
+    VectorTakeoffTask,
+    takeoff_observation,
+    takeoff_reward,
+    takeoff_success,
+)
 from task import Task
 
 
@@ -57,8 +64,9 @@ def test_reward_is_in_0_1_and_best_at_the_target():
     assert reward([0, 0, 9, 0, 0, 0]) == pytest.approx(np.exp(-1 / 3)) == reward([1, 0, 10, 0, 0, 0])
     assert reward([0, 0, 9, 0.5, 0, 0]) == pytest.approx(np.exp(-1 / 3) * (1 - 0.25 * 0.5 / (np.pi / 2)))
     rng = np.random.default_rng(0)
-    rewards = takeoff_reward(rng.normal(0, 50, (1000, 6)), rng.normal(0, 20, (1000, 3)), rng.normal(0, 9, (1000, 3)),
-                             target)
+    rewards = takeoff_reward(
+        rng.normal(0, 50, (1000, 6)), rng.normal(0, 20, (1000, 3)), rng.normal(0, 9, (1000, 3)), target
+    )
     assert rewards.shape == (1000,) and rewards.min() >= 0 and rewards.max() <= 1
 
 
@@ -136,12 +144,14 @@ def test_vector_takeoff_rows_are_takeoff_tasks():
     rng = np.random.default_rng(5)
     vector = VectorTakeoffTask(4, rng, runtime=1.0)
     states = vector.reset()
-    singles = [Task(init_pose=vector.sim.init_pose[i], init_velocities=vector.sim.init_velocities[i], runtime=1.0)
-               for i in range(4)]
+    singles = [
+        Task(init_pose=vector.sim.init_pose[i], init_velocities=vector.sim.init_velocities[i], runtime=1.0)
+        for i in range(4)
+    ]
     for i, task in enumerate(singles):
         np.testing.assert_array_equal(task.reset(), states[i])
     actions = np.array([[300.0] * 4, [450.0] * 4, [900.0] * 4, [420, 430, 440, 450]])
-    for step in range(20):
+    for _ in range(20):
         next_states, rewards, terminated, truncated = vector.step(actions)
         for i, task in enumerate(singles):
             if task.sim.done:
@@ -193,5 +203,6 @@ def test_success_is_take_off_then_hold():
     fly_task(tilted, lambda task: np.full(4, hover_rotor_speed()))
     assert not tilted.held and not tilted.success
 
-    np.testing.assert_array_equal(takeoff_success(np.array([True, True, False]), np.array([True, False, True])),
-                                  [True, False, False])
+    np.testing.assert_array_equal(
+        takeoff_success(np.array([True, True, False]), np.array([True, False, True])), [True, False, False]
+    )

@@ -54,13 +54,16 @@ def test_takeoff_step_matches_vector_takeoff_task(dynamics):
 
     def numpy_task_starts():
         sim = envs.sim
-        return (tf.constant(numpy_starts(sim.init_pose, sim.init_velocities, sim.init_angle_velocities)),
-                tf.constant(envs.in_air))
+        return (
+            tf.constant(numpy_starts(sim.init_pose, sim.init_velocities, sim.init_angle_velocities)),
+            tf.constant(envs.in_air),
+        )
 
     state = initial_state(*numpy_task_starts())
-    step = tf.function(lambda s, a, starts, in_air: takeoff_step(s, a, starts, in_air, runtime=runtime,
-                                                                                dynamics=dynamics),
-                       jit_compile=True)
+    step = tf.function(
+        lambda s, a, starts, in_air: takeoff_step(s, a, starts, in_air, runtime=runtime, dynamics=dynamics),
+        jit_compile=True,
+    )
     ended_rows = terminated_rows = truncated_rows = successes = 0
     for _ in range(250):
         # Even rows: a PD law on altitude with equal rotors (climbs and holds level); odd rows: hover

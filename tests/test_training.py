@@ -1,7 +1,6 @@
 """Training end to end with a tiny budget: files, resume, the NaN guard, evaluate, bad input."""
 
 import json
-import math
 
 import keras
 import numpy as np
@@ -10,16 +9,26 @@ import pytest
 
 from agents.agent import DDPGConfig
 from quadcopter.cli import main
-from quadcopter.training import (TEST_SEED, ActorTestFlights, TrainingError, TrainSettings, evaluate_actor,
-                                 finish_run, greedy_policy, summarise_evaluation, train)
+from quadcopter.training import (
+    TEST_SEED,
+    ActorTestFlights,
+    TrainingError,
+    TrainSettings,
+    evaluate_actor,
+    finish_run,
+    greedy_policy,
+    summarise_evaluation,
+    train,
+)
 
 TINY = DDPGConfig(actor_units=(32, 32), critic_units=(32, 32), batch_size=32, warmup=64, buffer_size=5000)
 
 
 def tiny_settings(**changes):
     # No test flights unless a test asks for them: a small budget is for training.
-    values = dict(num_envs=8, env_steps=2_000, steps_per_round=2, updates_per_round=4, checkpoint_every=1.0,
-                  test_every=0)
+    values = dict(
+        num_envs=8, env_steps=2_000, steps_per_round=2, updates_per_round=4, checkpoint_every=1.0, test_every=0
+    )
     values.update(changes)
     return TrainSettings(**values)
 
@@ -60,8 +69,11 @@ def test_a_run_folder_is_never_replaced_by_accident(tmp_path):
     out = tmp_path / "runs" / "takeoff"
     train(TINY, tiny_settings(env_steps=200), out=out, progress=False)
     before = (out / "episodes.csv").read_bytes()
-    with pytest.raises(RunExistsError, match=r"holds a training run already: resume it \(--resume\), replace it "
-                                             r"\(--overwrite\)"):
+    with pytest.raises(
+        RunExistsError,
+        match=r"holds a training run already: resume it \(--resume\), replace it "
+        r"\(--overwrite\)",
+    ):
         train(TINY, tiny_settings(env_steps=200), out=out, progress=False)
     assert (out / "episodes.csv").read_bytes() == before
     assert next_run_folder(tmp_path / "runs") == tmp_path / "runs" / "takeoff-2"
@@ -93,9 +105,9 @@ def test_resume_refuses_what_it_cannot_do(tmp_path):
 def test_resume_falls_back_to_the_older_checkpoint_when_the_newest_is_damaged(tmp_path, capsys):
     out = tmp_path / "run"
     train(TINY, tiny_settings(env_steps=1_000, checkpoint_every=1e-6), out=out, progress=False)
-    from quadcopter.training import Run
-
     import tensorflow as tf
+
+    from quadcopter.training import Run
 
     newest = tf.train.latest_checkpoint(Run(out).checkpoints)
     data = next(Run(out).checkpoints.glob(newest.split("/")[-1] + ".data-*"))
@@ -110,8 +122,9 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_checkpoint(tmp_path, monke
     """A NaN put into the critic's weights after 30 rounds makes the next losses NaN: training stops."""
     from quadcopter import training
 
-    rollout_class = type(training.make_rollout(training.make_agent(TINY, tiny_settings(fused=fused)),
-                                               tiny_settings(fused=fused)))
+    rollout_class = type(
+        training.make_rollout(training.make_agent(TINY, tiny_settings(fused=fused)), tiny_settings(fused=fused))
+    )
     calls = {"n": 0}
     original = rollout_class.round
 
@@ -138,8 +151,11 @@ def test_bad_settings_raise_before_training():
         train(DDPGConfig(tau=-1.0), progress=False)
     with pytest.raises(ValueError, match=r"TrainSettings.test_episodes must be an integer in \[1, 4096\]; got 0"):
         train(TINY, TrainSettings(test_episodes=0), progress=False)
-    with pytest.raises(ValueError, match=r"TrainSettings.test_every must be an integer number of environment steps "
-                                         r">= 0; got -1"):
+    with pytest.raises(
+        ValueError,
+        match=r"TrainSettings.test_every must be an integer number of environment steps "
+        r">= 0; got -1",
+    ):
         train(TINY, TrainSettings(test_every=-1), progress=False)
     with pytest.raises(ValueError, match=r"TrainSettings.seconds must be a finite number >= 0; got -5"):
         train(TINY, TrainSettings(seconds=-5), progress=False)
@@ -154,8 +170,9 @@ def test_the_same_seed_gives_the_same_run(fused):
     runs = [train(TINY, settings, progress=False) for _ in range(2)]
     (first, first_episodes), (second, second_episodes) = runs
     pd.testing.assert_frame_equal(first_episodes.drop(columns="seconds"), second_episodes.drop(columns="seconds"))
-    pd.testing.assert_frame_equal(first_episodes.attrs["tests"].drop(columns="seconds"),
-                                  second_episodes.attrs["tests"].drop(columns="seconds"))
+    pd.testing.assert_frame_equal(
+        first_episodes.attrs["tests"].drop(columns="seconds"), second_episodes.attrs["tests"].drop(columns="seconds")
+    )
     for a, b in zip(first.actor_local.network.weights, second.actor_local.network.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     other, _ = train(TINY.replace(seed=1), settings, progress=False)
@@ -206,13 +223,16 @@ def test_an_interrupted_run_resumes_to_the_uninterrupted_one(tmp_path, monkeypat
     monkeypatch.setattr(fused.FusedTakeoff, "round", original)
     resumed, resumed_episodes = train(out=out, resume=True, progress=False)
     pd.testing.assert_frame_equal(resumed_episodes.drop(columns="seconds"), whole_episodes.drop(columns="seconds"))
-    pd.testing.assert_frame_equal(resumed_episodes.attrs["tests"].drop(columns="seconds"),
-                                  whole_episodes.attrs["tests"].drop(columns="seconds"))
+    pd.testing.assert_frame_equal(
+        resumed_episodes.attrs["tests"].drop(columns="seconds"), whole_episodes.attrs["tests"].drop(columns="seconds")
+    )
     for a, b in zip(whole.actor_local.network.weights, resumed.actor_local.network.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     for name in ("episodes.csv", "tests.csv"):
-        pd.testing.assert_frame_equal(pd.read_csv(out / name).drop(columns="seconds"),
-                                      pd.read_csv(tmp_path / "whole" / name).drop(columns="seconds"))
+        pd.testing.assert_frame_equal(
+            pd.read_csv(out / name).drop(columns="seconds"),
+            pd.read_csv(tmp_path / "whole" / name).drop(columns="seconds"),
+        )
 
 
 def _set_output_bias(agent, value):
@@ -250,8 +270,9 @@ def test_test_flights_keep_the_best_actor():
 
 def test_train_returns_the_actor_of_its_best_test(tmp_path):
     out = tmp_path / "tests"
-    agent, episodes = train(TINY, tiny_settings(env_steps=3_000, test_every=500, test_episodes=8), out=out,
-                            progress=False)
+    agent, episodes = train(
+        TINY, tiny_settings(env_steps=3_000, test_every=500, test_episodes=8), out=out, progress=False
+    )
     tests = episodes.attrs["tests"]
     # One before training, every 500 steps (a round is 16 steps, so a test can come a little late), one at the end.
     assert len(tests) >= 6 and tests["env_steps"].iloc[-1] >= 3_000
@@ -279,12 +300,41 @@ def test_evaluate_flies_the_pd_like_policy_to_success():
 
 def test_cli_train_and_evaluate(tmp_path, capsys):
     out = tmp_path / "cli"
-    main(["train", "--out", str(out), "--env-steps", "1500", "--num-envs", "4", "--no-progress", "--eval-episodes", "5",
-          "--set", "actor_units=16,16", "--set", "critic_units=16,16", "--set", "warmup=64", "--set", "batch_size=16"])
+    main(
+        [
+            "train",
+            "--out",
+            str(out),
+            "--env-steps",
+            "1500",
+            "--num-envs",
+            "4",
+            "--no-progress",
+            "--eval-episodes",
+            "5",
+            "--set",
+            "actor_units=16,16",
+            "--set",
+            "critic_units=16,16",
+            "--set",
+            "warmup=64",
+            "--set",
+            "batch_size=16",
+        ]
+    )
     printed = capsys.readouterr().out
     assert "selected actor (actor.keras), over 5 takeoffs" in printed and "final actor (actor_final.keras)" in printed
-    for name in ("episodes.csv", "config.json", "actor.keras", "actor_final.keras", "evaluation.json", "reward_curve.png", "flight.png",
-                 "flight_path.png", "evaluation_flights.png"):
+    for name in (
+        "episodes.csv",
+        "config.json",
+        "actor.keras",
+        "actor_final.keras",
+        "evaluation.json",
+        "reward_curve.png",
+        "flight.png",
+        "flight_path.png",
+        "evaluation_flights.png",
+    ):
         assert (out / name).exists(), name
     flights = pd.read_csv(out / "evaluation_flights.csv")
     assert sorted(flights["flight"].unique()) == list(range(1, 11))
@@ -295,7 +345,8 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
     assert speeds.shape == (1, 4) and 0 <= speeds.min() and speeds.max() <= 900
     closing = printed.strip().splitlines()[-1]
     assert closing.startswith(f"wrote {out}/: ") and all(
-        path.name in closing for path in out.iterdir())  # the closing line lists everything written
+        path.name in closing for path in out.iterdir()
+    )  # the closing line lists everything written
     main(["evaluate", str(out), "--episodes", "5"])  # a run folder: its actor.keras
     assert "success rate" in capsys.readouterr().out
     with pytest.raises(SystemExit):
@@ -303,8 +354,10 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
     assert not (tmp_path / "bad").exists()
     # A second train into the same folder is refused and changes nothing; --resume with a setting too.
     before = (out / "episodes.csv").read_bytes()
-    for argv, message in ((["train", "--out", str(out), "--env-steps", "100"], "holds a training run already"),
-                          (["train", "--out", str(out), "--resume", "--seed", "3"], "--seed would change them")):
+    for argv, message in (
+        (["train", "--out", str(out), "--env-steps", "100"], "holds a training run already"),
+        (["train", "--out", str(out), "--resume", "--seed", "3"], "--seed would change them"),
+    ):
         with pytest.raises(SystemExit) as exit_:
             main(argv)
         assert exit_.value.code == 2 and message in capsys.readouterr().err
@@ -329,8 +382,9 @@ def test_cli_ctrl_c_says_what_was_saved_and_how_to_continue(tmp_path, monkeypatc
 
 
 def test_finish_run_saves_and_evaluates_both_actors(tmp_path):
-    agent, episodes = train(TINY, tiny_settings(env_steps=1_500, test_every=500, test_episodes=4), out=None,
-                            progress=False)
+    agent, episodes = train(
+        TINY, tiny_settings(env_steps=1_500, test_every=500, test_episodes=4), out=None, progress=False
+    )
     assert len(episodes) > 0
     selected = [w.numpy() for w in agent.actor_local.network.weights]
     final = episodes.attrs["final_actor_weights"]
@@ -348,3 +402,29 @@ def test_finish_run_saves_and_evaluates_both_actors(tmp_path):
         np.testing.assert_allclose(keras.models.load_model(tmp_path / name)(states).numpy(), expected, rtol=1e-6)
     assert len(pd.read_csv(tmp_path / "episodes.csv")) == len(episodes)
     assert (tmp_path / "reward_curve.png").exists()
+
+
+def test_train_writes_tensorboard_scalars(tmp_path):
+    import tensorflow as tf
+
+    out = tmp_path / "run"
+    train(TINY, tiny_settings(env_steps=1_600, test_every=400, test_episodes=4), out=out, progress=False)
+    events = list((out / "logs").glob("events.out.tfevents.*"))
+    assert events
+    tags = {}
+    for event in tf.compat.v1.train.summary_iterator(str(events[0])):
+        for value in event.summary.value:
+            tags.setdefault(value.tag, []).append(event.step)
+    for tag in (
+        "loss/critic",
+        "loss/actor",
+        "train/episode_return",
+        "train/success_rate",
+        "test/success_rate",
+        "test/mean_return",
+        "test/mean_q_at_start",
+        "speed/env_steps_per_s",
+    ):
+        assert tag in tags, sorted(tags)
+    tests = pd.read_csv(out / "tests.csv")
+    assert tags["test/success_rate"] == list(tests["env_steps"])  # one point per test, at its env steps

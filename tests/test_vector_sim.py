@@ -65,8 +65,12 @@ def test_bad_input_raises_and_changes_nothing():
     vector = VectorPhysicsSim(*random_starts(rng, 3))
     vector.next_timestep(np.full((3, 4), 400.0))
     before = (vector.pose.copy(), vector.v.copy(), vector.time.copy(), vector.init_pose.copy())
-    bad_speeds = [np.full((3, 3), 400.0), np.full((2, 4), 400.0), np.array([[400.0] * 4] * 2 + [[400, 400, -1, 400]]),
-                  np.array([[400.0] * 4] * 2 + [[400, 400, np.nan, 400]])]
+    bad_speeds = [
+        np.full((3, 3), 400.0),
+        np.full((2, 4), 400.0),
+        np.array([[400.0] * 4] * 2 + [[400, 400, -1, 400]]),
+        np.array([[400.0] * 4] * 2 + [[400, 400, np.nan, 400]]),
+    ]
     for speeds in bad_speeds:
         with pytest.raises(ValueError, match=r"rotor_speeds must be finite values >= 0 \(rev/s\) with shape \(3, 4\)"):
             vector.next_timestep(speeds)
@@ -79,3 +83,18 @@ def test_bad_input_raises_and_changes_nothing():
     after = (vector.pose, vector.v, vector.time, vector.init_pose)
     for a, b in zip(before, after):
         np.testing.assert_array_equal(a, b)
+
+
+def test_rows_outside_the_active_mask_keep_their_whole_state():
+
+    sim = VectorPhysicsSim(np.array([[0, 0, 10, 0, 0, 0]] * 3, dtype=float))
+    speeds = np.full((3, 4), 500.0)
+    sim.next_timestep(speeds)
+    before = (sim.pose.copy(), sim.v.copy(), sim.angular_v.copy(), sim.time.copy())
+    sim.next_timestep(speeds, active=np.array([True, False, True]))
+    for array, old in zip((sim.pose, sim.v, sim.angular_v, sim.time), before):
+        np.testing.assert_array_equal(array[1], old[1])  # the inactive row: untouched
+    for array, old in zip((sim.pose, sim.v, sim.time), before):
+        assert not np.array_equal(array[0], old[0])  # an active row moved on (equal rotors: no rotation)
+    with pytest.raises(ValueError, match=r"active must be a boolean mask of shape \(3,\)"):
+        sim.next_timestep(speeds, active=[1, 0, 1])

@@ -1,0 +1,173 @@
+"""How well an actor flies: evaluation takeoffs, the test flights during training, flights to plot.
+
+:func:`evaluate_actor` flies many deterministic takeoffs at once and scores them by the
+take-off-and-hold rule; :func:`evaluate_with_long_hold` adds the 30 s hold; :class:`ActorTestFlights`
+keeps the best actor of the test flights during training; :func:`fly_actor` and
+:func:`fly_evaluation_flights` record flights (the 17 columns) for the plots.
+"""
+
+import numpy as np
+import pandas as pd
+
+from .controllers import ActorController
+from .tasks import LONG_HOLD_RUNTIME, TAKEOFF_RUNTIME, TakeoffTask, VectorTakeoffTask, sample_takeoff_starts
+
+# Seeds of the random takeoff starts: the final evaluation's, and another for the test flights
+# during training, so that choosing the best actor never sees the evaluation's starts.
+EVALUATION_SEED = 12345
+TEST_SEED = 2024
+
+
+def evaluate_actor(
+    act, episodes=100, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3, starts=None, runtime=TAKEOFF_RUNTIME
+):
+    """Fly ``episodes`` deterministic takeoffs of ``runtime`` s from random starts on the ground (at rest,
+    z in [0, 0.5] m, v_z in [0, 0.1] m/s, drawn with ``seed``) with ``act(states (N, 12)) -> rotor
+    speeds (N, 4)``, all at once. ``starts`` = (init_pose (N, 6), init_velocities (N, 3)) replaces the
+    random starts.
+
+    Returns a DataFrame with one row per episode: episode_return, length, final_z, success (the
+    takeoff-and-hold rule).
+    """
+    if starts is None:
+        starts = sample_takeoff_starts(np.random.default_rng(seed), episodes)
+    episodes = len(starts[0])
+    envs = VectorTakeoffTask(
+        episodes, np.random.default_rng(seed), runtime=runtime, dynamics=dynamics, action_repeat=action_repeat
+    )
+    states = envs.restart_from(*starts)
+    first = {}
+    while len(first) < episodes:
+        envs.step(act(states))
+        states = envs.states
+        for episode in envs.pop_finished():
+            first.setdefault(episode["env"], episode)
+    return pd.DataFrame([first[i] for i in range(episodes)]).drop(columns=["env", "air_start"])
+
+
+def greedy_policy(agent):
+    """The agent's deterministic policy as ``act(states (N, 12)) -> rotor speeds (N, 4)``, without noise."""
+    return lambda states: agent.to_task_actions(agent.act_normalised(states, explore=False))
+
+
+def summarise_evaluation(results):
+    return dict(
+        success_rate=float(results["success"].mean()),
+        median_final_z=float(results["final_z"].median()),
+        mean_length=float(results["length"].mean()),
+        mean_return=float(results["episode_return"].mean()),
+        episodes=len(results),
+    )
+
+
+class ActorTestFlights:
+    """Noise-free test flights of the actor during training, and the actor that did best in them.
+
+    Like Spinning Up's test run after each epoch: every ``settings.test_every`` environment steps the actor
+    flies ``settings.test_episodes`` deterministic takeoffs from starts drawn with ``TEST_SEED``
+    (``rollout.fly``). A copy of its weights is kept from the test with the best score (success rate,
+    then mean return), because DDPG's policy can get worse again with more training; :meth:`restore_best`
+    puts it back into the agent at the end. ``history`` has one dict per test.
+    """
+
+    def __init__(self, agent, settings, rollout):
+        import tensorflow as tf
+
+        self.agent, self.settings, self.rollout = agent, settings, rollout
+        self.starts = sample_takeoff_starts(np.random.default_rng(TEST_SEED), settings.test_episodes)
+        self.best_weights = [tf.Variable(w, trainable=False) for w in agent.actor_weights()]
+        self.history = []
+
+    @property
+    def best_score(self):
+        """(success rate, mean return) of the kept test, or None before the first test."""
+        kept = [t for t in self.history if t["best"]]
+        return (kept[-1]["success_rate"], kept[-1]["mean_return"]) if kept else None
+
+    def due(self, env_steps):
+        """True when ``settings.test_every`` environment steps have passed since the last test."""
+        if self.settings.test_every <= 0:
+            return False
+        return not self.history or env_steps >= self.history[-1]["env_steps"] + self.settings.test_every
+
+    def run(self, counters, episodes_so_far):
+        """Fly the test takeoffs; keep the actor's weights if it did better than ever."""
+        agent = self.agent
+        summary = summarise_evaluation(self.rollout.fly(*self.starts))
+        score = (summary["success_rate"], summary["mean_return"])
+        best = self.best_score is None or score > self.best_score
+        if best:
+            for kept, weight in zip(self.best_weights, agent.actor_weights()):
+                kept.assign(weight)
+        self.history.append(
+            dict(
+                test=len(self.history) + 1,
+                env_steps=counters["env_steps"],
+                updates=counters["updates"],
+                seconds=counters["seconds"],
+                episodes=episodes_so_far,
+                success_rate=summary["success_rate"],
+                mean_return=summary["mean_return"],
+                best=best,
+            )
+        )
+
+    def restore_best(self):
+        """Put the best tested weights into the agent's actor (nothing happens if no test ran)."""
+        if self.best_score is not None:
+            self.agent.set_actor_weights(self.best_weights)
+
+
+def evaluate_with_long_hold(
+    act, episodes=100, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3, runtime=TAKEOFF_RUNTIME
+):
+    """:func:`summarise_evaluation` of ``episodes`` takeoffs of ``runtime`` s (:func:`evaluate_actor`),
+    plus ``long_hold_success_rate``: the success rate of the same takeoffs flown for the long hold
+    (the same rule to 30 s)."""
+    common = dict(seed=seed, dynamics=dynamics, action_repeat=action_repeat)
+    summary = summarise_evaluation(evaluate_actor(act, episodes, runtime=runtime, **common))
+    long_hold = evaluate_actor(act, episodes, runtime=LONG_HOLD_RUNTIME, **common)
+    summary["long_hold_success_rate"] = float(long_hold["success"].mean())
+    return summary
+
+
+def evaluate_both(agent, weights, settings, episodes=100, seed=EVALUATION_SEED):
+    """Evaluate each actor of ``weights`` ({name: actor weights}) with :func:`evaluate_with_long_hold`
+    on ``episodes`` takeoffs of ``settings.runtime`` s: {name: summary}. The agent's actor is left with
+    the last weights."""
+    summaries = {}
+    for name, actor_weights in weights.items():
+        agent.set_actor_weights(actor_weights)
+        summaries[name] = evaluate_with_long_hold(
+            greedy_policy(agent), episodes, seed, settings.dynamics, settings.action_repeat, settings.runtime
+        )
+    return summaries
+
+
+def fly_evaluation_flights(
+    act, count=10, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3, runtime=TAKEOFF_RUNTIME
+):
+    """``count`` flights of ``act`` from random takeoff starts (drawn as in :func:`evaluate_actor`),
+    as one DataFrame: a ``flight`` column (1, 2, ...) and the 17 flight labels."""
+    from .flight import LABELS
+
+    init_poses, init_velocities = sample_takeoff_starts(np.random.default_rng(seed), count)
+    flights = [
+        fly_actor(act, pose, velocity, dynamics, action_repeat, runtime).assign(flight=i + 1)
+        for i, (pose, velocity) in enumerate(zip(init_poses, init_velocities))
+    ]
+    return pd.concat(flights, ignore_index=True)[["flight"] + LABELS]
+
+
+def fly_actor(act, init_pose=None, init_velocities=None, dynamics="udacity", action_repeat=3, runtime=TAKEOFF_RUNTIME):
+    """One deterministic takeoff with ``act(states (1, 12)) -> rotor speeds (1, 4)``, as a flight DataFrame
+    (one row per simulator step, the original 17 labels). Starts at rest on the ground unless given."""
+    from .flight import fly
+
+    sim = TakeoffTask(
+        init_pose=np.zeros(6) if init_pose is None else init_pose,
+        init_velocities=init_velocities,
+        dynamics=dynamics,
+        runtime=runtime,
+    ).sim
+    return fly(sim, ActorController(act, action_repeat))

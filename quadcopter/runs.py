@@ -1,0 +1,212 @@
+"""The run folder: its files, checkpoints and resume, and what a finished run writes (:func:`finish_run`)."""
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from .evaluation import EVALUATION_SEED, evaluate_both, fly_actor, fly_evaluation_flights, greedy_policy
+
+
+def write_atomically(path, write):
+    """Write to ``path`` through a temporary file, so an interruption never leaves half a file."""
+    temporary = path.with_name(path.name + ".tmp")
+    write(temporary)
+    os.replace(temporary, path)
+
+
+RUN_FILES = (
+    "config.json",
+    "settings.json",
+    "episodes.csv",
+    "tests.csv",
+    "checkpoints",
+    "actor.keras",
+    "actor_final.keras",
+    "evaluation.json",
+    "flight.csv",
+    "evaluation_flights.csv",
+    "reward_curve.png",
+    "flight.png",
+    "flight_path.png",
+    "evaluation_flights.png",
+    "logs",
+)
+"""What a run folder holds (:class:`Run`): what ``overwrite`` removes, and nothing else."""
+
+
+class RunExistsError(ValueError):
+    """``train`` was asked to start a run in a folder that holds one."""
+
+
+class Run:
+    """The files of a training run in folder ``out``: config.json, settings.json, episodes.csv,
+    tests.csv, checkpoints/ (resumable state), actor.keras, actor_final.keras, evaluation.json and
+    the PNGs (:data:`RUN_FILES`)."""
+
+    def __init__(self, out):
+        self.out = Path(out)
+        self.checkpoints = self.out / "checkpoints"
+        if self.out.exists() and not self.out.is_dir():
+            raise ValueError(f"the run folder {self.out} is a file; give --out a folder (new or a run's)")
+
+    def holds_run(self):
+        """True if the folder has any of a run's files."""
+        return any((self.out / name).exists() for name in RUN_FILES)
+
+    def clear(self):
+        """Remove the run's files (:data:`RUN_FILES`), nothing else."""
+        import shutil
+
+        for name in RUN_FILES:
+            path = self.out / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+
+    def save_config(self, config, settings):
+        self.out.mkdir(parents=True, exist_ok=True)
+        write_atomically(self.out / "config.json", lambda p: p.write_text(config.to_json()))
+        write_atomically(
+            self.out / "settings.json", lambda p: p.write_text(json.dumps(dataclasses.asdict(settings), indent=2))
+        )
+
+    def load_config(self):
+        """The run's (DDPGConfig, TrainSettings); ``ValueError`` naming the file if one is missing or bad."""
+        from agents.agent import DDPGConfig
+
+        config = _read_file(self.out / "config.json", DDPGConfig.from_json)
+        from .training import TrainSettings
+
+        settings = _read_file(self.out / "settings.json", lambda text: TrainSettings(**json.loads(text)).validate())
+        return config, settings
+
+    def save_table(self, name, rows, columns):
+        """Write ``rows`` (dicts) to ``out/name`` as CSV with ``columns``."""
+        write_atomically(self.out / name, lambda p: pd.DataFrame(rows, columns=columns).to_csv(p, index=False))
+
+    def save_episodes(self, episodes):
+        self.save_table("episodes.csv", episodes, EPISODE_COLUMNS)
+
+    def save_tests(self, history):
+        self.save_table("tests.csv", history, TEST_COLUMNS)
+
+    def load_episodes(self):
+        path = self.out / "episodes.csv"
+        if not path.exists():
+            return []
+        return _read_file(path, lambda text: pd.read_csv(path, usecols=EPISODE_COLUMNS).to_dict("records"))
+
+
+def _read_file(path, parse):
+    """``parse(text of path)``, with one ``ValueError`` naming the file for whatever goes wrong."""
+    try:
+        return parse(Path(path).read_text())
+    except FileNotFoundError:
+        raise ValueError(f"{path} is missing") from None
+    except (OSError, ValueError, TypeError, KeyError, pd.errors.ParserError) as error:
+        raise ValueError(f"{path} is unreadable or incomplete ({type(error).__name__}: {error})") from None
+
+
+def next_run_folder(parent="runs", name="takeoff"):
+    """``parent/name`` if it holds no run, else the first of ``parent/name-2``, ``name-3``, ... that holds
+    none: what ``python -m quadcopter train`` uses without ``--out``, so that no run replaces another."""
+    candidate, number = Path(parent) / name, 1
+    while Run(candidate).holds_run():
+        number += 1
+        candidate = Path(parent) / f"{name}-{number}"
+    return candidate
+
+
+TEST_COLUMNS = ["test", "env_steps", "updates", "seconds", "episodes", "success_rate", "mean_return", "best"]
+EPISODE_COLUMNS = [
+    "episode",
+    "episode_return",
+    "length",
+    "final_z",
+    "success",
+    "air_start",
+    "env",
+    "env_steps",
+    "updates",
+    "seconds",
+]
+
+
+def run_checkpoint(agent, tests, rollout, state):
+    """Everything a resumed run needs, as one ``tf.train.Checkpoint``: the networks, optimizers, random
+    generators, replay buffer and the best actor, and ``state`` (a string variable: the counters, the
+    numpy generator's state, the test history, as JSON), so a checkpoint is complete on its own."""
+    import tensorflow as tf
+
+    return tf.train.Checkpoint(
+        best_actor=tf.train.Checkpoint(**{f"weight_{i}": w for i, w in enumerate(tests.best_weights)}),
+        state=state,
+        **agent.checkpointables(),
+        **rollout.checkpointables(),
+    )
+
+
+def restore_newest_intact(checkpoint, manager, say):
+    """Restore the newest checkpoint that reads back whole, newest first; say which were skipped and
+    why. Raises ``ValueError`` if none does."""
+    import tensorflow as tf
+
+    paths = list(reversed(manager.checkpoints))
+    if not paths:
+        raise ValueError(
+            f"nothing to resume: {manager.directory} holds no checkpoint "
+            "(train without --resume, or with --overwrite to start again)"
+        )
+    for path in paths:
+        try:
+            checkpoint.restore(path).assert_existing_objects_matched()
+            return path
+        except (tf.errors.OpError, ValueError, IndexError, AssertionError) as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            say(f"checkpoint {path} is unreadable ({reason}); trying an older one")
+    raise ValueError(f"nothing to resume: every checkpoint in {manager.directory} is unreadable")
+
+
+ACTORS = {"selected": "actor.keras", "final": "actor_final.keras"}
+
+
+def finish_run(agent, episodes, out, settings, evaluation_episodes=100, flights_to_plot=10, seed=EVALUATION_SEED):
+    """After training: save both actors, evaluate them, fly the selected one, and write the run's CSVs and PNGs.
+
+    ``episodes`` is what :func:`train` returned; it is written to episodes.csv unless the run
+    folder has one already (train with ``out`` writes it). Writes actor.keras (the selected actor,
+    the one in ``agent``) and actor_final.keras (``episodes.attrs["final_actor_weights"]``, as
+    training left it), evaluation.json (each actor over ``evaluation_episodes`` takeoffs and the
+    30 s long hold), flight.csv (one takeoff from the ground), evaluation_flights.csv
+    (``flights_to_plot`` takeoffs from random starts, with a ``flight`` column) and the plots of
+    :func:`~quadcopter.plots.write_run_plots`. Returns the evaluation summaries {"selected": ...,
+    "final": ...} (dicts).
+    """
+    from .flight import LABELS
+    from .plots import write_run_plots
+
+    run = Run(out)
+    run.out.mkdir(parents=True, exist_ok=True)
+    selected = agent.actor_weights()
+    weights = dict(final=episodes.attrs.get("final_actor_weights", selected), selected=selected)
+    for name in ("final", "selected"):  # the selected actor last: it stays in the agent
+        agent.set_actor_weights(weights[name])
+        agent.actor_local.model.save(run.out / ACTORS[name])
+    summaries = evaluate_both(agent, weights, settings, evaluation_episodes, seed)
+    summaries = {name: summaries[name] for name in ACTORS}
+    write_atomically(run.out / "evaluation.json", lambda p: p.write_text(json.dumps(summaries, indent=2)))
+    act = greedy_policy(agent)
+    flight = fly_actor(act, dynamics=settings.dynamics, action_repeat=settings.action_repeat, runtime=settings.runtime)
+    write_atomically(run.out / "flight.csv", lambda p: flight.to_csv(p, index=False, columns=LABELS))
+    flights = fly_evaluation_flights(
+        act, flights_to_plot, seed, settings.dynamics, settings.action_repeat, settings.runtime
+    )
+    write_atomically(run.out / "evaluation_flights.csv", lambda p: flights.to_csv(p, index=False))
+    if not (run.out / "episodes.csv").exists():  # train(out=None) kept none
+        run.save_episodes(episodes)
+    write_run_plots(run.out)  # from the CSVs: episodes.csv, flight.csv, evaluation_flights.csv
+    return summaries

@@ -1,0 +1,30 @@
+"""DDPGConfig: validation with messages that name the setting, and the JSON a run saves."""
+
+import pytest
+from agent_helpers import small_agent
+
+from agents.agent import DDPGConfig
+
+
+def test_a_config_survives_its_json_and_refuses_a_damaged_one():
+    config = DDPGConfig(actor_units=(8, 4), critic_layer_norm=True, policy_delay=2, seed=7)
+    assert DDPGConfig.from_json(config.to_json()) == config
+    damaged = config.to_json().replace('"tau"', '"tua"')
+    with pytest.raises(ValueError, match=r"missing \['tau'\], unknown \['tua'\]"):
+        DDPGConfig.from_json(damaged)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(tau=-0.1), r"DDPGConfig.tau must be in \(0, 1\]; got -0.1"),
+        (dict(batch_size=2000), r"DDPGConfig.batch_size must be an integer in \[1, buffer_size=1000\]"),
+        (dict(gamma=1.0), r"DDPGConfig.gamma must be in \[0, 1\)"),
+        (dict(noise="pink"), r"DDPGConfig.noise must be one of"),
+        (dict(actor_lr=float("nan")), r"DDPGConfig.actor_lr must be"),
+        (dict(colour=3), r"unknown DDPGConfig settings \['colour'\]"),
+    ],
+)
+def test_bad_config_values_raise_before_anything_is_built(change, message):
+    with pytest.raises(ValueError, match=message):
+        small_agent(**change)

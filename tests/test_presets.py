@@ -1,0 +1,45 @@
+"""The takeoff preset: the tuned DDPG that train, the notebook and a learner's loop use."""
+
+import numpy as np
+
+from agents.agent import DDPG, DDPGConfig
+from task import Task
+
+
+def test_takeoff_agent_is_a_ddpg_with_the_preset_and_the_udacity_methods():
+    from quadcopter import takeoff_agent, takeoff_config
+    from quadcopter.presets import TAKEOFF_CONFIG
+
+    agent = takeoff_agent(Task(seed=3), seed=3)
+    assert isinstance(agent, DDPG)
+    assert agent.config == TAKEOFF_CONFIG.replace(seed=3) == takeoff_config(3)
+    for name in (
+        "reset_episode",
+        "act",
+        "step",
+        "learn",
+        "actor_local",
+        "actor_target",
+        "critic_local",
+        "critic_target",
+        "memory",
+        "noise",
+    ):
+        assert hasattr(agent, name), name
+    # As documented: small networks, a slow actor, target-policy smoothing, a layer-normalised critic.
+    config = agent.config
+    assert config.actor_units == config.critic_units == (64, 64)
+    assert (config.actor_lr, config.gamma, config.tau, config.target_noise) == (3e-5, 0.95, 1e-3, 0.03)
+    layers = [layer.__class__.__name__ for layer in agent.critic_local.model.layers]
+    assert layers.count("LayerNormalization") == 2
+    state = agent.reset_episode()
+    action = agent.act(state)
+    assert action.shape == (4,) and np.all((0 <= action) & (action <= 900))
+
+
+def test_the_general_defaults_are_not_the_takeoff_preset():
+    from quadcopter.presets import TAKEOFF_CONFIG
+
+    general = DDPGConfig()
+    assert general.actor_units == (256, 256) and general.gamma == 0.99
+    assert general != TAKEOFF_CONFIG.replace(seed=general.seed)
