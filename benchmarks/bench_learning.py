@@ -48,7 +48,8 @@ def main():
             start = time.perf_counter()
             settings = TrainSettings(dynamics=dynamics)
             out = args.out / f"{dynamics}-seed{seed}"
-            agent, episodes = train(takeoff_config(seed), settings, out=out, progress=False)
+            # overwrite: the benchmark's own folders, replaced by each run of it
+            agent, episodes = train(takeoff_config(seed), settings, out=out, progress=False, overwrite=True)
             summaries = finish_run(agent, episodes, out, settings)
             wall = time.perf_counter() - start
             tests = episodes.attrs["tests"]
