@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_sim import cpu_name  # noqa: E402
 
+from quadcopter.dynamics import DYNAMICS  # noqa: E402
 from quadcopter.presets import takeoff_config  # noqa: E402
 from quadcopter.training import TrainSettings, finish_run, train  # noqa: E402
 
@@ -31,7 +32,7 @@ from quadcopter.training import TrainSettings, finish_run, train  # noqa: E402
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
-    parser.add_argument("--dynamics", nargs="+", default=["udacity", "rigid_body"], choices=["udacity", "rigid_body"])
+    parser.add_argument("--dynamics", nargs="+", default=list(DYNAMICS), choices=DYNAMICS)
     parser.add_argument("--out", type=Path, default=Path("runs/bench"))
     args = parser.parse_args()
     print(

@@ -19,6 +19,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from quadcopter import PhysicsSim, VectorPhysicsSim, hover_rotor_speed  # noqa: E402
+from quadcopter.dynamics import DYNAMICS  # noqa: E402
 from quadcopter.reference import ReferencePhysicsSim  # noqa: E402
 
 
@@ -56,9 +57,9 @@ def main():
     start = [0, 0, 100, 0, 0, 0]
 
     rows = [("plain numpy, original style (baseline)", lambda: ReferencePhysicsSim(start, runtime=1e9), 0)]
-    for dynamics in ("udacity", "rigid_body"):
+    for dynamics in DYNAMICS:
         rows.append((f"PhysicsSim {dynamics}", lambda d=dynamics: PhysicsSim(start, runtime=1e9, dynamics=d), 0))
-    for dynamics in ("udacity", "rigid_body"):
+    for dynamics in DYNAMICS:
         for n in (1, 1024, 65536):
             rows.append(
                 (

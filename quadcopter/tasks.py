@@ -182,6 +182,15 @@ def sample_starts(rng, n, target=DEFAULT_TARGET, air_fraction=0.0):
     )
 
 
+def check_action_repeat(action_repeat):
+    """``action_repeat`` (simulator steps per action) as an int; ``ValueError`` unless an integer >= 1."""
+    if not (
+        isinstance(action_repeat, (int, np.integer)) and not isinstance(action_repeat, bool) and action_repeat >= 1
+    ):
+        raise ValueError(f"action_repeat must be an integer >= 1; got {action_repeat!r}")
+    return int(action_repeat)
+
+
 def check_action(rotor_speeds, shape):
     """``rotor_speeds`` as a float array of ``shape``, finite, clipped to [ACTION_LOW, ACTION_HIGH].
 
@@ -221,8 +230,7 @@ class QuadcopterTask:
         dynamics="udacity",
         action_repeat=3,
     ):
-        if not (isinstance(action_repeat, (int, np.integer)) and action_repeat >= 1):
-            raise ValueError(f"action_repeat must be an integer >= 1; got {action_repeat!r}")
+        check_action_repeat(action_repeat)
         target = np.array(DEFAULT_TARGET if target_pos is None else target_pos, dtype=float)
         if target.shape != (3,) or not np.all(np.isfinite(target)):
             raise ValueError(f"target_pos must be 3 finite values (x, y, z in m); got {target_pos!r}")
@@ -474,8 +482,7 @@ class VectorTakeoffTask:
     ):
         if not (isinstance(num_envs, (int, np.integer)) and num_envs >= 1):
             raise ValueError(f"num_envs must be an integer >= 1; got {num_envs!r}")
-        if not (isinstance(action_repeat, (int, np.integer)) and action_repeat >= 1):
-            raise ValueError(f"action_repeat must be an integer >= 1; got {action_repeat!r}")
+        check_action_repeat(action_repeat)
         if not (isinstance(air_starts, (int, float)) and 0.0 <= air_starts <= 1.0):
             raise ValueError(f"air_starts must be a share in [0, 1]; got {air_starts!r}")
         self.num_envs = int(num_envs)
