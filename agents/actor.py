@@ -94,7 +94,7 @@ class Actor:
         self.optimizer.build(self.network.trainable_variables)
         self._train_step = tf.function(self.train_step)
 
-    def train_step(self, states, action_gradients):
+    def train_step(self, states: tf.Tensor, action_gradients: tf.Tensor) -> tf.Tensor:
         """One Adam step on loss = mean(-action_gradients * actions), actions = network(states).
 
         ``action_gradients`` is dQ/da from the critic at a = mu(s), shape (batch, action_size),
@@ -151,7 +151,7 @@ class NumpyPolicy:
         arrays = [np.asarray(v) for v in values]
         self.weights = list(zip(arrays[0::2], arrays[1::2]))
 
-    def __call__(self, states):
+    def __call__(self, states: np.ndarray) -> np.ndarray:
         """Normalised actions (batch, action_size) for float32 states (batch, state_size): ReLU layers, tanh out."""
         if self.weights is None:
             self.refresh()

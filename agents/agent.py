@@ -7,6 +7,7 @@ import dataclasses
 import json
 import math
 import os
+from typing import Any
 
 import keras
 import numpy as np
@@ -82,7 +83,7 @@ class DDPGConfig:
     seed: int = 0
     """Seeds Python, numpy and TensorFlow (keras.utils.set_random_seed) and the agent's Generator."""
 
-    def validate(self):
+    def validate(self) -> "DDPGConfig":
         """Raise ``ValueError`` naming the first setting out of its range."""
 
         def integer(low, high=math.inf):
@@ -126,7 +127,7 @@ class DDPGConfig:
         )
         return self
 
-    def replace(self, **changes):
+    def replace(self, **changes: Any) -> "DDPGConfig":
         """A validated copy with some settings changed (unknown names raise ``ValueError``)."""
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
         if unknown:
@@ -135,11 +136,11 @@ class DDPGConfig:
             )
         return dataclasses.replace(self, **changes).validate()
 
-    def to_json(self):
+    def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2)
 
     @classmethod
-    def from_json(cls, text):
+    def from_json(cls, text: str) -> "DDPGConfig":
         """The config written by :meth:`to_json`; ``ValueError`` if a setting is missing, unknown or bad."""
         values = json.loads(text)
         names = {f.name for f in dataclasses.fields(cls)}
@@ -171,7 +172,7 @@ class DDPG:
     (:class:`~agents.replay_buffer.ReplayBuffer`), ``noise``, ``config``, ``rng``.
     """
 
-    def __init__(self, task, config=None):
+    def __init__(self, task: Any, config: DDPGConfig | None = None) -> None:
         self.config = (config or DDPGConfig()).validate()
         cfg = self.config
         self.state_size, self.action_size = int(task.state_size), int(task.action_size)
@@ -269,23 +270,23 @@ class DDPG:
     def _normalised_actions(self, states):
         return self.actor_local.network(states, training=False)
 
-    def to_task_actions(self, normalised):
+    def to_task_actions(self, normalised: np.ndarray) -> np.ndarray:
         """Normalised actions in [-1, 1] -> the task's range (clipped)."""
         normalised = np.clip(normalised, -1.0, 1.0)
         return scale_to_range(normalised, self.action_low, self.action_high)
 
-    def to_normalised(self, actions):
+    def to_normalised(self, actions: np.ndarray) -> np.ndarray:
         """The task's actions -> [-1, 1]."""
         return normalise_from_range(np.asarray(actions, np.float32), self.action_low, self.action_high)
 
-    def act_normalised(self, states, explore=True, noise=None):
+    def act_normalised(self, states: np.ndarray, explore: bool = True, noise: Any = None) -> np.ndarray:
         """Normalised actions (batch, action_size) for states (batch, state_size), with noise if ``explore``."""
         actions = self._act(tf.convert_to_tensor(np.asarray(states, np.float32))).numpy()
         if explore:
             actions = np.clip(actions + (noise or self.noise).sample(), -1.0, 1.0)
         return actions
 
-    def act(self, state, explore=True):
+    def act(self, state: np.ndarray, explore: bool = True) -> np.ndarray:
         """The action for one state, in the task's range; with exploration noise unless ``explore=False``.
 
         Runs :attr:`policy`, the numpy copy of ``actor_local`` (see :class:`~agents.actor.NumpyPolicy`):
@@ -297,21 +298,21 @@ class DDPG:
             normalised = np.clip(normalised + self.noise.sample(), -1.0, 1.0)
         return self.to_task_actions(normalised)
 
-    def act_greedy(self, state):
+    def act_greedy(self, state: np.ndarray) -> np.ndarray:
         """The deterministic policy mu(s): :meth:`act` without noise."""
         return self.act(state, explore=False)
 
-    def actor_weights(self):
+    def actor_weights(self) -> list[np.ndarray]:
         """The actor's weights (a list of arrays), e.g. to keep the best actor."""
         return [w.numpy() for w in self.actor_local.network.weights]
 
-    def set_actor_weights(self, weights):
+    def set_actor_weights(self, weights: list) -> None:
         """Set the actor's weights (arrays or tensors, as :meth:`actor_weights` gives them)."""
         for variable, value in zip(self.actor_local.network.weights, weights):
             variable.assign(value)
         self.policy.mark_stale()
 
-    def checkpointables(self):
+    def checkpointables(self) -> dict[str, Any]:
         """What a checkpoint of the agent holds (``tf.train.Checkpoint(**agent.checkpointables())``): the
         four networks, both optimizers, the update's random generator and the update count. The numpy
         generator ``rng`` and the replay buffers are the trainer's to save (they may be large)."""
@@ -328,12 +329,12 @@ class DDPG:
 
     # --- The Udacity loop ---
 
-    def reset_episode(self):
+    def reset_episode(self) -> np.ndarray:
         self.noise.reset()
         self.last_state = self.task.reset()
         return self.last_state
 
-    def step(self, action, reward, next_state, done):
+    def step(self, action: np.ndarray, reward: float, next_state: np.ndarray, done: bool) -> None:
         """Store the experience; once there are ``warmup`` of them, make ``update_every`` updates every
         ``update_every`` steps (one compiled call, each update on its own sampled batch); move on.
 
@@ -359,7 +360,7 @@ class DDPG:
             self.policy.refresh([w.numpy() for w in actor_weights])
         self.last_state = next_state
 
-    def learn(self, experiences):
+    def learn(self, experiences: list | tuple) -> tuple[float, float]:
         """One DDPG update from a batch: a list of ``Experience`` (from ``memory.sample()``) or a tuple
         of arrays (states, normalised actions, rewards, next_states, terminated). Returns the losses.
         Raises ``ValueError``, changing no weight, if a value in the batch is not finite.
@@ -483,12 +484,12 @@ class DDPG:
     def _update_many(self, indices):
         return self.update_many(self.tensor_memory.columns, indices)
 
-    def learn_many(self, num_updates):
+    def learn_many(self, num_updates: int) -> tuple[float, float]:
         """``num_updates`` updates on batches drawn uniformly from the tensor buffer, in one call."""
         indices = self.rng.integers(0, len(self.tensor_memory), size=(num_updates, self.config.batch_size))
         return self.learn_from_indices(indices)
 
-    def learn_from_indices(self, indices):
+    def learn_from_indices(self, indices: np.ndarray) -> tuple[float, float]:
         critic_loss, actor_loss = self._learn_many(tf.convert_to_tensor(indices, tf.int32))
         self.policy.mark_stale()
         return float(critic_loss), float(actor_loss)

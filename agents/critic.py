@@ -59,7 +59,7 @@ class Critic:
         self._train_step = tf.function(self.train_step)
         self._action_gradients = tf.function(self.action_gradients)
 
-    def train_step(self, states, actions, q_targets):
+    def train_step(self, states: tf.Tensor, actions: tf.Tensor, q_targets: tf.Tensor) -> tf.Tensor:
         """One Adam step on the TD loss mean((Q(s, a) - q_targets)^2); returns the loss."""
         with tf.GradientTape() as tape:
             q_values = self.model([states, actions], training=True)
@@ -68,7 +68,7 @@ class Critic:
         self.optimizer.apply_gradients(zip(gradients, self.model.trainable_variables))
         return loss
 
-    def action_gradients(self, states, actions):
+    def action_gradients(self, states: tf.Tensor, actions: tf.Tensor) -> tf.Tensor:
         """dQ(s, a)/da for each row: shape (batch, action_size). The critic's weights do not change."""
         with tf.GradientTape() as tape:
             tape.watch(actions)

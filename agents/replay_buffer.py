@@ -34,7 +34,7 @@ class ReplayBuffer:
         self.columns = None
         self.count = 0  # experiences ever added
 
-    def add(self, state, action, reward, next_state, done):
+    def add(self, state: np.ndarray, action: np.ndarray, reward: float, next_state: np.ndarray, done: bool) -> None:
         """Store one experience. Raises ``ValueError``, storing nothing, if a value is not finite or its
         shape differs from the first experience's."""
         names = ("state", "action", "reward", "next_state", "done")
@@ -50,20 +50,20 @@ class ReplayBuffer:
             column[row] = value
         self.count += 1
 
-    def sample_arrays(self, batch_size=None):
+    def sample_arrays(self, batch_size: int | None = None) -> tuple[np.ndarray, ...]:
         """A batch as five float32 arrays: states, actions, rewards, next_states, dones (1.0 for True)."""
         batch_size = self.batch_size if batch_size is None else batch_size
         rows = self.rng.choice(len(self), size=batch_size, replace=False)
         return tuple(column[rows] for column in self.columns)
 
-    def sample_batches(self, count, batch_size=None):
+    def sample_batches(self, count: int, batch_size: int | None = None) -> tuple[np.ndarray, ...]:
         """``count`` batches at once, each drawn as in :meth:`sample_arrays`: five arrays of shape
         (count, batch_size, ...)."""
         batch_size = self.batch_size if batch_size is None else batch_size
         rows = np.stack([self.rng.choice(len(self), size=batch_size, replace=False) for _ in range(count)])
         return tuple(column[rows] for column in self.columns)
 
-    def sample(self, batch_size=None):
+    def sample(self, batch_size: int | None = None) -> list[Experience]:
         """A batch as a list of ``Experience`` (drawn as in :meth:`sample_arrays`)."""
         states, actions, rewards, next_states, dones = self.sample_arrays(batch_size)
         return [

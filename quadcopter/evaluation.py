@@ -6,6 +6,9 @@ keeps the best actor of the test flights during training; :func:`fly_actor` and
 :func:`fly_evaluation_flights` record flights (the 17 columns) for the plots.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -19,8 +22,14 @@ TEST_SEED = 2024
 
 
 def evaluate_actor(
-    act, episodes=100, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3, starts=None, runtime=TAKEOFF_RUNTIME
-):
+    act: Callable[[np.ndarray], np.ndarray],
+    episodes: int = 100,
+    seed: int = EVALUATION_SEED,
+    dynamics: str = "udacity",
+    action_repeat: int = 3,
+    starts: tuple[np.ndarray, np.ndarray] | None = None,
+    runtime: float = TAKEOFF_RUNTIME,
+) -> pd.DataFrame:
     """Fly ``episodes`` deterministic takeoffs of ``runtime`` s from random starts on the ground (at rest,
     z in [0, 0.5] m, v_z in [0, 0.1] m/s, drawn with ``seed``) with ``act(states (N, 12)) -> rotor
     speeds (N, 4)``, all at once. ``starts`` = (init_pose (N, 6), init_velocities (N, 3)) replaces the
@@ -45,7 +54,7 @@ def evaluate_actor(
     return pd.DataFrame([first[i] for i in range(episodes)]).drop(columns=["env", "air_start"])
 
 
-def greedy_policy(agent):
+def greedy_policy(agent: Any) -> Callable[[np.ndarray], np.ndarray]:
     """The agent's deterministic policy as ``act(states (N, 12)) -> rotor speeds (N, 4)``, without noise."""
     return lambda states: agent.to_task_actions(agent.act_normalised(states, explore=False))
 
@@ -119,8 +128,13 @@ class ActorTestFlights:
 
 
 def evaluate_with_long_hold(
-    act, episodes=100, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3, runtime=TAKEOFF_RUNTIME
-):
+    act: Callable[[np.ndarray], np.ndarray],
+    episodes: int = 100,
+    seed: int = EVALUATION_SEED,
+    dynamics: str = "udacity",
+    action_repeat: int = 3,
+    runtime: float = TAKEOFF_RUNTIME,
+) -> dict:
     """:func:`summarise_evaluation` of ``episodes`` takeoffs of ``runtime`` s (:func:`evaluate_actor`),
     plus ``long_hold_success_rate``: the success rate of the same takeoffs flown for the long hold
     (the same rule to 30 s)."""
@@ -159,7 +173,14 @@ def fly_evaluation_flights(
     return pd.concat(flights, ignore_index=True)[["flight"] + LABELS]
 
 
-def fly_actor(act, init_pose=None, init_velocities=None, dynamics="udacity", action_repeat=3, runtime=TAKEOFF_RUNTIME):
+def fly_actor(
+    act: Callable[[np.ndarray], np.ndarray],
+    init_pose: np.ndarray | None = None,
+    init_velocities: np.ndarray | None = None,
+    dynamics: str = "udacity",
+    action_repeat: int = 3,
+    runtime: float = TAKEOFF_RUNTIME,
+) -> pd.DataFrame:
     """One deterministic takeoff with ``act(states (1, 12)) -> rotor speeds (1, 4)``, as a flight DataFrame
     (one row per simulator step, the original 17 labels). Starts at rest on the ground unless given."""
     from .flight import fly

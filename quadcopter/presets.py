@@ -10,6 +10,8 @@ quadcopter code so that ``agents/`` stays a general DDPG whose defaults work acr
 (:func:`takeoff_config`). The README's docs/ say how each value was measured.
 """
 
+from typing import Any
+
 from agents.agent import DDPG, DDPGConfig
 
 TAKEOFF_CONFIG = DDPGConfig(
@@ -35,12 +37,12 @@ critic, which made the difference: with it the final actor held on all ten seeds
 dynamics, against four of ten without (docs/learning.md)."""
 
 
-def takeoff_config(seed=0):
+def takeoff_config(seed: int = 0) -> DDPGConfig:
     """:data:`TAKEOFF_CONFIG` with ``seed``."""
     return TAKEOFF_CONFIG.replace(seed=seed)
 
 
-def takeoff_agent(task, seed=0):
+def takeoff_agent(task: Any, seed: int = 0) -> DDPG:
     """A :class:`~agents.agent.DDPG` for ``task`` (a ``TakeoffTask``, e.g. ``task.Task()``) with the
     takeoff's tuned settings and ``seed``."""
     return DDPG(task, takeoff_config(seed))

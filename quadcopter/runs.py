@@ -4,6 +4,7 @@ import dataclasses
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -111,7 +112,7 @@ def _read_file(path, parse):
         raise ValueError(f"{path} is unreadable or incomplete ({type(error).__name__}: {error})") from None
 
 
-def next_run_folder(parent="runs", name="takeoff"):
+def next_run_folder(parent: str | Path = "runs", name: str = "takeoff") -> Path:
     """``parent/name`` if it holds no run, else the first of ``parent/name-2``, ``name-3``, ... that holds
     none: what ``python -m quadcopter train`` uses without ``--out``, so that no run replaces another."""
     candidate, number = Path(parent) / name, 1
@@ -174,7 +175,15 @@ def restore_newest_intact(checkpoint, manager, say):
 ACTORS = {"selected": "actor.keras", "final": "actor_final.keras"}
 
 
-def finish_run(agent, episodes, out, settings, evaluation_episodes=100, flights_to_plot=10, seed=EVALUATION_SEED):
+def finish_run(
+    agent: Any,
+    episodes: pd.DataFrame,
+    out: str | Path,
+    settings: Any,
+    evaluation_episodes: int = 100,
+    flights_to_plot: int = 10,
+    seed: int = EVALUATION_SEED,
+) -> dict:
     """After training: save both actors, evaluate them, fly the selected one, and write the run's CSVs and PNGs.
 
     ``episodes`` is what :func:`train` returned; it is written to episodes.csv unless the run

@@ -7,6 +7,7 @@ same computation as a ``PhysicsSim`` given the same inputs.
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import dynamics as physics
 from .dynamics import ARRAY_OPS, SCALAR_OPS
@@ -81,8 +82,13 @@ class PhysicsSim:
     propeller_size = physics.PROPELLER_SIZE
 
     def __init__(
-        self, init_pose=None, init_velocities=None, init_angle_velocities=None, runtime=5.0, dynamics="udacity"
-    ):
+        self,
+        init_pose: ArrayLike | None = None,
+        init_velocities: ArrayLike | None = None,
+        init_angle_velocities: ArrayLike | None = None,
+        runtime: float = 5.0,
+        dynamics: str = "udacity",
+    ) -> None:
         self._step_function = _check_dynamics(dynamics)
         self.dynamics = dynamics
         self.runtime = _check_runtime(runtime)
@@ -101,7 +107,7 @@ class PhysicsSim:
         self.upper_bounds = np.array(physics.UPPER_BOUNDS)
         self.reset()
 
-    def reset(self):
+    def reset(self) -> None:
         """Back to the initial state (copies of the init arrays), time 0, not done."""
         self.time = 0.0
         self.pose = self.init_pose.copy()
@@ -113,7 +119,7 @@ class PhysicsSim:
         self.done = False
         self.out_of_bounds = False
 
-    def next_timestep(self, rotor_speeds):
+    def next_timestep(self, rotor_speeds: ArrayLike) -> bool:
         """Advance one step of ``dt`` with the 4 rotor speeds (rev/s, each finite and >= 0).
 
         Returns ``done``: a bound was touched (the position is clamped to it) or ``time > runtime``.
@@ -245,7 +251,7 @@ class VectorPhysicsSim:
         self.out_of_bounds[rows] = False
         return rows
 
-    def next_timestep(self, rotor_speeds, active=None):
+    def next_timestep(self, rotor_speeds: ArrayLike, active: np.ndarray | None = None) -> np.ndarray:
         """Advance the rows one step with rotor speeds of shape (N, 4) (rev/s, finite, >= 0).
 
         ``active``: a boolean mask (N,) of the rows to step (default: all). The others keep their

@@ -12,6 +12,7 @@ lines serve one quadcopter here and N of them in :class:`VectorTakeoffTask`.
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .dynamics import DT
 from .sim import PhysicsSim, VectorPhysicsSim, shown
@@ -258,7 +259,7 @@ class QuadcopterTask:
         self.truncated = False
         return self.observe()
 
-    def step(self, rotor_speeds):
+    def step(self, rotor_speeds: ArrayLike) -> tuple[np.ndarray, float, bool]:
         """Apply 4 rotor speeds (rev/s) for ``action_repeat`` simulator steps.
 
         Finite speeds are clipped to [action_low, action_high]; non-finite or wrongly shaped ones

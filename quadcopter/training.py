@@ -13,6 +13,8 @@ import dataclasses
 import json
 import math
 import time
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -326,7 +328,15 @@ class _StopAtRoundBoundary:
         return False
 
 
-def train(config=None, settings=None, out=None, resume=False, progress=True, overwrite=False, budget=None):
+def train(
+    config: Any = None,
+    settings: TrainSettings | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    overwrite: bool = False,
+    budget: dict | None = None,
+) -> tuple[Any, pd.DataFrame]:
     """Train the takeoff agent on vectorised environments; returns ``(agent, episodes DataFrame)``.
 
     Args:
