@@ -428,3 +428,16 @@ def test_train_writes_tensorboard_scalars(tmp_path):
         assert tag in tags, sorted(tags)
     tests = pd.read_csv(out / "tests.csv")
     assert tags["test/success_rate"] == list(tests["env_steps"])  # one point per test, at its env steps
+
+
+def test_sigterm_like_ctrl_c_only_asks_the_loop_to_stop_at_the_round_boundary():
+    import os
+    import signal
+
+    from quadcopter.training import _StopAtRoundBoundary
+
+    before = signal.getsignal(signal.SIGTERM)
+    with _StopAtRoundBoundary() as stop:
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.requested  # the process is still here: the loop decides when to stop
+    assert signal.getsignal(signal.SIGTERM) == before
