@@ -465,8 +465,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv=None):
-    """Run a command; every error is one line on stderr and exit code 2 (1 for a bug: ``--debug`` shows
-    its traceback), an interruption exit code 130."""
+    """Run a command; every error is one line on stderr and exit code 2 (``--debug`` shows its
+    traceback), an interruption exit code 130."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     parser = _Parser(prog="python -m quadcopter", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
@@ -491,7 +491,7 @@ def main(argv=None):
     except Exception as error:
         if args.debug:
             raise
-        parser.exit(1, f"error: {type(error).__name__}: {error} (run with --debug for the traceback)\n")
+        parser.exit(2, f"error: {type(error).__name__}: {error} (run with --debug for the traceback)\n")
     return 0
 
 

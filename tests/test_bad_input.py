@@ -312,3 +312,15 @@ def test_cli_takes_negative_numbers_in_comma_lists(tmp_path, capsys):
         ]
     )
     assert pd.read_csv(tmp_path / "f.csv")["x"].iloc[0] == -1.0
+
+
+def test_an_unexpected_error_is_one_line_too_and_debug_shows_the_traceback(capsys, monkeypatch):
+    from quadcopter import cli
+
+    def broken(args):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(cli, "_plot", broken)
+    one_line_exit_2(capsys, ["plot", "anything"], "KeyError: 'surprise' (run with --debug for the traceback)")
+    with pytest.raises(KeyError):
+        cli.main(["--debug", "plot", "anything"])
