@@ -18,6 +18,7 @@ from .checks import check_fields, finite_array, shown
 from .critic import Critic
 from .ounoise import NOISES
 from .replay_buffer import ReplayBuffer, TensorReplayBuffer
+from .tensor_learner import TensorLearner
 
 
 @dataclasses.dataclass
@@ -230,7 +231,7 @@ class DDPG:
         # XLA roughly doubles the fused path's speed here; DDPG_JIT=0 turns it off for debugging.
         jit = os.environ.get("DDPG_JIT", "1") == "1"
         self._learn = tf.function(self._update, jit_compile=jit)
-        self._learn_many = tf.function(self._update_many, jit_compile=jit)
+        self._jit = jit
         # The Udacity loop calls this every update_every steps: a fixed signature spares the per-call
         # matching of its inputs (about a millisecond here).
         batches = [
@@ -242,7 +243,8 @@ class DDPG:
         # step(), hands it the new weights).
         self.policy = NumpyPolicy(self.actor_local.network)
         self.steps = 0  # step() calls, for update_every
-        self.tensor_memory = None
+        # The fast path's pieces (a tensor buffer and its compiled many-updates call), made on demand.
+        self.fast_path = None
         self.last_state = None
 
     @staticmethod
@@ -326,6 +328,15 @@ class DDPG:
             update_generator=self.update_generator,
             updates_made=self.updates_made,
         )
+
+    def random_state(self) -> dict:
+        """The state of the numpy generator ``rng`` (exploration noise, the Udacity buffer's batches,
+        the numpy path's starts), as JSON-ready data for a checkpoint."""
+        return self.rng.bit_generator.state
+
+    def set_random_state(self, state: dict) -> None:
+        """Put back a state from :meth:`random_state`."""
+        self.rng.bit_generator.state = state
 
     # --- The Udacity loop ---
 
@@ -481,21 +492,25 @@ class DDPG:
         update's (critic loss, actor loss), zeros if there was none."""
         return self._update_each(tf.shape(indices)[0], lambda k: [tf.gather(column, indices[k]) for column in columns])
 
-    def _update_many(self, indices):
-        return self.update_many(self.tensor_memory.columns, indices)
+    def use_tensor_memory(self) -> TensorReplayBuffer:
+        """The fast path's tensor replay buffer, made with its :class:`~agents.tensor_learner.TensorLearner`
+        on the first call (``self.fast_path``)."""
+        if self.fast_path is None:
+            self.fast_path = TensorLearner(self, jit_compile=self._jit)
+        return self.fast_path.memory
+
+    @property
+    def tensor_memory(self):
+        """The fast path's buffer, or None before :meth:`use_tensor_memory`."""
+        return None if self.fast_path is None else self.fast_path.memory
 
     def learn_many(self, num_updates: int) -> tuple[float, float]:
-        """``num_updates`` updates on batches drawn uniformly from the tensor buffer, in one call."""
-        indices = self.rng.integers(0, len(self.tensor_memory), size=(num_updates, self.config.batch_size))
-        return self.learn_from_indices(indices)
+        """``num_updates`` updates on batches drawn from the tensor buffer, in one call (see
+        :class:`~agents.tensor_learner.TensorLearner`)."""
+        self.use_tensor_memory()
+        return self.fast_path.learn_many(num_updates)
 
     def learn_from_indices(self, indices: np.ndarray) -> tuple[float, float]:
-        critic_loss, actor_loss = self._learn_many(tf.convert_to_tensor(indices, tf.int32))
-        self.policy.mark_stale()
-        return float(critic_loss), float(actor_loss)
-
-    def use_tensor_memory(self):
-        """Create the tensor replay buffer of the fast path (once)."""
-        if self.tensor_memory is None:
-            self.tensor_memory = TensorReplayBuffer(self.config.buffer_size, self.state_size, self.action_size)
-        return self.tensor_memory
+        """One update per row of ``indices`` (num_updates, batch) of the tensor buffer, in one call."""
+        self.use_tensor_memory()
+        return self.fast_path.learn_from_indices(indices)

@@ -409,7 +409,7 @@ def train(
             agent.policy.mark_stale()  # the checkpoint's actor replaced the new one
             saved = json.loads(state.numpy().decode())
             counters.update(saved["counters"])
-            agent.rng.bit_generator.state = saved["rng"]
+            agent.set_random_state(saved["rng"])
             episodes = [e for e in run.load_episodes() if e["episode"] <= saved["episodes"]]
             if len(episodes) != saved["episodes"]:
                 raise ValueError(
@@ -424,9 +424,7 @@ def train(
         if run is None:
             return
         state.assign(
-            json.dumps(
-                dict(counters=counters, rng=agent.rng.bit_generator.state, episodes=len(episodes), tests=tests.history)
-            )
+            json.dumps(dict(counters=counters, rng=agent.random_state(), episodes=len(episodes), tests=tests.history))
         )
         run.save_episodes(episodes)
         run.save_tests(tests.history)
