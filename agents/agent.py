@@ -80,7 +80,7 @@ class DDPGConfig:
     """Clip the critic's TD targets to the discounted returns that the task's ``reward_range`` allows
     (:meth:`DDPG.return_bounds`), so its over-estimates are not fed back into its own targets. No
     effect for a task without ``reward_range``. Off as in the paper: on the takeoff it was not
-    better (README, "Benchmarks")."""
+    better (docs/learning.md)."""
     seed: int = 0
     """Seeds Python, numpy and TensorFlow (keras.utils.set_random_seed) and the agent's Generator."""
 

@@ -17,7 +17,7 @@ Two models:
 * :func:`udacity_step` reproduces the original Udacity ``physics_sim.py`` with every quirk and the
   same order of floating-point operations (``quadcopter/reference.py`` transcribes the original).
 * :func:`rigid_body_step` is a physically correct rigid body with the same constants and
-  propeller model (the README's "Differences from the original" lists what it corrects).
+  propeller model (docs/physics.md and docs/differences.md list what it corrects).
 """
 
 import math

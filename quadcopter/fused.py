@@ -16,7 +16,7 @@ All randomness (starts, noise, batches) comes from one ``tf.random.Generator`` s
 agent's seed, and every piece of state (the takeoffs in flight, the buffer, the generator) is a
 ``tf.Variable`` listed by :meth:`FusedTakeoff.checkpointables`: a run checkpointed between two
 rounds and resumed continues exactly as if it had not stopped. Nothing assumes a CPU: on a GPU the
-same call runs there (see the README).
+same call runs there (docs/fused-training.md, "On a GPU").
 """
 
 import numpy as np

@@ -7,7 +7,7 @@ quadcopter code so that ``agents/`` stays a general DDPG whose defaults work acr
     agent = takeoff_agent(Task(), seed=1)   # a DDPG with the Udacity methods: reset_episode, act, step, ...
 
 ``train`` (``python -m quadcopter train``) and the notebook use the same settings
-(:func:`takeoff_config`). The README's docs/ say how each value was measured.
+(:func:`takeoff_config`). docs/learning.md says how each value was measured.
 """
 
 from typing import Any

@@ -56,7 +56,7 @@ class TrainSettings:
     env_steps: int = 256_000
     """Stop after this many environment steps, all environments together (0: no limit). The default
     budget: it fixes how much the run learns, so the same seed gives the same numbers however busy
-    the machine is (about 90 s on the README's 2-core machine)."""
+    the machine is (about 80 s on a 2-core machine: docs/benchmarks.md)."""
     seconds: float = 0.0
     """Stop after this much wall time of the training loop, in s (0: no limit). A time budget ends
     at a different step on every run, so its numbers are not reproducible."""

@@ -48,7 +48,7 @@ def executed(tmp_path_factory):
 
 def test_the_quick_run_finishes_without_errors(executed):
     # No wall-clock assertion (the machine's load is not the notebook's fault); the time is printed
-    # for `pytest -s`, and the README quotes it.
+    # for `pytest -s`.
     notebook, seconds, _ = executed
     print(f"the quick run took {seconds:.0f} s")
     errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
