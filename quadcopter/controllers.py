@@ -7,6 +7,7 @@ for a perfect takeoff; the random one is the Udacity notebook's ``Basic_Agent``.
 import numpy as np
 
 from .dynamics import GRAVITY, hover_rotor_speed
+from .sim import PhysicsSim
 from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, takeoff_observation, wrap_angle
 
 
@@ -21,7 +22,7 @@ class ConstantController:
             )
         self.rotor_speeds = speeds
 
-    def act(self, sim):
+    def act(self, sim: PhysicsSim) -> np.ndarray:
         return self.rotor_speeds.copy()
 
 
@@ -31,7 +32,7 @@ class RandomController:
     def __init__(self, rng):
         self.rng = rng
 
-    def act(self, sim):
+    def act(self, sim: PhysicsSim) -> np.ndarray:
         common = self.rng.normal(450.0, 25.0)
         return np.clip(common + self.rng.normal(0.0, 1.0, size=4), ACTION_LOW, ACTION_HIGH)
 
@@ -51,7 +52,7 @@ class PDAltitudeController:
         self.target_z, self.kp, self.kd = float(target_z), float(kp), float(kd)
         self.hover_speed = hover_rotor_speed()
 
-    def act(self, sim):
+    def act(self, sim: PhysicsSim) -> np.ndarray:
         accel = self.kp * (self.target_z - sim.pose[2]) - self.kd * sim.v[2]
         thrust_ratio = max(0.0, (-GRAVITY + accel) / -GRAVITY)
         speed = min(ACTION_HIGH, self.hover_speed * np.sqrt(thrust_ratio))
@@ -79,7 +80,7 @@ class PDHoverController:
         self.k_angle, self.k_rate, self.every = float(k_angle), float(k_rate), every
         self.steps, self.action = 0, None
 
-    def act(self, sim):
+    def act(self, sim: PhysicsSim) -> np.ndarray:
         if self.steps % self.every == 0:
             phi, theta = wrap_angle(sim.pose[3:5])
             roll = self.k_angle * phi + self.k_rate * sim.angular_v[0]
@@ -99,7 +100,7 @@ class ActorController:
         self.policy, self.action_repeat, self.target = policy, action_repeat, np.asarray(target, dtype=float)
         self.steps, self.action = 0, None
 
-    def act(self, sim):
+    def act(self, sim: PhysicsSim) -> np.ndarray:
         if self.steps % self.action_repeat == 0:
             state = takeoff_observation(sim.pose, sim.v, sim.angular_v, self.target)
             self.action = np.clip(np.asarray(self.policy(state[None, :]))[0], ACTION_LOW, ACTION_HIGH)

@@ -47,8 +47,7 @@ def evaluate_actor(
     states = envs.restart_from(*starts)
     first = {}
     while len(first) < episodes:
-        envs.step(act(states))
-        states = envs.states
+        states = envs.step(act(states)).states
         for episode in envs.pop_finished():
             first.setdefault(episode["env"], episode)
     return pd.DataFrame([first[i] for i in range(episodes)]).drop(columns=["env", "air_start"])

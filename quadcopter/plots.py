@@ -14,6 +14,9 @@ from matplotlib.figure import Figure
 
 from . import dynamics as physics
 
+# A target position (x, y, z) in m.
+Target = tuple[float, float, float] | list[float] | np.ndarray
+
 PANELS = [
     ("Position", "m", ["x", "y", "z"]),
     ("Velocity", "m/s", ["x_velocity", "y_velocity", "z_velocity"]),
@@ -23,7 +26,7 @@ PANELS = [
 ]
 
 
-def plot_flight_panels(flight, title="Flight", target=None):
+def plot_flight_panels(flight: pd.DataFrame, title: str = "Flight", target: Target | None = None) -> Figure:
     """The original notebook's panels over time: position, velocity, angles, angular rates, rotor speeds.
 
     ``target`` (x, y, z in m), when given, is drawn as dashed lines on the position panel.
@@ -49,7 +52,7 @@ def plot_flight_panels(flight, title="Flight", target=None):
     return figure
 
 
-def plot_reward_curve(episodes, window=100, tests=None):
+def plot_reward_curve(episodes: pd.DataFrame, window: int = 100, tests: pd.DataFrame | None = None) -> Figure:
     """Training against environment steps: episode returns with a moving average (top), the moving
     success rate of the training episodes (bottom) and, given ``tests`` (tests.csv), each test
     flight's mean return and success rate, with the test whose actor was kept (the selected actor)
@@ -154,7 +157,7 @@ def _label_3d(ax, flights=(), target=None, min_half_span=1.0):
         set_limits(middle - half, middle + half)
 
 
-def plot_path_3d(flight, title="Flight path", target=None):
+def plot_path_3d(flight: pd.DataFrame, title: str = "Flight path", target: Target | None = None) -> Figure:
     """The 3-D path of one flight, with its start, end and (if given) the target (x, y, z in m) marked."""
     figure = Figure(figsize=(7, 6.5), layout="constrained")
     ax = figure.add_subplot(projection="3d")
@@ -166,7 +169,7 @@ def plot_path_3d(flight, title="Flight path", target=None):
     return figure
 
 
-def plot_flights_overlaid(flights, title="Flights", target=None):
+def plot_flights_overlaid(flights: list[pd.DataFrame], title: str = "Flights", target: Target | None = None) -> Figure:
     """Several flights (a list of flight DataFrames) together: altitude over time and the 3-D paths.
 
     Each flight is one line in both panels, with the same colour; the target altitude is dashed.
@@ -237,7 +240,9 @@ def draw_quadcopter(pose, path, target, time=None, figure=None):
     return figure
 
 
-def animate_flight(flight, path, target=(0.0, 0.0, 10.0), every=3, fps=None):
+def animate_flight(
+    flight: pd.DataFrame, path: str | Path, target: Target = (0.0, 0.0, 10.0), every: int = 3, fps: float | None = None
+) -> int:
     """Write a GIF of ``flight`` (one frame every ``every`` simulator steps) to ``path``, with
     matplotlib's Pillow writer. Returns the number of frames written."""
     from matplotlib.animation import FuncAnimation, PillowWriter
@@ -274,7 +279,9 @@ def check_flight(flight, source="the flight"):
     return flight
 
 
-def write_flight_plots(flight, stem, title="Flight", target=(0.0, 0.0, 10.0), gif=False):
+def write_flight_plots(
+    flight: pd.DataFrame, stem: str | Path, title: str = "Flight", target: Target = (0.0, 0.0, 10.0), gif: bool = False
+) -> list[Path]:
     """Write ``STEM.png`` (the panels), ``STEM_path.png`` (3-D path) and, with ``gif``, ``STEM.gif``.
 
     ``stem`` is a path without suffix. Returns the list of files written.
@@ -290,7 +297,7 @@ def write_flight_plots(flight, stem, title="Flight", target=(0.0, 0.0, 10.0), gi
     return written
 
 
-def read_csv(path):
+def read_csv(path: str | Path) -> pd.DataFrame:
     """A CSV as a DataFrame; ``ValueError`` naming the file if it is empty or malformed."""
     try:
         return pd.read_csv(path)
@@ -298,7 +305,7 @@ def read_csv(path):
         raise ValueError(f"{path} is not a readable CSV ({error})") from None
 
 
-def write_run_plots(run, target=(0.0, 0.0, 10.0), gif=False):
+def write_run_plots(run: str | Path, target: Target = (0.0, 0.0, 10.0), gif: bool = False) -> list[Path]:
     """Write the PNGs of a training run's folder from its CSVs: ``reward_curve.png`` (episodes.csv),
     ``flight.png`` and ``flight_path.png`` (flight.csv, one flight of the trained actor),
     ``evaluation_flights.png`` (evaluation_flights.csv, several flights overlaid) and with ``gif``

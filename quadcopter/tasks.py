@@ -10,6 +10,7 @@ lines serve one quadcopter here and N of them in :class:`VectorTakeoffTask`.
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -451,6 +452,21 @@ class ReachTargetTask(QuadcopterTask):
         return np.concatenate(poses)
 
 
+class VectorStep(NamedTuple):
+    """What :meth:`VectorTakeoffTask.step` produces, all arrays with N rows."""
+
+    next_states: np.ndarray
+    """(N, 12): the states the step ended in, before any restart (the replay buffer's next states)."""
+    rewards: np.ndarray
+    """(N,): the rewards, summed over the sub-steps."""
+    terminated: np.ndarray
+    """(N,) bool: a bound was touched (a crash)."""
+    truncated: np.ndarray
+    """(N,) bool: the time limit ended the episode."""
+    states: np.ndarray
+    """(N, 12): the states to act on next: ``next_states`` with the rows that ended restarted."""
+
+
 class VectorTakeoffTask:
     """N takeoff episodes side by side on a :class:`VectorPhysicsSim`, each restarting when it ends.
 
@@ -538,7 +554,9 @@ class VectorTakeoffTask:
         self.states = self._observe()
 
     def step(self, rotor_speeds):
-        """Apply rotor speeds (N, 4) to every row for ``action_repeat`` sub-steps (see the class doc)."""
+        """Apply rotor speeds (N, 4) to every row for ``action_repeat`` sub-steps (see the class doc).
+        Returns a :class:`VectorStep`; rows that ended are restarted, and their finished episodes
+        wait in :meth:`pop_finished`."""
         action = check_action(rotor_speeds, (self.num_envs, self.action_size))
         rewards = np.zeros(self.num_envs)
         active = np.ones(self.num_envs, dtype=bool)
@@ -574,7 +592,7 @@ class VectorTakeoffTask:
         self.states = next_states
         if len(ended):
             self._restart(ended)
-        return next_states, rewards, terminated, truncated
+        return VectorStep(next_states, rewards, terminated, truncated, self.states)
 
     def pop_finished(self):
         """The episodes finished since the last call, as a list of dicts, and forget them."""
