@@ -282,7 +282,8 @@ class QuadcopterVectorEnv(VectorEnv):
         if not self._started:
             raise RuntimeError("call reset() before step()")
         rotor_speeds = to_rotor_speeds(_check_actions(actions, (self.num_envs, 4)))
-        final_states, rewards, terminated, truncated, states = self._envs.step(rotor_speeds)
+        step = self._envs.step(rotor_speeds)
+        final_states, rewards, terminated, truncated = step
         ended = terminated | truncated
         success = np.zeros(self.num_envs, dtype=bool)
         for episode in self._envs.pop_finished():
@@ -293,7 +294,7 @@ class QuadcopterVectorEnv(VectorEnv):
             for i in np.flatnonzero(ended):
                 final_obs[i] = self._observation(final_states[i])
             info.update(final_obs=final_obs, _final_obs=ended)
-        return self._observation(states), rewards, terminated, truncated, info
+        return self._observation(step.states), rewards, terminated, truncated, info
 
 
 def _register():

@@ -10,7 +10,6 @@ lines serve one quadcopter here and N of them in :class:`VectorTakeoffTask`.
 """
 
 import math
-from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -452,19 +451,27 @@ class ReachTargetTask(QuadcopterTask):
         return np.concatenate(poses)
 
 
-class VectorStep(NamedTuple):
-    """What :meth:`VectorTakeoffTask.step` produces, all arrays with N rows."""
+class VectorStep(tuple):
+    """What :meth:`VectorTakeoffTask.step` produces, all arrays with N rows. It unpacks as
+    ``next_states, rewards, terminated, truncated`` (as the step always returned), and also holds
+    ``states``, the states to act on next, so that nothing has to be read back from the task:
 
-    next_states: np.ndarray
-    """(N, 12): the states the step ended in, before any restart (the replay buffer's next states)."""
-    rewards: np.ndarray
-    """(N,): the rewards, summed over the sub-steps."""
-    terminated: np.ndarray
-    """(N,) bool: a bound was touched (a crash)."""
-    truncated: np.ndarray
-    """(N,) bool: the time limit ended the episode."""
-    states: np.ndarray
-    """(N, 12): the states to act on next: ``next_states`` with the rows that ended restarted."""
+    * ``next_states`` (N, 12): the states the step ended in, before any restart (the replay buffer's
+      next states);
+    * ``rewards`` (N,): summed over the sub-steps;
+    * ``terminated`` (N,) bool: a bound was touched (a crash); ``truncated`` (N,) bool: the time limit;
+    * ``states`` (N, 12): ``next_states`` with the rows that ended restarted.
+    """
+
+    def __new__(cls, next_states, rewards, terminated, truncated, states):
+        step = super().__new__(cls, (next_states, rewards, terminated, truncated))
+        step.states = states
+        return step
+
+    next_states = property(lambda self: self[0])
+    rewards = property(lambda self: self[1])
+    terminated = property(lambda self: self[2])
+    truncated = property(lambda self: self[3])
 
 
 class VectorTakeoffTask:

@@ -173,13 +173,14 @@ class NumpyRollout:
         finished = []
         for step in range(steps):
             actions = agent.act_normalised(self.states, explore=True, noise=self.noise)
-            next_states, rewards, terminated, _, next_round_states = envs.step(agent.to_task_actions(actions))
+            step_result = envs.step(agent.to_task_actions(actions))
+            next_states, rewards, terminated, _ = step_result
             self.memory.add_batch(self.states, actions, rewards, next_states, terminated)
             ended = envs.pop_finished()
             if ended:
                 self.noise.reset(rows=[e["env"] for e in ended])
             finished += [dict(e, step=step) for e in ended]
-            self.states = next_round_states
+            self.states = step_result.states
         losses, updates_made = (math.nan, math.nan), 0
         if updates and len(self.memory) >= agent.config.warmup:
             losses, updates_made = agent.learn_many(updates), updates

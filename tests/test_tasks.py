@@ -152,7 +152,7 @@ def test_vector_takeoff_rows_are_takeoff_tasks():
         np.testing.assert_array_equal(task.reset(), states[i])
     actions = np.array([[300.0] * 4, [450.0] * 4, [900.0] * 4, [420, 430, 440, 450]])
     for _ in range(20):
-        next_states, rewards, terminated, truncated, _ = vector.step(actions)
+        next_states, rewards, terminated, truncated = vector.step(actions)  # unpacks as it always did
         for i, task in enumerate(singles):
             if task.sim.done:
                 continue

@@ -74,7 +74,8 @@ def test_takeoff_step_matches_vector_takeoff_task(dynamics):
         actions = np.repeat((hover_rotor_speed() * np.sqrt(thrust))[:, None], 4, axis=1)
         actions[1::2] = hover_rotor_speed() + rng.uniform(-3, 6, (n // 2, 4))
         actions[rng.random(n) < 0.01] = 0.0
-        next_states, rewards, terminated, truncated, states = envs.step(actions)
+        step_result = envs.step(actions)
+        next_states, rewards, terminated, truncated = step_result
         finished = envs.pop_finished()
         # The rows that ended restart where the numpy task restarted them.
         state, result = step(state, tf.constant(actions), *numpy_task_starts())
@@ -82,7 +83,8 @@ def test_takeoff_step_matches_vector_takeoff_task(dynamics):
         np.testing.assert_allclose(result.rewards.numpy(), rewards, rtol=1e-9, atol=1e-9)
         np.testing.assert_array_equal(result.terminated.numpy(), terminated)
         np.testing.assert_array_equal(result.truncated.numpy(), truncated)
-        np.testing.assert_allclose(result.states.numpy(), states, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(result.states.numpy(), step_result.states, rtol=1e-9, atol=1e-9)
+        np.testing.assert_array_equal(step_result.next_states, next_states)
         ended = np.flatnonzero(result.ended.numpy())
         assert [e["env"] for e in finished] == list(ended)
         for e in finished:
