@@ -44,7 +44,7 @@ MAX_RATE = 200.0  # rad/s
 TASKS = {"takeoff": TakeoffTask, "hover": HoverTask, "reach_target": ReachTargetTask}
 
 
-def to_rotor_speeds(actions):
+def to_rotor_speeds(actions: np.ndarray) -> np.ndarray:
     """Normalised actions in [-1, 1] (any shape ending in 4) -> rotor speeds in [0, 900] rev/s
     (:func:`quadcopter.tasks.to_rotor_speeds`)."""
     return tasks.to_rotor_speeds(np.asarray(actions, dtype=float))
@@ -58,7 +58,7 @@ def _check_actions(actions, shape):
     return np.clip(array, -1.0, 1.0)
 
 
-def takeoff_observation_space(target):
+def takeoff_observation_space(target: np.ndarray) -> spaces.Box:
     """The float32 ``Box`` of the 12-value takeoff state (see :class:`~quadcopter.tasks.TakeoffTask`)."""
     target = np.asarray(target, dtype=float)
     low = np.concatenate(
@@ -80,7 +80,7 @@ def takeoff_observation_space(target):
     return spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
 
 
-def poses_observation_space(action_repeat):
+def poses_observation_space(action_repeat: int) -> spaces.Box:
     """The float32 ``Box`` of ``ReachTargetTask``'s state: ``action_repeat`` poses (x, y, z, phi, theta, psi)."""
     low = np.tile(np.concatenate([physics.LOWER_BOUNDS, np.zeros(3)]), action_repeat)
     high = np.tile(np.concatenate([physics.UPPER_BOUNDS, np.full(3, 2 * math.pi)]), action_repeat)
@@ -187,7 +187,7 @@ class QuadcopterEnv(gymnasium.Env):
             options.get("init_angle_velocities", np.zeros(3)),
         )
 
-    def reset(self, *, seed=None, options=None):
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         super().reset(seed=seed)
         init_pose, init_velocities, init_angle_velocities = self._start(options)
         # A fresh simulator checks the start values (ValueError naming them) before the old one is replaced.
@@ -208,7 +208,7 @@ class QuadcopterEnv(gymnasium.Env):
             "success": bool(takeoff_success(self.task.truncated, getattr(self.task, "held", False))),
         }
 
-    def step(self, action):
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
         if not self._started:
             raise RuntimeError("call reset() before step(), and again after an episode has ended")
         rotor_speeds = to_rotor_speeds(_check_actions(action, (4,)))
@@ -217,7 +217,7 @@ class QuadcopterEnv(gymnasium.Env):
         self._started = not done
         return self._observation(state), float(reward), self.task.terminated, self.task.truncated, self._info()
 
-    def render(self):
+    def render(self) -> np.ndarray | None:
         if self.render_mode != "rgb_array":
             return None
         from .plots import draw_quadcopter
@@ -229,7 +229,7 @@ class QuadcopterEnv(gymnasium.Env):
         canvas.draw()
         return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
-    def close(self):
+    def close(self) -> None:
         self._figure = None
 
 
@@ -270,7 +270,7 @@ class QuadcopterVectorEnv(VectorEnv):
         space = self.single_observation_space
         return np.clip(np.asarray(states, dtype=np.float32), space.low, space.high)
 
-    def reset(self, *, seed=None, options=None):
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         super().reset(seed=seed)
         if options:
             raise ValueError(f"QuadcopterVectorEnv.reset takes no options; got {options!r}")
@@ -278,7 +278,7 @@ class QuadcopterVectorEnv(VectorEnv):
         self._started = True
         return self._observation(self._envs.reset()), {}
 
-    def step(self, actions):
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
         if not self._started:
             raise RuntimeError("call reset() before step()")
         rotor_speeds = to_rotor_speeds(_check_actions(actions, (self.num_envs, 4)))
