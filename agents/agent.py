@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from .actor import Actor, NumpyPolicy, normalise_from_range, scale_to_range
-from .checks import check_fields, finite_array, shown
+from .checks import check_fields, finite_array, integer_in, shown
 from .critic import Critic
 from .ounoise import NOISES
 from .replay_buffer import ReplayBuffer, TensorReplayBuffer
@@ -87,9 +87,6 @@ class DDPGConfig:
     def validate(self) -> "DDPGConfig":
         """Raise ``ValueError`` naming the first setting out of its range."""
 
-        def integer(low, high=math.inf):
-            return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
-
         def units(v):
             return len(v) > 0 and all(isinstance(u, int) and u > 0 for u in v)
 
@@ -106,11 +103,11 @@ class DDPGConfig:
                 ("final_init", lambda v: 0 < v <= 1, "in (0, 1]"),
                 ("gamma", lambda v: 0 <= v < 1, "in [0, 1)"),
                 ("tau", lambda v: 0 < v <= 1, "in (0, 1]"),
-                ("buffer_size", integer(1), "an integer >= 1"),
-                ("batch_size", integer(1, self.buffer_size), f"an integer in [1, buffer_size={self.buffer_size}]"),
+                ("buffer_size", integer_in(1), "an integer >= 1"),
+                ("batch_size", integer_in(1, self.buffer_size), f"an integer in [1, buffer_size={self.buffer_size}]"),
                 (
                     "warmup",
-                    integer(self.batch_size, self.buffer_size),
+                    integer_in(self.batch_size, self.buffer_size),
                     f"an integer in [batch_size={self.batch_size}, buffer_size={self.buffer_size}]",
                 ),
                 ("noise", lambda v: v in NOISES, f"one of {sorted(NOISES)}"),
@@ -119,11 +116,11 @@ class DDPGConfig:
                 ("invert_gradients", boolean, "True or False"),
                 ("target_noise", lambda v: 0 <= v <= 2, "in [0, 2]"),
                 ("target_noise_clip", lambda v: 0 <= v <= 2, "in [0, 2]"),
-                ("policy_delay", integer(1, 100), "an integer in [1, 100]"),
+                ("policy_delay", integer_in(1, 100), "an integer in [1, 100]"),
                 ("critic_layer_norm", boolean, "True or False"),
-                ("update_every", integer(1, 1000), "an integer in [1, 1000]"),
+                ("update_every", integer_in(1, 1000), "an integer in [1, 1000]"),
                 ("clip_q_targets", boolean, "True or False"),
-                ("seed", integer(0), "an integer >= 0"),
+                ("seed", integer_in(0), "an integer >= 0"),
             ],
         )
         return self

@@ -27,6 +27,11 @@ def finite_array(name, value, shape=None, dtype=np.float32):
     return array.astype(dtype)
 
 
+def integer_in(low, high=float("inf")):
+    """A test for :func:`check_fields`: an int (not a bool) in [low, high]."""
+    return lambda value: isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
 def check_fields(owner, checks):
     """Validate the settings of a dataclass: ``checks`` is a list of (name, test, accepted), where
     ``test(value)`` is True for a good value and ``accepted`` says in words what is. Raises

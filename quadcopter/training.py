@@ -89,10 +89,7 @@ class TrainSettings:
 
     def validate(self):
         """Raise ``ValueError`` naming the first setting out of its range."""
-        from agents.checks import check_fields  # here: importing agents imports TensorFlow
-
-        def integer(low, high=math.inf):
-            return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
+        from agents.checks import check_fields, integer_in  # here: importing agents imports TensorFlow
 
         def number(test):
             return lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and test(v)
@@ -100,19 +97,19 @@ class TrainSettings:
         check_fields(
             self,
             [
-                ("num_envs", integer(1, 4096), "an integer in [1, 4096]"),
-                ("env_steps", integer(0), "an integer >= 0"),
+                ("num_envs", integer_in(1, 4096), "an integer in [1, 4096]"),
+                ("env_steps", integer_in(0), "an integer >= 0"),
                 ("seconds", number(lambda v: v >= 0), "a finite number >= 0"),
-                ("episodes", integer(0), "an integer >= 0"),
-                ("steps_per_round", integer(1), "an integer >= 1"),
-                ("updates_per_round", integer(0), "an integer >= 0"),
+                ("episodes", integer_in(0), "an integer >= 0"),
+                ("steps_per_round", integer_in(1), "an integer >= 1"),
+                ("updates_per_round", integer_in(0), "an integer >= 0"),
                 ("dynamics", lambda v: v in DYNAMICS, f"one of {list(DYNAMICS)}"),
-                ("action_repeat", integer(1), "an integer >= 1"),
+                ("action_repeat", integer_in(1), "an integer >= 1"),
                 ("runtime", number(lambda v: 0 < v <= 600), "a number of seconds in (0, 600]"),
                 ("air_starts", number(lambda v: 0 <= v <= 1), "a share in [0, 1]"),
                 ("checkpoint_every", number(lambda v: v > 0), "a number of seconds > 0"),
-                ("test_every", integer(0), "an integer number of environment steps >= 0"),
-                ("test_episodes", integer(1, 4096), "an integer in [1, 4096]"),
+                ("test_every", integer_in(0), "an integer number of environment steps >= 0"),
+                ("test_episodes", integer_in(1, 4096), "an integer in [1, 4096]"),
                 ("fused", lambda v: isinstance(v, bool), "True or False"),
             ],
         )
