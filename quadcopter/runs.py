@@ -1,6 +1,7 @@
 """The run folder: its files, checkpoints and resume, and what a finished run writes (:func:`finish_run`)."""
 
 import dataclasses
+import io
 import json
 import os
 from pathlib import Path
@@ -99,7 +100,7 @@ class Run:
         path = self.out / "episodes.csv"
         if not path.exists():
             return []
-        return _read_file(path, lambda text: pd.read_csv(path, usecols=EPISODE_COLUMNS).to_dict("records"))
+        return _read_file(path, lambda text: pd.read_csv(io.StringIO(text), usecols=EPISODE_COLUMNS).to_dict("records"))
 
 
 def _read_file(path, parse):
