@@ -428,6 +428,11 @@ def train(
         run.save_tests(tests.history)
         manager.save()
 
+    def run_test():
+        tests.run(counters, len(episodes))
+        if log is not None:
+            log.test(counters, tests.history[-1])
+
     bar = _progress_bar(progress, settings, counters, len(episodes))
     start = time.perf_counter() - counters["seconds"]
     last_checkpoint = time.perf_counter()
@@ -441,9 +446,7 @@ def train(
                     save_checkpoint()
                     raise TrainingInterrupted(run.out if run else None, counters["env_steps"])
                 if tests.due(counters["env_steps"]):
-                    tests.run(counters, len(episodes))
-                    if log is not None:
-                        log.test(counters, tests.history[-1])
+                    run_test()
                 finished, losses, updates_made = rollout.round(settings.steps_per_round, settings.updates_per_round)
                 steps_before = counters["env_steps"]
                 counters["env_steps"] += settings.steps_per_round * settings.num_envs
@@ -489,9 +492,7 @@ def train(
             if bar is not None:
                 bar.close()
     if settings.test_every > 0:
-        tests.run(counters, len(episodes))  # the actor at the end of training gets its test too
-        if log is not None:
-            log.test(counters, tests.history[-1])
+        run_test()  # the actor at the end of training gets its test too
     save_checkpoint()  # the training state as it is: a resumed run goes on from here
     final_weights = agent.actor_weights()
     tests.restore_best()
