@@ -291,13 +291,9 @@ class VectorPhysicsSim:
                         state[name][j, rows] = component
                     else:
                         state[name][j, rows] = np.where(active[rows], component, state[name][j, rows])
-        if active is not None:
-            touched &= active
-            self.time = np.where(active, self.time + self.dt, self.time)
-            self.out_of_bounds |= touched
-            self.done |= touched | (active & (self.time > self.runtime))
-            return self.done.copy()
-        self.time += self.dt
+        stepped = np.ones(self.num_envs, dtype=bool) if active is None else active
+        touched &= stepped
+        self.time = np.where(stepped, self.time + self.dt, self.time)
         self.out_of_bounds |= touched
-        self.done |= touched | (self.time > self.runtime)
+        self.done |= touched | (stepped & (self.time > self.runtime))
         return self.done.copy()
