@@ -305,7 +305,7 @@ def _train(args):
         )
         raise SystemExit(130) from None
     seconds = time.perf_counter() - started
-    settings = settings or _run_settings(out)
+    settings = episodes.attrs["settings"]  # a resumed run's come from its folder
     summaries = finish_run(agent, episodes, out, settings, args.eval_episodes)
     print(f"trained for {seconds:.1f} s: {len(episodes)} episodes")
     for name, summary in summaries.items():
@@ -317,12 +317,6 @@ def _train(args):
         )
     written = sorted(path.name + ("/" if path.is_dir() else "") for path in Path(out).iterdir())
     print(f"wrote {out}/: {', '.join(written)}")
-
-
-def _run_settings(out):
-    from .runs import Run
-
-    return Run(out).load_config()[1]
 
 
 def _add_evaluate(commands):

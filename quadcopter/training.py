@@ -357,7 +357,8 @@ def train(
     takeoffs (:class:`ActorTestFlights`); the returned agent's actor is the one that did best in them
     (the *selected* actor), and the tests are in the returned DataFrame's ``attrs["tests"]`` (and in
     ``out``/tests.csv). The actor as training left it (the *final* actor) is
-    ``attrs["final_actor_weights"]`` (the weights, for ``agent.set_actor_weights``).
+    ``attrs["final_actor_weights"]`` (the weights, for ``agent.set_actor_weights``), and the settings
+    the run used (its own on ``resume``) are ``attrs["settings"]``.
 
     Raises ``ValueError`` for a bad setting before anything starts, and :class:`TrainingError`
     when a loss stops being finite (the last good checkpoint stays). Ctrl-C or SIGTERM stops the
@@ -499,6 +500,7 @@ def train(
     table = pd.DataFrame(episodes, columns=EPISODE_COLUMNS)
     table.attrs["tests"] = pd.DataFrame(tests.history, columns=TEST_COLUMNS)
     table.attrs["final_actor_weights"] = final_weights
+    table.attrs["settings"] = settings  # the run's, as resume read them
     return agent, table
 
 
