@@ -355,6 +355,7 @@ def _evaluate(args):
     import agents  # noqa: F401  (registers the actor's layers)
 
     from .evaluation import evaluate_with_long_hold
+    from .runs import read_file
     from .tasks import LONG_HOLD_RUNTIME, TAKEOFF_RUNTIME
 
     if args.episodes < 1:
@@ -363,12 +364,7 @@ def _evaluate(args):
     if not actor.exists():
         raise ValueError(f"no saved actor at {actor}")
     settings_path = actor.parent / "settings.json"
-    settings = {}
-    if settings_path.exists():
-        try:
-            settings = json.loads(settings_path.read_text())
-        except ValueError as error:
-            raise ValueError(f"{settings_path} is unreadable ({error})") from None
+    settings = read_file(settings_path, json.loads) if settings_path.exists() else {}
     dynamics = args.dynamics or settings.get("dynamics", "udacity")
     try:
         model = keras.models.load_model(actor)

@@ -80,10 +80,10 @@ class Run:
         """The run's (DDPGConfig, TrainSettings); ``ValueError`` naming the file if one is missing or bad."""
         from agents.agent import DDPGConfig
 
-        config = _read_file(self.out / "config.json", DDPGConfig.from_json)
+        config = read_file(self.out / "config.json", DDPGConfig.from_json)
         from .training import TrainSettings
 
-        settings = _read_file(self.out / "settings.json", lambda text: TrainSettings(**json.loads(text)).validate())
+        settings = read_file(self.out / "settings.json", lambda text: TrainSettings(**json.loads(text)).validate())
         return config, settings
 
     def save_table(self, name, rows, columns):
@@ -100,10 +100,10 @@ class Run:
         path = self.out / "episodes.csv"
         if not path.exists():
             return []
-        return _read_file(path, lambda text: pd.read_csv(io.StringIO(text), usecols=EPISODE_COLUMNS).to_dict("records"))
+        return read_file(path, lambda text: pd.read_csv(io.StringIO(text), usecols=EPISODE_COLUMNS).to_dict("records"))
 
 
-def _read_file(path, parse):
+def read_file(path, parse):
     """``parse(text of path)``, with one ``ValueError`` naming the file for whatever goes wrong."""
     try:
         return parse(Path(path).read_text())
