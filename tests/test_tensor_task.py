@@ -44,6 +44,34 @@ def test_tensor_ops_step_matches_the_numpy_step_for_250_steps(dynamics, compiled
     assert moved > 1.0  # real flights, not two resting states compared
 
 
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "xla"])
+def test_tensor_ops_sine_cosine_and_wrap_agree_with_numpy(compiled):
+    """TENSOR_OPS computes sin and cos itself (XLA's float64 ones are slow on a CPU): they must agree
+    with numpy's to round-off, multiples of pi/2 and large angles included; mod_2pi must wrap like
+    the numpy simulator's, including angles far outside [-2 pi, 4 pi)."""
+    x = np.concatenate(
+        [
+            np.linspace(-4 * np.pi, 4 * np.pi, 100_001),
+            np.arange(-40, 41) * (np.pi / 2),
+            np.linspace(-1e5, 1e5, 100_001),
+            [0.0, -0.0, 1e-300, -1e-12],
+        ]
+    )
+    ops = physics.TENSOR_OPS
+
+    def evaluate(v):
+        return ops.sin(v), ops.cos(v), ops.mod_2pi(v)
+
+    function = tf.function(evaluate, jit_compile=True) if compiled else evaluate
+    sin, cos, wrapped = (t.numpy() for t in function(tf.constant(x)))
+    assert np.max(np.abs(sin - np.sin(x))) <= 1.2e-16
+    assert np.max(np.abs(cos - np.cos(x))) <= 1.2e-16
+    expected = physics.ARRAY_OPS.mod_2pi(x.copy())
+    inside = (x >= -2 * np.pi) & (x < 4 * np.pi)
+    np.testing.assert_array_equal(wrapped[inside], expected[inside])  # the same sums, the same bits
+    assert np.max(np.abs(wrapped - expected)) <= 1e-16 * 1e5  # round-off of |x| up to 1e5 rad
+
+
 @pytest.mark.parametrize("dynamics", physics.DYNAMICS)
 def test_takeoff_step_matches_vector_takeoff_task(dynamics):
     """Same starts and actions: the same observations, rewards, ends, restarts and episode summaries."""
