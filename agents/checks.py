@@ -15,6 +15,11 @@ def shown(value):
 def finite_array(name, value, shape=None, dtype=np.float32):
     """``value`` as an array of ``dtype``; raises ``ValueError`` naming ``name`` and the value when it
     is not numeric, not finite, beyond what ``dtype`` holds, or (if ``shape`` is given) not of that shape."""
+    if type(value) is np.ndarray and value.dtype == dtype and (shape is None or value.shape == tuple(shape)):
+        # Already of dtype (the agent hands its own checked arrays to the replay buffer): only the
+        # finiteness is left to check.
+        if np.isfinite(value).all():
+            return value.copy()
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
