@@ -27,6 +27,7 @@ TAKEOFF_CONFIG = DDPGConfig(
     invert_gradients=True,
     target_noise=0.03,
     critic_layer_norm=True,
+    update_every=16,
 )
 """The takeoff's settings, where they differ from the general ``DDPGConfig`` defaults: small networks
 (ten times the updates per second on a CPU), a short horizon (gamma 0.95), slow targets, a slow
@@ -34,7 +35,10 @@ actor (actor learning rate 3e-5: with 1e-4 the final actor held on one seed of f
 two of five) and TD3's target-policy smoothing with noise 0.03, about 14 rev/s (on seeds 0, 1, 3
 and 4 the final actor then held on three, against one without), and layer normalisation in the
 critic, which made the difference: with it the final actor held on all ten seeds 0-9 in both
-dynamics, against four of ten without (docs/learning.md)."""
+dynamics, against four of ten without (docs/learning.md). In the Udacity loop, ``step`` makes its
+updates 16 at a time (one per step on average, as with the general 8): one compiled call costs
+about a millisecond besides its updates, so the loop runs about a seventh faster, and it learned
+as before (docs/benchmarks.md, "The learner's own loop"). ``train`` sets its own updates per round."""
 
 
 def takeoff_config(seed: int = 0) -> DDPGConfig:

@@ -30,6 +30,7 @@ def test_takeoff_agent_is_a_ddpg_with_the_preset_and_the_udacity_methods():
     config = agent.config
     assert config.actor_units == config.critic_units == (64, 64)
     assert (config.actor_lr, config.gamma, config.tau, config.target_noise) == (3e-5, 0.95, 1e-3, 0.03)
+    assert config.update_every == 16
     layers = [layer.__class__.__name__ for layer in agent.critic_local.model.layers]
     assert layers.count("LayerNormalization") == 2
     state = agent.reset_episode()
