@@ -37,8 +37,9 @@ and 4 the final actor then held on three, against one without), and layer normal
 critic, which made the difference: with it the final actor held on all ten seeds 0-9 in both
 dynamics, against four of ten without (docs/learning.md). In the Udacity loop, ``step`` makes its
 updates 16 at a time (one per step on average, as with the general 8): one compiled call costs
-about a millisecond besides its updates, so the loop runs about a seventh faster, and it learned
-as before (docs/benchmarks.md, "The learner's own loop"). ``train`` sets its own updates per round."""
+half a millisecond to a millisecond besides its updates, so the loop runs about a tenth faster, and
+it learned as before (docs/benchmarks.md, "The learner's own loop"). ``train`` sets its own updates
+per round."""
 
 
 def takeoff_config(seed: int = 0) -> DDPGConfig:
