@@ -208,9 +208,7 @@ class _TensorOps:
 
     @staticmethod
     def cos_sin(angles):
-        # All the angles through one polynomial: a third of the graph, so compiling takes less time.
-        sin, cos = _TensorOps._sin_cos(_tf().stack(angles))
-        return tuple(zip(_tf().unstack(cos), _tf().unstack(sin)))
+        return tuple(_TensorOps._sin_cos(a)[::-1] for a in angles)
 
     @staticmethod
     def relu(x):
