@@ -75,11 +75,6 @@ class _ScalarOps:
     sin = staticmethod(math.sin)
 
     @staticmethod
-    def cos_sin(angles):
-        """((cos a, sin a) for each angle a of a tuple)."""
-        return tuple((math.cos(a), math.sin(a)) for a in angles)
-
-    @staticmethod
     def relu(x):
         """max(0, x)."""
         return x if x > 0.0 else 0.0
@@ -115,10 +110,6 @@ class _ArrayOps:
 
     cos = staticmethod(np.cos)
     sin = staticmethod(np.sin)
-
-    @staticmethod
-    def cos_sin(angles):
-        return tuple((np.cos(a), np.sin(a)) for a in angles)
 
     @staticmethod
     def relu(x):
@@ -207,10 +198,6 @@ class _TensorOps:
         return _TensorOps._sin_cos(x)[0]
 
     @staticmethod
-    def cos_sin(angles):
-        return tuple(_TensorOps._sin_cos(a)[::-1] for a in angles)
-
-    @staticmethod
     def relu(x):
         return _tf().maximum(x, 0.0)
 
@@ -262,7 +249,12 @@ def rotation_matrix(phi, theta, psi, ops):
     R maps body-frame vectors to the earth frame. (The original names it ``earth_to_body_frame``
     and applies it to earth-frame velocities; ``udacity_step`` keeps that, ``rigid_body_step`` not.)
     """
-    return rotation_from_cos_sin(ops.cos_sin((phi, theta, psi)))
+    return rotation_from_cos_sin(euler_cos_sin(phi, theta, psi, ops))
+
+
+def euler_cos_sin(phi, theta, psi, ops):
+    """((cos phi, sin phi), (cos theta, sin theta), (cos psi, sin psi)), each computed once."""
+    return (ops.cos(phi), ops.sin(phi)), (ops.cos(theta), ops.sin(theta)), (ops.cos(psi), ops.sin(psi))
 
 
 def rotation_from_cos_sin(cos_sin):
@@ -393,7 +385,7 @@ def rigid_body_step(pose, velocity, angular_v, rotor_speeds, ops):
     vx, vy, vz = velocity
     p, q, r = angular_v
     n0, n1, n2, n3 = rotor_speeds
-    cos_sin = ops.cos_sin((phi, theta, psi))
+    cos_sin = euler_cos_sin(phi, theta, psi, ops)
     r00, r01, r02, r10, r11, r12, r20, r21, r22 = rotation_from_cos_sin(cos_sin)
     (c_phi, s_phi), (c_theta, s_theta), _ = cos_sin  # for the Euler-angle kinematics below
 
