@@ -43,6 +43,22 @@ def rate(function, seconds, per_call=1):
     return calls * per_call / (time.perf_counter() - start)
 
 
+def udacity_loop_rate(agent, seconds):
+    """Steps/s of the Udacity loop (act, task.step, agent.step) with ``agent``, timed once the agent is
+    past its warmup and its update call is compiled, as in a long run."""
+    state = {"state": agent.reset_episode()}
+
+    def udacity_step():
+        action = agent.act(state["state"])
+        next_state, reward, done = agent.task.step(action)
+        agent.step(action, reward, next_state, done)
+        state["state"] = agent.reset_episode() if done else next_state
+
+    for _ in range(max(0, agent.config.warmup - len(agent.memory)) + 2 * agent.config.update_every):
+        udacity_step()
+    return rate(udacity_step, seconds)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="time per measurement (default: 5)")
@@ -50,18 +66,7 @@ def main():
     args = parser.parse_args()
     # (e) first, in a fresh process as a learner runs it: measured after (a) to (d), whose networks
     # and buffers stay in memory, the same loop ran at about two thirds of this rate.
-    takeoff = takeoff_agent(Task(seed=1), seed=1)
-    takeoff_state = {"state": takeoff.reset_episode()}
-
-    def takeoff_step():
-        action = takeoff.act(takeoff_state["state"])
-        next_state, reward, done = takeoff.task.step(action)
-        takeoff.step(action, reward, next_state, done)
-        takeoff_state["state"] = takeoff.reset_episode() if done else next_state
-
-    for _ in range(takeoff.config.warmup + 2 * takeoff.config.update_every):  # past the warmup and the compile
-        takeoff_step()
-    takeoff_loop = rate(takeoff_step, args.seconds)
+    takeoff_loop = udacity_loop_rate(takeoff_agent(Task(seed=1), seed=1), args.seconds)
 
     task = Task(seed=0)
     # The issue's sizes, pinned: the default networks are smaller (64-64) since they measured better.
@@ -87,18 +92,7 @@ def main():
     )
     fused = rate(lambda: agent.learn_many(args.fused_updates), args.seconds, args.fused_updates)
 
-    loop_state = {"state": agent.reset_episode(), "agent": agent}
-
-    def udacity_step():
-        agent = loop_state["agent"]
-        action = agent.act(loop_state["state"])
-        next_state, reward, done = agent.task.step(action)
-        agent.step(action, reward, next_state, done)
-        loop_state["state"] = agent.reset_episode() if done else next_state
-
-    for _ in range(2 * agent.config.update_every):  # compile the loop's update call before timing
-        udacity_step()
-    loop = rate(udacity_step, args.seconds)
+    loop = udacity_loop_rate(agent, args.seconds)
 
     envs = VectorTakeoffTask(16, rng)
     noise = agent.make_noise((16, 4))
