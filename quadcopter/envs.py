@@ -3,7 +3,7 @@
 Importing this module registers three environments::
 
     import gymnasium
-    env = gymnasium.make("quadcopter.envs:QuadcopterTakeoff-v1")   # also QuadcopterHover-v1,
+    env = gymnasium.make("quadcopter.envs:QuadcopterTakeoff-v2")   # also QuadcopterHover-v2,
                                                                     # QuadcopterReachTarget-v1
 
 :class:`QuadcopterEnv` wraps one task of :mod:`quadcopter.tasks` (one ``PhysicsSim``);
@@ -102,8 +102,8 @@ class QuadcopterEnv(gymnasium.Env):
     ========  ========================================  =================================  ======
     index     meaning                                   bounds                             unit
     ========  ========================================  =================================  ======
-    0, 1, 2   (x, y, z) - target, / 10                  the simulator's bounds, shifted    10 m
-    3, 4, 5   (vx, vy, vz), earth frame, / 5            [-40, 40] (clipped)                5 m/s
+    0, 1, 2   (x, y, z) - target, / 2.5                 the simulator's bounds, shifted    2.5 m
+    3, 4, 5   (vx, vy, vz), earth frame, / 2            [-100, 100] (clipped)              2 m/s
     6, 7, 8   (phi, theta, psi) wrapped                 [-pi, pi]                          rad
     9, 10, 11 the simulator's angular_v, / 5            [-40, 40] (clipped)                5 rad/s
     ========  ========================================  =================================  ======
@@ -123,9 +123,11 @@ class QuadcopterEnv(gymnasium.Env):
     takeoff-and-hold rule (:func:`~quadcopter.tasks.takeoff_success`): truncated, and within 1 m of
     the target with roll and pitch under 0.3 rad at every step from t = 5 s on.
 
-    Versions: ``-v1`` (this one) has 10 s episodes and the take-off-and-hold rule; ``-v0`` (5 s,
+    Versions: takeoff and hover ``-v2`` (these) pay (exp(-d / 3 m) + exp(-d / 1 m)) / 2 for
+    closeness, where ``-v1`` paid exp(-d / 3 m) (see :func:`~quadcopter.tasks.takeoff_reward`);
+    ``-v1`` had 10 s episodes and the take-off-and-hold rule, as ``-v2`` has; ``-v0`` (5 s,
     success = ending within 1 m of the target altitude) is gone, because that rule counted a
-    quadcopter that crossed 10 m at 5 s and then fell.
+    quadcopter that crossed 10 m at 5 s and then fell. Reach target is ``-v1``.
 
     ``render_mode="rgb_array"``: :meth:`render` returns an (H, W, 3) uint8 picture of the
     quadcopter (arms, rotors, path so far, target) drawn with matplotlib.
@@ -299,8 +301,8 @@ class QuadcopterVectorEnv(VectorEnv):
 
 def _register():
     for name, task in (
-        ("QuadcopterTakeoff-v1", "takeoff"),
-        ("QuadcopterHover-v1", "hover"),
+        ("QuadcopterTakeoff-v2", "takeoff"),
+        ("QuadcopterHover-v2", "hover"),
         ("QuadcopterReachTarget-v1", "reach_target"),
     ):
         if name not in gymnasium.registry:

@@ -59,10 +59,15 @@ def test_reward_is_in_0_1_and_best_at_the_target():
     on_ground, tilted = reward([0, 0, 0, 0, 0, 0]), reward([0, 0, 10, 0.5, 0, 0])
     yawing, moving = reward([0, 0, 10, 0, 0, 0], rates=(0, 0, 1)), reward([0, 0, 10, 0, 0, 0], velocity=(1, 0, 0))
     assert 0 <= on_ground < tilted < at_target and yawing < at_target and moving < at_target
-    # Closeness multiplies everything: exp(-d / 3), the same in every direction.
-    assert on_ground == pytest.approx(np.exp(-10 / 3))
-    assert reward([0, 0, 9, 0, 0, 0]) == pytest.approx(np.exp(-1 / 3)) == reward([1, 0, 10, 0, 0, 0])
-    assert reward([0, 0, 9, 0.5, 0, 0]) == pytest.approx(np.exp(-1 / 3) * (1 - 0.25 * 0.5 / (np.pi / 2)))
+
+    # Closeness multiplies everything: (exp(-d / 3) + exp(-d)) / 2, the same in every direction.
+    def closeness(d):
+        return (np.exp(-d / 3) + np.exp(-d)) / 2
+
+    assert on_ground == pytest.approx(closeness(10)) == pytest.approx(0.0179, abs=1e-4)
+    assert reward([0, 0, 9, 0, 0, 0]) == pytest.approx(closeness(1)) == reward([1, 0, 10, 0, 0, 0])
+    assert reward([0, 0, 9, 0, 0, 0]) == pytest.approx(0.542, abs=1e-3)
+    assert reward([0, 0, 9, 0.5, 0, 0]) == pytest.approx(closeness(1) * (1 - 0.25 * 0.5 / (np.pi / 2)))
     rng = np.random.default_rng(0)
     rewards = takeoff_reward(
         rng.normal(0, 50, (1000, 6)), rng.normal(0, 20, (1000, 3)), rng.normal(0, 9, (1000, 3)), target
