@@ -77,8 +77,11 @@ def test_it_shows_the_gradient_proof_and_the_plots(executed):
         "flight_path.png",
     ):
         assert (run / name).exists(), name
-    reflection_numbers = outputs_text(code[-1])
+    reflection_numbers = outputs_text(next(c for c in code if "Success among the training" in c.source))
     assert "Evaluation of the final actor (no noise): success" in reflection_numbers
+    noise_check = outputs_text(next(c for c in code if "with_training_noise" in c.source)).splitlines()
+    assert [line.split(":")[0] for line in noise_check] == ["without noise", "with noise 0.05"]
+    assert "nan" not in " ".join(noise_check)
 
 
 def test_the_committed_notebook_holds_the_outputs_of_a_full_run():
