@@ -116,29 +116,31 @@ class FusedTakeoff:
         """``steps`` agent steps of all N takeoffs, then ``updates`` DDPG updates (none while the buffer
         holds fewer than ``warmup`` transitions), in one compiled call.
 
-        Returns ``(episodes, losses, updates_made)``: a DataFrame of the episodes that ended, in order
-        (columns step (0 to steps - 1), env, episode_return, length, final_z, success, air_start),
-        (critic loss, actor loss) of the last update (nan if none), and how many updates were made
-        (``updates`` or 0).
+        Returns ``(episodes, losses, updates_made)``: the episodes that ended, in order, as a list of
+        dicts (keys step (0 to steps - 1), env, episode_return, length, final_z, success, air_start;
+        Python numbers), (critic loss, actor loss) of the last update (nan if none), and how many
+        updates were made (``updates`` or 0).
         """
         ended, returns, lengths, final_z, success, air_start, losses, learned = self._round(int(steps), int(updates))
         updates_made = int(updates) if bool(learned) else 0
         if updates_made:
             self.agent.policy.mark_stale()  # the actor changed inside the graph
+        losses = tuple(float(x) for x in losses)
         ended = ended.numpy()
+        if not ended.any():  # most rounds: no episode ended
+            return [], losses, updates_made
         step_index, env = np.nonzero(ended)
-        episodes = pd.DataFrame(
-            dict(
-                step=step_index,
-                env=env,
-                episode_return=returns.numpy()[ended],
-                length=lengths.numpy()[ended],
-                final_z=final_z.numpy()[ended],
-                success=success.numpy()[ended],
-                air_start=air_start.numpy()[ended],
-            )
+        columns = dict(
+            step=step_index,
+            env=env,
+            episode_return=returns.numpy()[ended],
+            length=lengths.numpy()[ended],
+            final_z=final_z.numpy()[ended],
+            success=success.numpy()[ended],
+            air_start=air_start.numpy()[ended],
         )
-        return episodes, tuple(float(x) for x in losses), updates_made
+        rows = zip(*(values.tolist() for values in columns.values()))
+        return [dict(zip(columns, row)) for row in rows], losses, updates_made
 
     def _round_graph(self, steps, updates):
         """The round's graph; ``steps`` and ``updates`` are Python ints (one trace for each pair)."""

@@ -181,8 +181,7 @@ class NumpyRollout:
         losses, updates_made = (math.nan, math.nan), 0
         if updates and len(self.memory) >= agent.config.warmup:
             losses, updates_made = agent.learn_many(updates), updates
-        columns = ["step", "env", "episode_return", "length", "final_z", "success", "air_start"]
-        return pd.DataFrame(finished, columns=columns), losses, updates_made
+        return finished, losses, updates_made
 
     def fly(self, init_pose, init_velocities, runtime=None):
         return evaluate_actor(
@@ -461,7 +460,7 @@ def train(
                         )
                 seconds = time.perf_counter() - start
                 episodes_before = len(episodes)
-                for row in finished.to_dict("records"):
+                for row in finished:
                     # An episode is logged with the environment steps at the end of its round's step.
                     step = row.pop("step")
                     episodes.append(
