@@ -343,8 +343,10 @@ def train(
         out: a folder for the run's files (see :class:`Run`), or None to keep nothing. A folder that
             holds a run already is refused (:class:`RunExistsError`) unless ``resume`` or ``overwrite``.
         resume: continue the run in ``out`` from its newest intact checkpoint, with what is left of its budget.
-        progress: show a progress bar (episode, return and success rate of the last 100, the best
-            test's success rate, steps/s).
+        progress: show a progress bar (episode; return and success rate of the last 100 training
+            episodes, which fly with exploration noise (``noisy_success``, low even for a good actor:
+            the noise tilts it past the rule's 0.3 rad); the best noise-free test's success rate;
+            steps/s).
         overwrite: remove the run in ``out`` (its files only, :data:`RUN_FILES`) and start a new one.
         budget: with ``resume``, new budgets (a dict with any of env_steps, seconds, episodes) that
             replace the run's: a resumed run can be extended this way.
@@ -483,7 +485,7 @@ def train(
                     bar.set_postfix(
                         episode=len(episodes),
                         ret=f"{np.mean([e['episode_return'] for e in recent]):.1f}",
-                        success=f"{np.mean([e['success'] for e in recent]):.0%}",
+                        noisy_success=f"{np.mean([e['success'] for e in recent]):.0%}",
                         best_test=f"{tests.best_score[0]:.0%}" if tests.best_score else "-",
                         steps_s=f"{counters['env_steps'] / max(counters['seconds'], 1e-9):.0f}",
                         refresh=False,
