@@ -46,13 +46,14 @@ def rate(function, seconds, per_call=1):
 def udacity_loop_rate(agent, seconds):
     """Steps/s of the Udacity loop (act, task.step, agent.step) with ``agent``, timed once the agent is
     past its warmup and its update call is compiled, as in a long run."""
-    state = {"state": agent.reset_episode()}
+    state = agent.reset_episode()
 
     def udacity_step():
-        action = agent.act(state["state"])
+        nonlocal state
+        action = agent.act(state)
         next_state, reward, done = agent.task.step(action)
         agent.step(action, reward, next_state, done)
-        state["state"] = agent.reset_episode() if done else next_state
+        state = agent.reset_episode() if done else next_state
 
     for _ in range(max(0, agent.config.warmup - len(agent.memory)) + 2 * agent.config.update_every):
         udacity_step()

@@ -13,10 +13,16 @@ best possible (they are reachable).
 """
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import gymnasium
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from quadcopter.tasks import wrap_angle  # noqa: E402
 
 # Pendulum-v1's constants (gymnasium/envs/classic_control/pendulum.py): g, m, l, dt, limits.
 GRAVITY, MASS, LENGTH, DT = 10.0, 1.0, 1.0, 0.05
@@ -27,20 +33,15 @@ RATES = np.linspace(-MAX_SPEED, MAX_SPEED, 161)  # rad/s
 TORQUES = np.linspace(-MAX_TORQUE, MAX_TORQUE, 41)  # N m
 
 
-def wrap(angle):
-    """Angles wrapped to [-pi, pi)."""
-    return (angle + np.pi) % (2 * np.pi) - np.pi
-
-
 def dynamics(angle, rate, torque):
     """One Pendulum-v1 step: (next angle, next rate, cost), elementwise on arrays of any shape."""
-    cost = wrap(angle) ** 2 + 0.1 * rate**2 + 0.001 * torque**2
+    cost = wrap_angle(angle) ** 2 + 0.1 * rate**2 + 0.001 * torque**2
     rate = np.clip(
         rate + (3 * GRAVITY / (2 * LENGTH) * np.sin(angle) + 3.0 / (MASS * LENGTH**2) * torque) * DT,
         -MAX_SPEED,
         MAX_SPEED,
     )
-    return wrap(angle + rate * DT), rate, cost
+    return wrap_angle(angle + rate * DT), rate, cost
 
 
 def interpolate(values, angle, rate):
