@@ -275,8 +275,10 @@ def _train(args):
             )
         config = settings = None
     else:
-        config = takeoff_config(args.seed or 0).replace(**_config_overrides(args.set))
         defaults = TrainSettings()
+        config = takeoff_config(args.seed or 0, args.dynamics or defaults.dynamics).replace(
+            **_config_overrides(args.set)
+        )
         settings = TrainSettings(
             num_envs=defaults.num_envs if args.num_envs is None else args.num_envs,
             dynamics=args.dynamics or defaults.dynamics,

@@ -3,7 +3,8 @@
 :func:`evaluate_actor` flies many deterministic takeoffs at once and scores them by the
 take-off-and-hold rule; :func:`evaluate_with_long_hold` adds the 30 s hold; :class:`ActorTestFlights`
 keeps the best actor of the test flights during training; :func:`fly_actor` and
-:func:`fly_evaluation_flights` record flights (the 17 columns) for the plots.
+:func:`fly_evaluation_flights` record flights (the 17 columns) for the plots; :func:`hover_offset`
+says how far from the target a policy settles in a 60 s flight.
 """
 
 from collections.abc import Callable
@@ -13,7 +14,15 @@ import numpy as np
 import pandas as pd
 
 from .controllers import ActorController
-from .tasks import LONG_HOLD_RUNTIME, TAKEOFF_RUNTIME, TakeoffTask, VectorTakeoffTask, sample_takeoff_starts
+from .tasks import (
+    DEFAULT_TARGET,
+    LONG_HOLD_RUNTIME,
+    TAKEOFF_RUNTIME,
+    TakeoffTask,
+    VectorTakeoffTask,
+    sample_takeoff_starts,
+    squared_length,
+)
 
 # Seeds of the random takeoff starts: the final evaluation's, and another for the test flights
 # during training, so that choosing the best actor never sees the evaluation's starts.
@@ -170,6 +179,25 @@ def fly_evaluation_flights(
         for i, (pose, velocity) in enumerate(zip(init_poses, init_velocities))
     ]
     return pd.concat(flights, ignore_index=True)[["flight"] + LABELS]
+
+
+HOVER_OFFSET_RUNTIME = 60.0
+"""Seconds of the flights that :func:`hover_offset` judges: six times the 10 s training episodes."""
+
+
+def hover_offset(act, count=3, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3, runtime=HOVER_OFFSET_RUNTIME):
+    """How far from the target a policy hovers once it has settled: ``act`` flown for ``runtime`` s
+    (default 60 s, six times a training episode) from ``count`` of the evaluation's takeoff starts;
+    returns the mean distance to the target over the last 10 s of the flights, in m, or inf if a
+    flight ended early (a crash or a bound). The standard is the PD hover controller's: within 0.02 m.
+    """
+    flights = fly_evaluation_flights(act, count, seed, dynamics, action_repeat, runtime)
+    ends = flights.groupby("flight")["time"].max()
+    if (ends < runtime - 0.1).any():  # the last step lands within one 0.02 s step of the limit
+        return float("inf")
+    settled = flights[flights["time"] >= runtime - 10.0]
+    offsets = settled[["x", "y", "z"]].to_numpy() - np.asarray(DEFAULT_TARGET)
+    return float(np.mean(np.sqrt(squared_length(offsets))))
 
 
 def fly_actor(

@@ -337,16 +337,18 @@ def train(
     """Train the takeoff agent on vectorised environments; returns ``(agent, episodes DataFrame)``.
 
     Args:
-        config: a ``DDPGConfig`` (default: the takeoff's, :func:`~quadcopter.presets.takeoff_config`).
+        config: a ``DDPGConfig`` (default: the takeoff's for ``settings.dynamics``,
+            :func:`~quadcopter.presets.takeoff_config`).
             Not allowed with ``resume``: the run's own is used.
         settings: a :class:`TrainSettings` (default: the defaults). Likewise.
         out: a folder for the run's files (see :class:`Run`), or None to keep nothing. A folder that
             holds a run already is refused (:class:`RunExistsError`) unless ``resume`` or ``overwrite``.
         resume: continue the run in ``out`` from its newest intact checkpoint, with what is left of its budget.
         progress: show a progress bar (episode; return and success rate of the last 100 training
-            episodes, which fly with exploration noise (``noisy_success``, low even for a good actor:
-            the noise tilts it past the rule's 0.3 rad); the best noise-free test's success rate;
-            steps/s).
+            episodes, which fly with exploration noise (``noisy_success``: with the presets' noise,
+            :data:`~quadcopter.presets.EXPLORATION_NOISE`, near the tests' rate once the actor is good;
+            more noise on the Udacity simulator, whose angles drift with it, can keep it near 0%);
+            the best noise-free test's success rate; steps/s).
         overwrite: remove the run in ``out`` (its files only, :data:`RUN_FILES`) and start a new one.
         budget: with ``resume``, new budgets (a dict with any of env_steps, seconds, episodes) that
             replace the run's: a resumed run can be extended this way.
@@ -391,8 +393,8 @@ def train(
                 "(--overwrite), or train into another folder (--out)"
             )
         run.clear()
-    config = (config or takeoff_config()).validate()
     settings = (settings or TrainSettings()).validate()
+    config = (config or takeoff_config(dynamics=settings.dynamics)).validate()
 
     agent = make_agent(config, settings)
     rollout = make_rollout(agent, settings)

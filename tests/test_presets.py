@@ -31,6 +31,7 @@ def test_takeoff_agent_is_a_ddpg_with_the_preset_and_the_udacity_methods():
     assert config.actor_units == config.critic_units == (64, 64)
     assert (config.actor_lr, config.gamma, config.tau, config.target_noise) == (3e-5, 0.95, 1e-3, 0.03)
     assert config.update_every == 16
+    assert config.noise_sigma == 0.01  # Task()'s simulator, the Udacity one
     layers = [layer.__class__.__name__ for layer in agent.critic_local.model.layers]
     assert layers.count("LayerNormalization") == 2
     state = agent.reset_episode()
@@ -44,3 +45,17 @@ def test_the_general_defaults_are_not_the_takeoff_preset():
     general = DDPGConfig()
     assert general.actor_units == (256, 256) and general.gamma == 0.99
     assert general != TAKEOFF_CONFIG.replace(seed=general.seed)
+
+
+def test_each_simulator_has_its_own_exploration_noise():
+    import pytest
+
+    from quadcopter import takeoff_agent, takeoff_config
+    from quadcopter.presets import EXPLORATION_NOISE, TAKEOFF_CONFIG
+
+    assert EXPLORATION_NOISE == {"udacity": 0.01, "rigid_body": 0.05}
+    assert takeoff_config(2, "rigid_body") == TAKEOFF_CONFIG.replace(seed=2, noise_sigma=0.05)
+    assert takeoff_config(2) == takeoff_config(2, "udacity") == TAKEOFF_CONFIG.replace(seed=2)
+    assert takeoff_agent(Task(dynamics="rigid_body"), seed=2).config.noise_sigma == 0.05
+    with pytest.raises(ValueError, match="'rigid'"):
+        takeoff_config(0, "rigid")

@@ -9,7 +9,7 @@ import pytest
 
 from agents.agent import DDPGConfig
 from quadcopter.cli import main
-from quadcopter.tasks import sample_takeoff_starts
+from quadcopter.tasks import POSITION_SCALE, sample_takeoff_starts
 from quadcopter.training import (
     TEST_SEED,
     ActorTestFlights,
@@ -288,18 +288,37 @@ def test_train_returns_the_actor_of_its_best_test(tmp_path):
     assert kept == sorted(kept) and tests["best"].iloc[0]  # each kept test beat every earlier one
 
 
-def test_evaluate_flies_the_pd_like_policy_to_success():
+def hold_ten_metres(states):
+    """The PD altitude law (kp = kd = 4) on the observation: z error in POSITION_SCALE units, v_z in VELOCITY_SCALE."""
     from quadcopter import hover_rotor_speed
+    from quadcopter.tasks import POSITION_SCALE, VELOCITY_SCALE
 
-    def hold_ten_metres(states):  # a PD law on the state: z error (10 m units) and v_z (5 m/s units)
-        accel = -4.0 * states[:, 2] * 10 - 4.0 * states[:, 5] * 5
-        speed = hover_rotor_speed() * np.sqrt(np.clip((9.81 + accel) / 9.81, 0, None))
-        return np.repeat(np.clip(speed, 0, 900)[:, None], 4, axis=1)
+    accel = -4.0 * states[:, 2] * POSITION_SCALE - 4.0 * states[:, 5] * VELOCITY_SCALE
+    speed = hover_rotor_speed() * np.sqrt(np.clip((9.81 + accel) / 9.81, 0, None))
+    return np.repeat(np.clip(speed, 0, 900)[:, None], 4, axis=1)
 
+
+def test_evaluate_flies_the_pd_like_policy_to_success():
     results = evaluate_actor(hold_ten_metres, episodes=20)
     assert len(results) == 20 and results["success"].all()
     falling = evaluate_actor(lambda s: np.zeros((len(s), 4)), episodes=5)
     assert not falling["success"].any()
+
+
+@pytest.mark.parametrize("dynamics", ["udacity", "rigid_body"])
+def test_hover_offset_measures_where_a_policy_settles(dynamics):
+    from quadcopter.evaluation import hover_offset
+
+    # The PD law settles on the target: the standard, within 2 cm, after 60 s.
+    assert hover_offset(hold_ten_metres, count=2, dynamics=dynamics) < 0.02
+
+    def off_by_half_a_metre(states):  # the same law aimed 0.5 m higher
+        shifted = states.copy()
+        shifted[:, 2] -= 0.5 / POSITION_SCALE
+        return hold_ten_metres(shifted)
+
+    assert hover_offset(off_by_half_a_metre, count=2, dynamics=dynamics) == pytest.approx(0.5, abs=0.02)
+    assert hover_offset(lambda s: np.zeros((len(s), 4)), count=2, dynamics=dynamics) == float("inf")
 
 
 def test_cli_train_and_evaluate(tmp_path, capsys):
