@@ -52,7 +52,7 @@ the angular acceleration alpha. Noise on the rotors makes alpha jitter, and that
 jitter into a steady drift of roll and pitch, growing with the noise's variance. An actor trained
 against the drift learns to lean against it; flown without noise it has nothing to lean against and
 settles off the target: 0.24-0.48 m away after 60 s with noise 0.05, 0.09-0.17 m with 0.02 and
-0.01-0.06 m with 0.01 (the final actors of seeds 0-9; all of them held by the rule with each noise).
+0.01-0.07 m with 0.01 (the final actors of seeds 0-9; all of them held by the rule with each noise).
 The rigid body has no such term and keeps 0.05: with 0.02, two of its ten final actors lost the 30 s
 hold to a slow yaw drift that the narrower exploration had not shown them (docs/learning.md)."""
 

@@ -81,6 +81,7 @@ def test_it_shows_the_gradient_proof_and_the_plots(executed):
         assert (run / name).exists(), name
     reflection_numbers = outputs_text(next(c for c in code if "Success among the training" in c.source))
     assert "Evaluation of the final actor (no noise): success" in reflection_numbers
+    assert "The selected actor flown for 60 s, six times its episodes, settles" in reflection_numbers
     noise_check = outputs_text(next(c for c in code if "with_training_noise" in c.source)).splitlines()
     noise = TAKEOFF_CONFIG.noise_sigma  # the cell flies with the training's noise
     assert [line.split(":")[0] for line in noise_check] == ["without noise", f"with noise {noise}"]
