@@ -276,12 +276,11 @@ def _train(args):
         config = settings = None
     else:
         defaults = TrainSettings()
-        config = takeoff_config(args.seed or 0, args.dynamics or defaults.dynamics).replace(
-            **_config_overrides(args.set)
-        )
+        dynamics = args.dynamics or defaults.dynamics
+        config = takeoff_config(args.seed or 0, dynamics).replace(**_config_overrides(args.set))
         settings = TrainSettings(
             num_envs=defaults.num_envs if args.num_envs is None else args.num_envs,
-            dynamics=args.dynamics or defaults.dynamics,
+            dynamics=dynamics,
             test_every=defaults.test_every if args.test_every is None else args.test_every,
             fused=not args.numpy_path,
             **budgets,

@@ -15,6 +15,19 @@ from typing import Any
 
 from agents.agent import DDPG, DDPGConfig
 
+EXPLORATION_NOISE = {"udacity": 0.01, "rigid_body": 0.05}
+"""Gaussian exploration noise per simulator dynamics, in normalised action units (0.01 is about 4.5 rev/s
+per rotor, 0.05 about 22 rev/s).
+
+The Udacity simulator adds 0.5 alpha^2 dt^2 to each angle every step: positive whatever the sign of
+the angular acceleration alpha. Noise on the rotors makes alpha jitter, and that term turns the
+jitter into a steady drift of roll and pitch, growing with the noise's variance. An actor trained
+against the drift learns to lean against it; flown without noise it has nothing to lean against and
+settles off the target: 0.24-0.48 m away after 60 s with noise 0.05, 0.09-0.17 m with 0.02 and
+0.01-0.07 m with 0.01 (the final actors of seeds 0-9; all of them held by the rule with each noise).
+The rigid body has no such term and keeps 0.05: with 0.02, two of its ten final actors lost the 30 s
+hold to a slow yaw drift that the narrower exploration had not shown them (docs/learning.md)."""
+
 TAKEOFF_CONFIG = DDPGConfig(
     actor_units=(64, 64),
     critic_units=(64, 64),
@@ -24,7 +37,7 @@ TAKEOFF_CONFIG = DDPGConfig(
     tau=1e-3,
     batch_size=64,
     noise="gaussian",
-    noise_sigma=0.01,
+    noise_sigma=EXPLORATION_NOISE["udacity"],
     invert_gradients=True,
     target_noise=0.03,
     critic_layer_norm=True,
@@ -42,19 +55,6 @@ half a millisecond to a millisecond besides its updates, so the loop runs about 
 it learned as before (docs/benchmarks.md, "The learner's own loop"). ``train`` sets its own updates
 per round. The exploration noise here, 0.01, is the Udacity simulator's (``Task()``'s default);
 :func:`takeoff_config` gives each simulator its own (:data:`EXPLORATION_NOISE`)."""
-
-EXPLORATION_NOISE = {"udacity": 0.01, "rigid_body": 0.05}
-"""Gaussian exploration noise per simulator dynamics, in normalised action units (0.01 is about 4.5 rev/s
-per rotor, 0.05 about 22 rev/s).
-
-The Udacity simulator adds 0.5 alpha^2 dt^2 to each angle every step: positive whatever the sign of
-the angular acceleration alpha. Noise on the rotors makes alpha jitter, and that term turns the
-jitter into a steady drift of roll and pitch, growing with the noise's variance. An actor trained
-against the drift learns to lean against it; flown without noise it has nothing to lean against and
-settles off the target: 0.24-0.48 m away after 60 s with noise 0.05, 0.09-0.17 m with 0.02 and
-0.01-0.07 m with 0.01 (the final actors of seeds 0-9; all of them held by the rule with each noise).
-The rigid body has no such term and keeps 0.05: with 0.02, two of its ten final actors lost the 30 s
-hold to a slow yaw drift that the narrower exploration had not shown them (docs/learning.md)."""
 
 
 def takeoff_config(seed: int = 0, dynamics: str = "udacity") -> DDPGConfig:

@@ -9,7 +9,7 @@ import pytest
 
 from agents.agent import DDPGConfig
 from quadcopter.cli import main
-from quadcopter.tasks import POSITION_SCALE, sample_takeoff_starts
+from quadcopter.tasks import POSITION_SCALE, VELOCITY_SCALE, sample_takeoff_starts
 from quadcopter.training import (
     TEST_SEED,
     ActorTestFlights,
@@ -291,7 +291,6 @@ def test_train_returns_the_actor_of_its_best_test(tmp_path):
 def hold_ten_metres(states):
     """The PD altitude law (kp = kd = 4) on the observation: z error in POSITION_SCALE units, v_z in VELOCITY_SCALE."""
     from quadcopter import hover_rotor_speed
-    from quadcopter.tasks import POSITION_SCALE, VELOCITY_SCALE
 
     accel = -4.0 * states[:, 2] * POSITION_SCALE - 4.0 * states[:, 5] * VELOCITY_SCALE
     speed = hover_rotor_speed() * np.sqrt(np.clip((9.81 + accel) / 9.81, 0, None))
