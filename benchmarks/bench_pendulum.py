@@ -25,9 +25,9 @@ from agents.gym_task import GymTask  # noqa: E402
 from quadcopter.cli import _config_overrides  # noqa: E402
 
 
-def run(seed, episodes, changes):
-    """Returns of ``episodes`` episodes of the Udacity loop on Pendulum-v1 with the default DDPG (``changes``:
-    settings to change, for experiments)."""
+def train(seed, episodes, changes):
+    """``episodes`` episodes of the Udacity loop on Pendulum-v1 with the default DDPG (``changes``:
+    settings to change, for experiments). Returns the agent and the episodes' returns."""
     task = GymTask(gymnasium.make("Pendulum-v1"), seed=seed)
     agent = DDPG(task, DDPGConfig(seed=seed).replace(**changes))
     returns = []
@@ -39,7 +39,12 @@ def run(seed, episodes, changes):
             agent.step(action, reward, next_state, done)
             state, total = next_state, total + reward
         returns.append(total)
-    return returns
+    return agent, returns
+
+
+def run(seed, episodes, changes):
+    """The returns of :func:`train`'s episodes."""
+    return train(seed, episodes, changes)[1]
 
 
 def main():

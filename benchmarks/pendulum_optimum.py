@@ -69,15 +69,20 @@ def value_tables():
     return tables
 
 
+def torque_values(tables, t, angle, rate):
+    """What each of ``TORQUES`` is worth at step ``t`` of an episode from (angle, rate): its reward plus
+    the best return of the steps left after it, by ``tables``. Shape (len(TORQUES),)."""
+    next_angle, next_rate, cost = dynamics(angle, rate, TORQUES)
+    return interpolate(tables[HORIZON - t - 1], next_angle, next_rate) - cost
+
+
 def controller_return(env, start, tables):
     """The return of one episode from ``start`` (angle, rate) with the look-ahead on ``tables``."""
     env.reset()
     env.unwrapped.state = np.array(start, dtype=float)
     total = 0.0
     for t in range(HORIZON):
-        angle, rate = env.unwrapped.state
-        next_angle, next_rate, cost = dynamics(angle, rate, TORQUES)
-        best = TORQUES[np.argmax(interpolate(tables[HORIZON - t - 1], next_angle, next_rate) - cost)]
+        best = TORQUES[np.argmax(torque_values(tables, t, *env.unwrapped.state))]
         _, reward, _, _, _ = env.step(np.array([best], dtype=np.float32))
         total += reward
     return total

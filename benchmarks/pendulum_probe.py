@@ -1,0 +1,125 @@
+"""Where does DDPG lose on Pendulum? Its actor and critic probed beside the near-optimal controller.
+
+Trains ``DDPG`` as ``bench_pendulum.py`` does (the default ``DDPGConfig``, 100 episodes), then flies the
+final actor without noise from each hanging start (abs angle > 2.5 rad) among the 10 episodes that
+``bench_pendulum.py`` scores, and the controller of ``pendulum_optimum.py`` from the same start. Prints
+per start the two returns (and discounted at gamma, as the critic counts them), the critic's Q(s, mu(s))
+at the start, the first torques of both flights, and for the first steps of the actor's flight:
+
+* the actor's torque, and the controller's at the same state (N m);
+* the critic's dQ/da there (per normalised action unit);
+* how much more the critic expects from full torque in the direction of its dQ/da than from the
+  actor's torque, Q(s, +-2 N m) - Q(s, mu(s));
+* how much more the controller's value tables give for that full torque than for the actor's torque
+  (undiscounted returns over the steps left, so the scales differ a little from the critic's).
+
+    python benchmarks/pendulum_probe.py [--seed 0] [--steps 30] [--set NAME=VALUE ...]
+
+docs/learning.md ("Where exactly the swing-up loses") reads this output for seeds 0 and 1.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import gymnasium  # noqa: E402
+import numpy as np  # noqa: E402
+from bench_pendulum import train  # noqa: E402
+from pendulum_optimum import HORIZON, MAX_TORQUE, TORQUES, scored_starts, torque_values, value_tables  # noqa: E402
+
+from quadcopter.cli import _config_overrides  # noqa: E402
+from quadcopter.tasks import wrap_angle  # noqa: E402
+
+HANGING = 2.5  # rad: a start further than this from upright needs a swing-up
+
+
+def observation(angle, rate):
+    """Pendulum-v1's observation (cos, sin, rate), float32 (1, 3)."""
+    return np.array([[np.cos(angle), np.sin(angle), rate]], np.float32)
+
+
+def critic_q(agent, state, torque):
+    """The critic's Q(s, a) for one state (1, 3) and a torque in N m."""
+    action = agent.to_normalised(np.array([torque]))[None]
+    return float(agent.critic_local.model([state, action]).numpy()[0, 0])
+
+
+def fly(env, start, choose, gamma):
+    """One 200-step episode from ``start`` (angle, rate) with ``choose(t, angle, rate) -> torque``.
+    Returns the states (angle, rate) the torques were chosen in, the torques, the return and the
+    return discounted at ``gamma`` per step."""
+    env.reset()
+    env.unwrapped.state = np.array(start, dtype=float)
+    states, torques, total, discounted = [], [], 0.0, 0.0
+    for t in range(HORIZON):
+        states.append(tuple(env.unwrapped.state))
+        torques.append(float(choose(t, *states[-1])))
+        _, reward, _, _, _ = env.step(np.array([torques[-1]], np.float32))
+        total += reward
+        discounted += gamma**t * reward
+    return states, torques, total, discounted
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--episodes", type=int, default=100)
+    parser.add_argument("--steps", type=int, default=30, help="steps of each flight shown one by one")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="change a DDPGConfig setting")
+    args = parser.parse_args()
+    start_time = time.perf_counter()
+    agent, returns = train(args.seed, args.episodes, _config_overrides(args.set))
+    tables = value_tables()
+    gamma = agent.config.gamma
+    print(
+        f"# seed {args.seed}: mean return of the last 10 episodes {np.mean(returns[-10:]):.0f}; "
+        f"trained and tables made in {time.perf_counter() - start_time:.0f} s"
+    )
+
+    def actor(t, angle, rate):
+        return agent.act_greedy(observation(angle, rate)[0])[0]
+
+    def controller(t, angle, rate):
+        return TORQUES[np.argmax(torque_values(tables, t, angle, rate))]
+
+    env = gymnasium.make("Pendulum-v1")
+    for start in scored_starts(args.seed, args.episodes):
+        if abs(wrap_angle(start[0])) <= HANGING:
+            continue
+        states, torques, total, discounted = fly(env, start, actor, gamma)
+        _, best_torques, best_total, best_discounted = fly(env, start, controller, gamma)
+        print(f"\n## start: angle {start[0]:+.2f} rad, rate {start[1]:+.2f} rad/s\n")
+        print(
+            f"actor: return {total:.0f} (discounted {discounted:.0f}), the critic's Q(s, mu(s)) at the start "
+            f"{critic_q(agent, observation(*start), torques[0]):.0f}; controller: return {best_total:.0f} "
+            f"(discounted {best_discounted:.0f})"
+        )
+        print("actor's torques (N m):      ", " ".join(f"{x:+.1f}" for x in torques[: args.steps]))
+        print("controller's torques (N m): ", " ".join(f"{x:+.1f}" for x in best_torques[: args.steps]))
+        print(
+            "\n| step | angle (rad) | rate (rad/s) | actor (N m) | controller here (N m) | dQ/da "
+            "| critic: full torque better by | tables: full torque better by |"
+        )
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for t, ((angle, rate), torque) in enumerate(zip(states[: args.steps], torques)):
+            state = observation(angle, rate)
+            normalised = agent.to_normalised(np.array([torque]))[None]
+            slope = float(agent.critic_local.get_action_gradients(state, normalised).numpy()[0, 0])
+            full = MAX_TORQUE if slope >= 0 else -MAX_TORQUE
+            values = torque_values(tables, t, angle, rate)
+            table_gain = values[np.argmin(np.abs(TORQUES - full))] - values[np.argmin(np.abs(TORQUES - torque))]
+            critic_gain = critic_q(agent, state, full) - critic_q(agent, state, torque)
+            best_here = controller(t, angle, rate)
+            print(
+                f"| {t + 1} | {wrap_angle(angle):+.2f} | {rate:+.2f} | {torque:+.2f} | {best_here:+.1f} "
+                f"| {slope:+.2f} | {critic_gain:+.2f} | {table_gain:+.2f} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
