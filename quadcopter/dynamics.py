@@ -53,6 +53,13 @@ TWO_PI = 2 * math.pi
 DYNAMICS = ("udacity", "rigid_body")
 
 
+def check_dynamics(name):
+    """``name`` if it is one of :data:`DYNAMICS`; otherwise a ``ValueError`` that names it and the accepted ones."""
+    if name not in DYNAMICS:
+        raise ValueError(f"dynamics must be one of {DYNAMICS}; got {name!r}")
+    return name
+
+
 def hover_rotor_speed():
     """Rotor speed (rev/s) at which four rotors with zero inflow exactly carry the weight.
 

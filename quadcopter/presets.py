@@ -15,6 +15,8 @@ from typing import Any
 
 from agents.agent import DDPG, DDPGConfig
 
+from .dynamics import check_dynamics
+
 EXPLORATION_NOISE = {"udacity": 0.01, "rigid_body": 0.05}
 """Gaussian exploration noise per simulator dynamics, in normalised action units (0.01 is about 4.5 rev/s
 per rotor, 0.05 about 22 rev/s).
@@ -60,9 +62,7 @@ per round. The exploration noise here, 0.01, is the Udacity simulator's (``Task(
 def takeoff_config(seed: int = 0, dynamics: str = "udacity") -> DDPGConfig:
     """:data:`TAKEOFF_CONFIG` with ``seed`` and the exploration noise of ``dynamics`` ("udacity" or
     "rigid_body", :data:`EXPLORATION_NOISE`)."""
-    if dynamics not in EXPLORATION_NOISE:
-        raise ValueError(f"dynamics must be one of {sorted(EXPLORATION_NOISE)}; got {dynamics!r}")
-    return TAKEOFF_CONFIG.replace(seed=seed, noise_sigma=EXPLORATION_NOISE[dynamics])
+    return TAKEOFF_CONFIG.replace(seed=seed, noise_sigma=EXPLORATION_NOISE[check_dynamics(dynamics)])
 
 
 def takeoff_agent(task: Any, seed: int = 0) -> DDPG:

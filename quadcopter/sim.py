@@ -14,9 +14,7 @@ from .dynamics import ARRAY_OPS, SCALAR_OPS
 
 
 def _check_dynamics(dynamics_name):
-    if dynamics_name not in physics.DYNAMICS:
-        raise ValueError(f"dynamics must be one of {physics.DYNAMICS}; got {dynamics_name!r}")
-    return physics.STEP_FUNCTIONS[dynamics_name]
+    return physics.STEP_FUNCTIONS[physics.check_dynamics(dynamics_name)]
 
 
 def _check_runtime(runtime):
