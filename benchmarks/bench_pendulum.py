@@ -42,11 +42,6 @@ def train(seed, episodes, changes):
     return agent, returns
 
 
-def run(seed, episodes, changes):
-    """The returns of :func:`train`'s episodes."""
-    return train(seed, episodes, changes)[1]
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -68,7 +63,7 @@ def main():
     print("|---:|---:|---:|")
     for seed in args.seeds:
         start = time.perf_counter()
-        returns = run(seed, args.episodes, changes)
+        _, returns = train(seed, args.episodes, changes)
         print(f"| {seed} | {np.mean(returns[-10:]):.0f} | {time.perf_counter() - start:.0f} |", flush=True)
 
 

@@ -76,16 +76,30 @@ def torque_values(tables, t, angle, rate):
     return interpolate(tables[HORIZON - t - 1], next_angle, next_rate) - cost
 
 
-def controller_return(env, start, tables):
-    """The return of one episode from ``start`` (angle, rate) with the look-ahead on ``tables``."""
+def fly(env, start, choose, gamma=1.0):
+    """One 200-step episode of ``env`` from ``start`` (angle, rate) with ``choose(t, angle, rate) -> torque``.
+    Returns the states (angle, rate) the torques were chosen in, the torques, the return and the
+    return discounted at ``gamma`` per step."""
     env.reset()
     env.unwrapped.state = np.array(start, dtype=float)
-    total = 0.0
+    states, torques, total, discounted = [], [], 0.0, 0.0
     for t in range(HORIZON):
-        best = TORQUES[np.argmax(torque_values(tables, t, *env.unwrapped.state))]
-        _, reward, _, _, _ = env.step(np.array([best], dtype=np.float32))
+        states.append(tuple(env.unwrapped.state))
+        torques.append(float(choose(t, *states[-1])))
+        _, reward, _, _, _ = env.step(np.array([torques[-1]], dtype=np.float32))
         total += reward
-    return total
+        discounted += gamma**t * reward
+    return states, torques, total, discounted
+
+
+def controller(tables):
+    """The look-ahead on ``tables`` as ``choose(t, angle, rate) -> torque`` for :func:`fly`."""
+    return lambda t, angle, rate: TORQUES[np.argmax(torque_values(tables, t, angle, rate))]
+
+
+def controller_return(env, start, tables):
+    """The return of one episode from ``start`` (angle, rate) with the look-ahead on ``tables``."""
+    return fly(env, start, controller(tables))[2]
 
 
 def scored_starts(seed, episodes):

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import gymnasium  # noqa: E402
 import numpy as np  # noqa: E402
 from bench_pendulum import train  # noqa: E402
-from pendulum_optimum import HORIZON, MAX_TORQUE, TORQUES, scored_starts, torque_values, value_tables  # noqa: E402
+from pendulum_optimum import MAX_TORQUE, TORQUES, controller, fly, scored_starts, torque_values, value_tables  # noqa: E402
 
 from quadcopter.cli import _config_overrides  # noqa: E402
 from quadcopter.tasks import wrap_angle  # noqa: E402
@@ -43,26 +43,14 @@ def observation(angle, rate):
     return np.array([[np.cos(angle), np.sin(angle), rate]], np.float32)
 
 
+def normalised(agent, torque):
+    """A torque in N m as the agent's normalised action, float32 (1, 1)."""
+    return agent.to_normalised(np.array([torque]))[None]
+
+
 def critic_q(agent, state, torque):
     """The critic's Q(s, a) for one state (1, 3) and a torque in N m."""
-    action = agent.to_normalised(np.array([torque]))[None]
-    return float(agent.critic_local.model([state, action]).numpy()[0, 0])
-
-
-def fly(env, start, choose, gamma):
-    """One 200-step episode from ``start`` (angle, rate) with ``choose(t, angle, rate) -> torque``.
-    Returns the states (angle, rate) the torques were chosen in, the torques, the return and the
-    return discounted at ``gamma`` per step."""
-    env.reset()
-    env.unwrapped.state = np.array(start, dtype=float)
-    states, torques, total, discounted = [], [], 0.0, 0.0
-    for t in range(HORIZON):
-        states.append(tuple(env.unwrapped.state))
-        torques.append(float(choose(t, *states[-1])))
-        _, reward, _, _, _ = env.step(np.array([torques[-1]], np.float32))
-        total += reward
-        discounted += gamma**t * reward
-    return states, torques, total, discounted
+    return float(agent.critic_local.model([state, normalised(agent, torque)]).numpy()[0, 0])
 
 
 def main():
@@ -84,15 +72,14 @@ def main():
     def actor(t, angle, rate):
         return agent.act_greedy(observation(angle, rate)[0])[0]
 
-    def controller(t, angle, rate):
-        return TORQUES[np.argmax(torque_values(tables, t, angle, rate))]
+    best = controller(tables)
 
     env = gymnasium.make("Pendulum-v1")
     for start in scored_starts(args.seed, args.episodes):
         if abs(wrap_angle(start[0])) <= HANGING:
             continue
         states, torques, total, discounted = fly(env, start, actor, gamma)
-        _, best_torques, best_total, best_discounted = fly(env, start, controller, gamma)
+        _, best_torques, best_total, best_discounted = fly(env, start, best, gamma)
         print(f"\n## start: angle {start[0]:+.2f} rad, rate {start[1]:+.2f} rad/s\n")
         print(
             f"actor: return {total:.0f} (discounted {discounted:.0f}), the critic's Q(s, mu(s)) at the start "
@@ -108,13 +95,12 @@ def main():
         print("|---:|---:|---:|---:|---:|---:|---:|---:|")
         for t, ((angle, rate), torque) in enumerate(zip(states[: args.steps], torques)):
             state = observation(angle, rate)
-            normalised = agent.to_normalised(np.array([torque]))[None]
-            slope = float(agent.critic_local.get_action_gradients(state, normalised).numpy()[0, 0])
+            slope = float(agent.critic_local.get_action_gradients(state, normalised(agent, torque)).numpy()[0, 0])
             full = MAX_TORQUE if slope >= 0 else -MAX_TORQUE
             values = torque_values(tables, t, angle, rate)
             table_gain = values[np.argmin(np.abs(TORQUES - full))] - values[np.argmin(np.abs(TORQUES - torque))]
             critic_gain = critic_q(agent, state, full) - critic_q(agent, state, torque)
-            best_here = controller(t, angle, rate)
+            best_here = best(t, angle, rate)
             print(
                 f"| {t + 1} | {wrap_angle(angle):+.2f} | {rate:+.2f} | {torque:+.2f} | {best_here:+.1f} "
                 f"| {slope:+.2f} | {critic_gain:+.2f} | {table_gain:+.2f} |"
