@@ -1,6 +1,7 @@
 """The takeoff preset: the tuned DDPG that train, the notebook and a learner's loop use."""
 
 import numpy as np
+import pytest
 
 from agents.agent import DDPG, DDPGConfig
 from task import Task
@@ -48,8 +49,6 @@ def test_the_general_defaults_are_not_the_takeoff_preset():
 
 
 def test_each_simulator_has_its_own_exploration_noise():
-    import pytest
-
     from quadcopter import takeoff_agent, takeoff_config
     from quadcopter.presets import EXPLORATION_NOISE, TAKEOFF_CONFIG
 
