@@ -27,7 +27,8 @@ class DDPGConfig:
 
     The defaults follow the DDPG paper except where a change measured better on Gymnasium's
     ``Pendulum-v1`` (``benchmarks/bench_pendulum.py``; the paper's values in brackets): 256-256
-    networks [400-300], actor learning rate 1e-3 [1e-4], tau 0.005 [0.001], Gaussian noise of 0.05
+    networks [400-300], the actions joining the critic at its input [after its first hidden layer],
+    actor learning rate 1e-3 [1e-4], tau 0.005 [0.001], Gaussian noise of 0.05
     [OU, sigma 0.2], inverting gradients [off] and ``update_every`` 8 [1]. Two more differ: the
     buffer holds 100,000 experiences [1,000,000], and the critic has no L2 weight decay [1e-2], which
     was not better on Pendulum (docs/learning.md). Tasks tuned further keep their settings with their
@@ -37,7 +38,11 @@ class DDPGConfig:
     actor_units: tuple = (256, 256)
     """Hidden layer widths of the actor."""
     critic_units: tuple = (256, 256)
-    """Hidden layer widths of the critic (the actions join after the first)."""
+    """Hidden layer widths of the critic."""
+    critic_action_layer: int = 0
+    """How many of the critic's hidden layers the states pass before the actions join them: 0, at the
+    input, as in TD3, SB3 and CleanRL; 1, after the first hidden layer, as in the DDPG paper and the
+    Udacity template (0 to ``len(critic_units)``)."""
     actor_lr: float = 1e-3
     """Adam learning rate of the actor."""
     critic_lr: float = 1e-3
@@ -95,6 +100,8 @@ class DDPGConfig:
         def boolean(v):
             return isinstance(v, bool)
 
+        critic_layers = len(self.critic_units) if isinstance(self.critic_units, (list, tuple)) else 0
+
         check_fields(
             self,
             [
@@ -119,6 +126,11 @@ class DDPGConfig:
                 ("target_noise", lambda v: 0 <= v <= 2, "in [0, 2]"),
                 ("target_noise_clip", lambda v: 0 <= v <= 2, "in [0, 2]"),
                 ("policy_delay", integer_in(1, 100), "an integer in [1, 100]"),
+                (
+                    "critic_action_layer",
+                    integer_in(0, critic_layers),
+                    f"an integer in [0, len(critic_units)={critic_layers}]",
+                ),
                 ("critic_layer_norm", boolean, "True or False"),
                 ("update_every", integer_in(1, 1000), "an integer in [1, 1000]"),
                 ("clip_q_targets", boolean, "True or False"),
@@ -141,8 +153,13 @@ class DDPGConfig:
 
     @classmethod
     def from_json(cls, text: str) -> "DDPGConfig":
-        """The config written by :meth:`to_json`; ``ValueError`` if a setting is missing, unknown or bad."""
+        """The config written by :meth:`to_json`; ``ValueError`` if a setting is missing, unknown or bad.
+
+        A config written before ``critic_action_layer`` existed gets 1, the critic it was trained with.
+        """
         values = json.loads(text)
+        if isinstance(values, dict) and "critic_action_layer" not in values:
+            values["critic_action_layer"] = 1
         names = {f.name for f in dataclasses.fields(cls)}
         if not isinstance(values, dict) or set(values) != names:
             given = set(values) if isinstance(values, dict) else set()
@@ -202,6 +219,7 @@ class DDPG:
                 cfg.final_init,
                 name=name,
                 layer_norm=cfg.critic_layer_norm,
+                action_layer=cfg.critic_action_layer,
             )
 
         self.actor_local, self.actor_target = make_actor("actor"), make_actor("actor_target")

@@ -4,13 +4,21 @@ import keras
 import tensorflow as tf
 
 
-def build_critic_network(state_size, action_size, units, final_init=3e-3, name="critic", layer_norm=False):
+def build_critic_network(
+    state_size, action_size, units, final_init=3e-3, name="critic", layer_norm=False, action_layer=1
+):
     """[states (batch, state_size), actions (batch, action_size)] -> Q (batch, 1).
 
-    As in the DDPG paper, the actions join after the first hidden layer. The output layer starts in
-    U(-final_init, final_init) so that the first Q estimates are near zero. With ``layer_norm``, each
-    hidden layer's pre-activations are layer-normalised before the ReLU.
+    The states pass ``action_layer`` hidden layers (0 to ``len(units)``) before the actions join
+    them: 1, after the first hidden layer, as in the DDPG paper and the Udacity template; 0, beside
+    the states at the input, as in TD3, SB3 and CleanRL. The output layer starts in U(-final_init, final_init) so that
+    the first Q estimates are near zero. With ``layer_norm``, each hidden layer's pre-activations are
+    layer-normalised before the ReLU.
     """
+    if not (isinstance(action_layer, int) and 0 <= action_layer <= len(units)):
+        raise ValueError(
+            f"action_layer must be an integer in [0, {len(units)}] for units {units}; got {action_layer!r}"
+        )
 
     def hidden(x, width, i):
         x = keras.layers.Dense(width, name=f"hidden_{i}")(x)
@@ -20,10 +28,13 @@ def build_critic_network(state_size, action_size, units, final_init=3e-3, name="
 
     states = keras.Input((state_size,), name="states")
     actions = keras.Input((action_size,), name="actions")
-    x = hidden(states, units[0], 0)
-    x = keras.layers.Concatenate(name="state_and_action")([x, actions])
-    for i, width in enumerate(units[1:], start=1):
+    x = states
+    for i, width in enumerate(units):
+        if i == action_layer:
+            x = keras.layers.Concatenate(name="state_and_action")([x, actions])
         x = hidden(x, width, i)
+    if action_layer == len(units):
+        x = keras.layers.Concatenate(name="state_and_action")([x, actions])
     init = keras.initializers.RandomUniform(-final_init, final_init)
     q_values = keras.layers.Dense(1, kernel_initializer=init, bias_initializer=init, name="q_value")(x)
     return keras.Model([states, actions], q_values, name=name)
@@ -38,6 +49,8 @@ class Critic:
         units: hidden layer widths (DDPG paper: 400, 300).
         learning_rate: Adam step size (DDPG paper: 1e-3).
         layer_norm: layer-normalise the hidden layers (before the ReLU).
+        action_layer: how many hidden layers the states pass before the actions join them (DDPG
+            paper: 1; TD3: 0).
 
     Attributes: ``model`` (the ``keras.Model``) and ``optimizer``.
     """
@@ -51,9 +64,12 @@ class Critic:
         final_init=3e-3,
         name="critic",
         layer_norm=False,
+        action_layer=1,
     ):
         self.state_size, self.action_size = state_size, action_size
-        self.model = build_critic_network(state_size, action_size, units, final_init, name=name, layer_norm=layer_norm)
+        self.model = build_critic_network(
+            state_size, action_size, units, final_init, name=name, layer_norm=layer_norm, action_layer=action_layer
+        )
         self.optimizer = keras.optimizers.Adam(learning_rate)
         self.optimizer.build(self.model.trainable_variables)
         self._train_step = tf.function(self.train_step)

@@ -70,8 +70,11 @@ def main():
     takeoff_loop = udacity_loop_rate(takeoff_agent(Task(seed=1), seed=1), args.seconds)
 
     task = Task(seed=0)
-    # The sizes, pinned: the default networks are smaller (64-64) since they measured better.
-    agent = DDPG(task, DDPGConfig(actor_units=(400, 300), critic_units=(400, 300), batch_size=64, warmup=64))
+    # The sizes and the paper's critic (the actions join after the first layer), pinned.
+    config = DDPGConfig(
+        actor_units=(400, 300), critic_units=(400, 300), critic_action_layer=1, batch_size=64, warmup=64
+    )
+    agent = DDPG(task, config)
     rng = np.random.default_rng(0)
 
     state = task.reset()

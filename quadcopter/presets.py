@@ -33,6 +33,7 @@ hold to a slow yaw drift that the narrower exploration had not shown them (docs/
 TAKEOFF_CONFIG = DDPGConfig(
     actor_units=(64, 64),
     critic_units=(64, 64),
+    critic_action_layer=1,
     actor_lr=3e-5,
     critic_lr=1e-3,
     gamma=0.95,
@@ -46,7 +47,9 @@ TAKEOFF_CONFIG = DDPGConfig(
     update_every=16,
 )
 """The takeoff's settings, where they differ from the general ``DDPGConfig`` defaults: small networks
-(ten times the updates per second on a CPU), a short horizon (gamma 0.95), slow targets, a slow
+(ten times the updates per second on a CPU), the paper's critic (the actions join after its first
+hidden layer; the takeoff was tuned with it before the general default moved the actions to the
+input), a short horizon (gamma 0.95), slow targets, a slow
 actor (actor learning rate 3e-5: with 1e-4 the final actor held on one seed of four, with 3e-5 on
 two of five) and TD3's target-policy smoothing with noise 0.03, about 14 rev/s (on seeds 0, 1, 3
 and 4 the final actor then held on three, against one without), and layer normalisation in the

@@ -3,9 +3,10 @@
 import keras
 import numpy as np
 import pytest
-from agent_helpers import STATE_SIZE, flat, random_batch, small_agent
+from agent_helpers import ACTION_SIZE, STATE_SIZE, flat, random_batch, small_agent
 
 from agents.agent import DDPG, DDPGConfig
+from agents.critic import build_critic_network
 from task import Task
 
 
@@ -191,3 +192,26 @@ def test_a_layer_normalised_critic_normalises_each_hidden_layer():
     np.testing.assert_allclose(out.mean(axis=1), 0.0, atol=1e-4)  # whatever the scale of the states
     np.testing.assert_allclose(out.std(axis=1), 1.0, rtol=1e-2)
     agent.learn(random_batch(np.random.default_rng(1)))  # and it trains
+
+
+@pytest.mark.parametrize("action_layer, widths", [(0, (16, 32)), (1, (12, 36)), (2, (12, 32))])
+def test_the_actions_join_the_critic_where_critic_action_layer_says(action_layer, widths):
+    # widths: the inputs of hidden_0 and hidden_1 (2: the actions join the output layer instead).
+    agent = small_agent(critic_action_layer=action_layer)
+    model = agent.critic_local.model
+    assert (model.get_layer("hidden_0").kernel.shape[0], model.get_layer("hidden_1").kernel.shape[0]) == widths
+    assert model.get_layer("q_value").kernel.shape[0] == 24 + ACTION_SIZE * (action_layer == 2)
+    # Q depends on the actions wherever they join.
+    states = np.zeros((1, STATE_SIZE), np.float32)
+    q_values = [model([states, np.full((1, ACTION_SIZE), a, np.float32)]).numpy() for a in (-1.0, 1.0)]
+    assert q_values[0] != q_values[1]
+
+
+def test_the_general_critic_takes_the_actions_at_its_input():
+    assert DDPGConfig().critic_action_layer == 0
+    with pytest.raises(
+        ValueError, match=r"critic_action_layer must be an integer in \[0, len\(critic_units\)=2\]; got 3"
+    ):
+        DDPGConfig(critic_units=(8, 8), critic_action_layer=3).validate()
+    with pytest.raises(ValueError, match=r"action_layer must be an integer in \[0, 1\] for units \(8,\); got 2"):
+        build_critic_network(STATE_SIZE, ACTION_SIZE, (8,), action_layer=2)

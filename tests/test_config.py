@@ -1,5 +1,7 @@
 """DDPGConfig: validation with messages that name the setting, and the JSON a run saves."""
 
+import json
+
 import pytest
 from agent_helpers import small_agent
 
@@ -12,6 +14,13 @@ def test_a_config_survives_its_json_and_refuses_a_damaged_one():
     damaged = config.to_json().replace('"tau"', '"tua"')
     with pytest.raises(ValueError, match=r"missing \['tau'\], unknown \['tua'\]"):
         DDPGConfig.from_json(damaged)
+
+
+def test_a_config_saved_before_critic_action_layer_existed_keeps_its_critic():
+    # Runs saved before the setting had the paper's critic, the actions joining after its first layer.
+    old = json.loads(DDPGConfig().to_json())
+    del old["critic_action_layer"]
+    assert DDPGConfig.from_json(json.dumps(old)) == DDPGConfig(critic_action_layer=1)
 
 
 @pytest.mark.parametrize(

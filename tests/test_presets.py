@@ -32,6 +32,7 @@ def test_takeoff_agent_is_a_ddpg_with_the_preset_and_the_udacity_methods():
     assert config.actor_units == config.critic_units == (64, 64)
     assert (config.actor_lr, config.gamma, config.tau, config.target_noise) == (3e-5, 0.95, 1e-3, 0.03)
     assert config.update_every == 16
+    assert config.critic_action_layer == 1  # the paper's critic, as the preset was tuned with
     assert config.noise_sigma == 0.01  # Task()'s simulator, the Udacity one
     layers = [layer.__class__.__name__ for layer in agent.critic_local.model.layers]
     assert layers.count("LayerNormalization") == 2
