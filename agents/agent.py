@@ -41,8 +41,8 @@ class DDPGConfig:
     """Hidden layer widths of the critic."""
     critic_action_layer: int = 0
     """How many of the critic's hidden layers the states pass before the actions join them: 0, at the
-    input, as in TD3, SB3 and CleanRL; 1, after the first hidden layer, as in the DDPG paper and the
-    Udacity template (0 to ``len(critic_units)``)."""
+    input, as in TD3, SB3 and CleanRL; 1, after the first hidden layer, as in the DDPG paper (0 to
+    ``len(critic_units)``)."""
     actor_lr: float = 1e-3
     """Adam learning rate of the actor."""
     critic_lr: float = 1e-3

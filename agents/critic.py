@@ -10,10 +10,10 @@ def build_critic_network(
     """[states (batch, state_size), actions (batch, action_size)] -> Q (batch, 1).
 
     The states pass ``action_layer`` hidden layers (0 to ``len(units)``) before the actions join
-    them: 1, after the first hidden layer, as in the DDPG paper and the Udacity template; 0, beside
-    the states at the input, as in TD3, SB3 and CleanRL. The output layer starts in
-    U(-final_init, final_init) so that the first Q estimates are near zero. With ``layer_norm``, each
-    hidden layer's pre-activations are layer-normalised before the ReLU.
+    them: 1, after the first hidden layer, as in the DDPG paper; 0, beside the states at the input,
+    as in TD3, SB3 and CleanRL. The output layer starts in U(-final_init, final_init) so that the
+    first Q estimates are near zero. With ``layer_norm``, each hidden layer's pre-activations are
+    layer-normalised before the ReLU.
     """
     if not (isinstance(action_layer, int) and 0 <= action_layer <= len(units)):
         raise ValueError(
