@@ -15,9 +15,9 @@ at the start, the first torques of both flights, and for the first steps of the 
 
     python benchmarks/pendulum_probe.py [--seed 0] [--steps 30] [--set NAME=VALUE ...]
 
-docs/learning.md ("Where exactly the swing-up loses") reads this output for seeds 0 and 1 with the
-critic of the time, ``--set critic_action_layer=1``, and ("The critic's action input") for seed 0
-with today's default.
+docs/learning.md reads this output with the defaults of the time: "Where exactly the swing-up loses"
+for seeds 0 and 1 with ``--set critic_action_layer=1 --set invert_gradients=true``, and "The
+critic's action input" for seed 0 with ``--set invert_gradients=true``.
 """
 
 import argparse

@@ -49,7 +49,8 @@ TAKEOFF_CONFIG = DDPGConfig(
 """The takeoff's settings, where they differ from the general ``DDPGConfig`` defaults: small
 networks (ten times the updates per second on a CPU), the paper's critic (the actions join after its
 first hidden layer; the takeoff was tuned with it before the general default moved the actions to
-the input), a short horizon (gamma 0.95), slow targets, a slow actor (actor learning rate 3e-5: with
+the input), inverting gradients (tuned with them before the general default turned them off), a
+short horizon (gamma 0.95), slow targets, a slow actor (actor learning rate 3e-5: with
 1e-4 the final actor held on one seed of four, with 3e-5 on two of five) and TD3's target-policy
 smoothing with noise 0.03, about 14 rev/s (on seeds 0, 1, 3 and 4 the final actor then held on
 three, against one without), and layer normalisation in the critic, which made the difference: with

@@ -273,7 +273,7 @@ def test_cli_errors_are_one_line_naming_the_value(tmp_path, capsys):
     one_line_exit_2(
         capsys,
         ["train", "--set", "invert_gradients=ture", "--out", str(tmp_path / "r")],
-        "--set invert_gradients needs a value like True; got 'ture'",
+        "--set invert_gradients needs a value like False; got 'ture'",
     )
     one_line_exit_2(capsys, ["train", "--resume"], "--resume needs --out")
     run = tmp_path / "run"

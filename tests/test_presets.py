@@ -33,6 +33,7 @@ def test_takeoff_agent_is_a_ddpg_with_the_preset_and_the_udacity_methods():
     assert (config.actor_lr, config.gamma, config.tau, config.target_noise) == (3e-5, 0.95, 1e-3, 0.03)
     assert config.update_every == 16
     assert config.critic_action_layer == 1  # the paper's critic, as the preset was tuned with
+    assert config.invert_gradients  # as it was tuned with; the general default is off
     assert config.noise_sigma == 0.01  # Task()'s simulator, the Udacity one
     layers = [layer.__class__.__name__ for layer in agent.critic_local.model.layers]
     assert layers.count("LayerNormalization") == 2
@@ -46,6 +47,7 @@ def test_the_general_defaults_are_not_the_takeoff_preset():
 
     general = DDPGConfig()
     assert general.actor_units == (256, 256) and general.gamma == 0.99
+    assert general.critic_action_layer == 0 and not general.invert_gradients
     assert general != TAKEOFF_CONFIG.replace(seed=general.seed)
 
 
