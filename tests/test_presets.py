@@ -46,7 +46,7 @@ def test_the_general_defaults_are_not_the_takeoff_preset():
     from quadcopter.presets import TAKEOFF_CONFIG
 
     general = DDPGConfig()
-    assert general.actor_units == (256, 256) and general.gamma == 0.99
+    assert general.actor_units == (256, 256) and general.gamma == 0.995
     assert general.critic_action_layer == 0 and not general.invert_gradients
     assert general != TAKEOFF_CONFIG.replace(seed=general.seed)
 
