@@ -29,10 +29,10 @@ class DDPGConfig:
     ``Pendulum-v1`` (``benchmarks/bench_pendulum.py``; the paper's values in brackets): 256-256
     networks [400-300], the actions joining the critic at its input [after its first hidden layer],
     actor learning rate 1e-3 [1e-4], gamma 0.995 [0.99], tau 0.005 [0.001], Gaussian noise of 0.05
-    [OU, sigma 0.2] and ``update_every`` 8 [1]. Two more differ: the
-    buffer holds 100,000 experiences [1,000,000], and the critic has no L2 weight decay [1e-2], which
-    was not better on Pendulum (docs/learning.md). Tasks tuned further keep their settings with their
-    code: the takeoff's are ``quadcopter.presets.TAKEOFF_CONFIG``.
+    [OU, sigma 0.2] and ``update_every`` 8 [1]. Two more differ: the buffer holds 100,000
+    experiences [1,000,000], and the critic has no L2 weight decay [1e-2], which was not better on
+    Pendulum (docs/learning.md). Tasks tuned further keep their settings with their code: the
+    takeoff's are ``quadcopter.presets.TAKEOFF_CONFIG``.
     """
 
     actor_units: tuple = (256, 256)

@@ -50,10 +50,10 @@ TAKEOFF_CONFIG = DDPGConfig(
 networks (ten times the updates per second on a CPU), the paper's critic (the actions join after its
 first hidden layer; the takeoff was tuned with it before the general default moved the actions to
 the input), inverting gradients (tuned with them before the general default turned them off), a
-short horizon (gamma 0.95), slow targets, a slow actor (actor learning rate 3e-5: with
-1e-4 the final actor held on one seed of four, with 3e-5 on two of five) and TD3's target-policy
-smoothing with noise 0.03, about 14 rev/s (on seeds 0, 1, 3 and 4 the final actor then held on
-three, against one without), and layer normalisation in the critic, which made the difference: with
+short horizon (gamma 0.95), slow targets, a slow actor (actor learning rate 3e-5: with 1e-4 the
+final actor held on one seed of four, with 3e-5 on two of five) and TD3's target-policy smoothing
+with noise 0.03, about 14 rev/s (on seeds 0, 1, 3 and 4 the final actor then held on three,
+against one without), and layer normalisation in the critic, which made the difference: with
 it the final actor held on all ten seeds 0-9 in both dynamics, against four of ten without
 (docs/learning.md). In the Udacity loop, ``step`` makes its updates 16 at a time (one per step on
 average, as with the general 8): one compiled call costs half a millisecond to a millisecond besides
