@@ -25,11 +25,13 @@ from agents.gym_task import GymTask  # noqa: E402
 from quadcopter.cli import _config_overrides  # noqa: E402
 
 
-def train(seed, episodes, changes):
+def train(seed, episodes, changes, agent_seed=None):
     """``episodes`` episodes of the Udacity loop on Pendulum-v1 with the default DDPG (``changes``:
-    settings to change, for experiments). Returns the agent and the episodes' returns."""
+    settings to change, for experiments). ``seed`` seeds the environment (so fixes every episode's
+    start) and, unless ``agent_seed`` is given, the agent too (its weights, noise and batches).
+    Returns the agent and the episodes' returns."""
     task = GymTask(gymnasium.make("Pendulum-v1"), seed=seed)
-    agent = DDPG(task, DDPGConfig(seed=seed).replace(**changes))
+    agent = DDPG(task, DDPGConfig(seed=seed if agent_seed is None else agent_seed).replace(**changes))
     returns = []
     for _ in range(episodes):
         state, done, total = agent.reset_episode(), False, 0.0
