@@ -27,6 +27,7 @@ from quadcopter.tasks import wrap_angle  # noqa: E402
 # Pendulum-v1's constants (gymnasium/envs/classic_control/pendulum.py): g, m, l, dt, limits.
 GRAVITY, MASS, LENGTH, DT = 10.0, 1.0, 1.0, 0.05
 MAX_SPEED, MAX_TORQUE, HORIZON = 8.0, 2.0, 200
+HANGING = 2.5  # rad: a start further than this from upright needs a swing-up
 
 ANGLES = np.linspace(-np.pi, np.pi, 251)  # rad
 RATES = np.linspace(-MAX_SPEED, MAX_SPEED, 161)  # rad/s
@@ -127,7 +128,7 @@ def main():
     for seed in args.seeds:
         starts = scored_starts(seed, args.episodes)
         returns = [controller_return(env, start, tables) for start in starts]
-        hanging = sum(abs(angle) > 2.5 for angle, _ in starts)
+        hanging = sum(abs(angle) > HANGING for angle, _ in starts)
         print(f"| {seed} | {hanging} | {np.mean(returns):.0f} | {', '.join(f'{r:.0f}' for r in returns)} |", flush=True)
 
 

@@ -34,12 +34,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import gymnasium  # noqa: E402
 import numpy as np  # noqa: E402
 from bench_pendulum import train  # noqa: E402
-from pendulum_optimum import MAX_TORQUE, TORQUES, controller, fly, scored_starts, torque_values, value_tables  # noqa: E402
+from pendulum_optimum import (  # noqa: E402
+    HANGING,
+    MAX_TORQUE,
+    TORQUES,
+    controller,
+    fly,
+    scored_starts,
+    torque_values,
+    value_tables,
+)
 
 from quadcopter.cli import _config_overrides  # noqa: E402
 from quadcopter.tasks import wrap_angle  # noqa: E402
-
-HANGING = 2.5  # rad: a start further than this from upright needs a swing-up
 
 
 def observation(angle, rate):

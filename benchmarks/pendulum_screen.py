@@ -32,13 +32,12 @@ import gymnasium  # noqa: E402
 import numpy as np  # noqa: E402
 from bench_pendulum import train  # noqa: E402
 from bench_sim import cpu_name  # noqa: E402
-from pendulum_optimum import HORIZON, MAX_TORQUE, controller_return, dynamics, value_tables  # noqa: E402
+from pendulum_optimum import HANGING, HORIZON, MAX_TORQUE, controller_return, dynamics, value_tables  # noqa: E402
 
 from quadcopter.cli import _config_overrides  # noqa: E402
 
 STARTS_SEED = 987654  # the screen's own starts; no benchmark seeds an environment with it
 HANGING_STARTS, OTHER_STARTS = 40, 20
-HANGING = 2.5  # rad: a start further than this from upright needs a swing-up
 LOST_SWING = 50.0  # a gap to the controller above this on a hanging start: a swing lost
 
 
@@ -93,10 +92,12 @@ def main():
         start_time = time.perf_counter()
         agent, returns = train(seed, args.episodes, changes, agent_seed=seed + args.agent_offset)
         gap = best - greedy_returns(agent, starts)
-        hanging_gap, other_gap = gap[:HANGING_STARTS], gap[HANGING_STARTS:]
-        rows.append((np.mean(returns[-10:]), hanging_gap.mean(), other_gap.mean(), (hanging_gap > LOST_SWING).sum()))
+        score = np.mean(returns[-10:])
+        hanging_gap, other_gap = gap[:HANGING_STARTS].mean(), gap[HANGING_STARTS:].mean()
+        lost = int((gap[:HANGING_STARTS] > LOST_SWING).sum())
+        rows.append((score, hanging_gap, other_gap, lost))
         print(
-            f"| {seed} | {rows[-1][0]:.0f} | {rows[-1][1]:.1f} | {rows[-1][2]:.1f} | {rows[-1][3]} "
+            f"| {seed} | {score:.0f} | {hanging_gap:.1f} | {other_gap:.1f} | {lost} "
             f"| {time.perf_counter() - start_time:.0f} |",
             flush=True,
         )
