@@ -112,9 +112,10 @@ def test_act_after_step_uses_the_updated_actor_without_a_compiled_call():
     np.testing.assert_allclose(greedy, network, rtol=1e-5, atol=1e-3)
 
 
-def test_step_makes_update_every_updates_every_update_every_steps():
+@pytest.mark.parametrize("updates_per_step", [1, 3])
+def test_step_makes_its_updates_every_update_every_steps(updates_per_step):
     agent = small_agent(seed=2)
-    agent = DDPG(agent.task, agent.config.replace(update_every=4))
+    agent = DDPG(agent.task, agent.config.replace(update_every=4, updates_per_step=updates_per_step))
     task = agent.task
     state = agent.reset_episode()
     iterations = []
@@ -125,8 +126,10 @@ def test_step_makes_update_every_updates_every_update_every_steps():
         iterations.append(int(agent.critic_local.optimizer.iterations.numpy()))
         state = agent.reset_episode() if done else next_state
     warm = agent.config.warmup
-    # No update before the warm-up; then 4 updates at every 4th step: one per step on average.
-    expected = [sum(4 for t in range(1, step + 1) if t >= warm and t % 4 == 0) for step in range(1, 31)]
+    # No update before the warm-up; then 4 x updates_per_step updates at every 4th step: updates_per_step
+    # per step on average.
+    made = 4 * updates_per_step
+    expected = [sum(made for t in range(1, step + 1) if t >= warm and t % 4 == 0) for step in range(1, 31)]
     assert iterations == expected
     assert iterations[-1] > 0
 

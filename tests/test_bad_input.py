@@ -215,7 +215,9 @@ def test_config_floats_validate_or_raise_value_error_naming_them(name, value):
 
 @settings(max_examples=200, deadline=None)
 @given(
-    name=st.sampled_from(["batch_size", "buffer_size", "warmup", "update_every", "policy_delay", "seed"]),
+    name=st.sampled_from(
+        ["batch_size", "buffer_size", "warmup", "update_every", "updates_per_step", "policy_delay", "seed"]
+    ),
     value=st.one_of(st.integers(-10, 10**6), ANY_FLOAT, st.none(), st.text(max_size=3)),
 )
 def test_config_integers_validate_or_raise_value_error(name, value):

@@ -23,6 +23,12 @@ def test_a_config_saved_before_critic_action_layer_existed_keeps_its_critic():
     assert DDPGConfig.from_json(json.dumps(old)) == DDPGConfig(critic_action_layer=1)
 
 
+def test_a_config_saved_before_updates_per_step_existed_keeps_one_update_per_step():
+    old = json.loads(DDPGConfig(updates_per_step=3).to_json())
+    del old["updates_per_step"]
+    assert DDPGConfig.from_json(json.dumps(old)).updates_per_step == 1
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
@@ -30,6 +36,7 @@ def test_a_config_saved_before_critic_action_layer_existed_keeps_its_critic():
         (dict(batch_size=2000), r"DDPGConfig.batch_size must be an integer in \[1, buffer_size=1000\]"),
         (dict(gamma=1.0), r"DDPGConfig.gamma must be in \[0, 1\)"),
         (dict(noise="pink"), r"DDPGConfig.noise must be one of"),
+        (dict(updates_per_step=0), r"DDPGConfig.updates_per_step must be an integer in \[1, 100\]; got 0"),
         (dict(actor_lr=float("nan")), r"DDPGConfig.actor_lr must be"),
         (dict(colour=3), r"unknown DDPGConfig settings \['colour'\]"),
     ],
