@@ -88,8 +88,8 @@ class DDPGConfig:
     updates_per_step: int = 1
     """Updates per environment step, on average, in the Udacity loop (1, as in the DDPG paper; REDQ and
     DroQ make 20), each on its own sampled batch. On Pendulum, 4 with a 512-512 critic flew the
-    swing-ups closer to the optimum but took about six times as long and did not raise the benchmark's
-    score on its seeds (docs/learning.md). The fast path (``learn_many``, ``train``) sets its own
+    swing-ups closer to the optimum but took about seven times as long and did not reach the benchmark's
+    target (docs/learning.md). The fast path (``learn_many``, ``train``) sets its own
     counts."""
     clip_q_targets: bool = False
     """Clip the critic's TD targets to the discounted returns that the task's ``reward_range`` allows
