@@ -89,8 +89,7 @@ class DDPGConfig:
     """Updates per environment step, on average, in the Udacity loop (1, as in the DDPG paper; REDQ and
     DroQ make 20), each on its own sampled batch. On Pendulum, 4 with a 512-512 critic flew the
     swing-ups closer to the optimum but took about seven times as long and did not reach the benchmark's
-    target (docs/learning.md). The fast path (``learn_many``, ``train``) sets its own
-    counts."""
+    target (docs/learning.md). The fast path (``learn_many``, ``train``) sets its own counts."""
     clip_q_targets: bool = False
     """Clip the critic's TD targets to the discounted returns that the task's ``reward_range`` allows
     (:meth:`DDPG.return_bounds`), so its over-estimates are not fed back into its own targets. No

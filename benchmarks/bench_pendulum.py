@@ -44,10 +44,9 @@ def train(seed, episodes, changes, agent_seed=None):
     return agent, returns
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--episodes", type=int, default=100)
+def add_settings_argument(parser):
+    """``--set NAME=VALUE`` (repeatable) on ``parser``: the DDPGConfig settings an experiment changes; the
+    Pendulum scripts read them with ``quadcopter.cli._config_overrides``."""
     parser.add_argument(
         "--set",
         action="append",
@@ -55,12 +54,25 @@ def main():
         metavar="NAME=VALUE",
         help="change a DDPGConfig setting (an experiment, not the defaults)",
     )
+
+
+def run_header(settings, episodes):
+    """The first line of a Pendulum script's output: machine, gymnasium, date, the ``--set`` settings
+    (a list of "NAME=VALUE") and the episodes a run trains for."""
+    return (
+        f"# {cpu_name()}, {os.cpu_count()} cores, gymnasium {gymnasium.__version__}, {time.strftime('%Y-%m-%d')}; "
+        f"default DDPGConfig{', ' + ', '.join(settings) if settings else ''}, {episodes} episodes"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--episodes", type=int, default=100)
+    add_settings_argument(parser)
     args = parser.parse_args()
     changes = _config_overrides(args.set)
-    print(
-        f"# {cpu_name()}, {os.cpu_count()} cores, gymnasium {gymnasium.__version__}, {time.strftime('%Y-%m-%d')}; "
-        f"default DDPGConfig{', ' + ', '.join(args.set) if args.set else ''}, {args.episodes} episodes"
-    )
+    print(run_header(args.set, args.episodes))
     print("| seed | mean return, last 10 episodes | wall time (s) |")
     print("|---:|---:|---:|")
     for seed in args.seeds:

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gymnasium  # noqa: E402
 import numpy as np  # noqa: E402
-from bench_pendulum import train  # noqa: E402
+from bench_pendulum import add_settings_argument, train  # noqa: E402
 from pendulum_optimum import (  # noqa: E402
     HANGING,
     MAX_TORQUE,
@@ -69,7 +69,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--episodes", type=int, default=100)
     parser.add_argument("--steps", type=int, default=30, help="steps of each flight shown one by one")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="change a DDPGConfig setting")
+    add_settings_argument(parser)
     args = parser.parse_args()
     start_time = time.perf_counter()
     agent, returns = train(args.seed, args.episodes, _config_overrides(args.set))

@@ -30,8 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gymnasium  # noqa: E402
 import numpy as np  # noqa: E402
-from bench_pendulum import train  # noqa: E402
-from bench_sim import cpu_name  # noqa: E402
+from bench_pendulum import add_settings_argument, run_header, train  # noqa: E402
 from pendulum_optimum import HANGING, HORIZON, MAX_TORQUE, controller_return, dynamics, value_tables  # noqa: E402
 
 from quadcopter.cli import _config_overrides  # noqa: E402
@@ -69,7 +68,7 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(3, 13)))
     parser.add_argument("--episodes", type=int, default=100)
     parser.add_argument("--agent-offset", type=int, default=0, help="seed the agent with seed + this")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="change a DDPGConfig setting")
+    add_settings_argument(parser)
     args = parser.parse_args()
     changes = _config_overrides(args.set)
     start_time = time.perf_counter()
@@ -78,9 +77,8 @@ def main():
     env = gymnasium.make("Pendulum-v1")
     best = np.array([controller_return(env, tuple(start), tables) for start in starts])
     print(
-        f"# {cpu_name()}, {os.cpu_count()} cores, gymnasium {gymnasium.__version__}, {time.strftime('%Y-%m-%d')}; "
-        f"default DDPGConfig{', ' + ', '.join(args.set) if args.set else ''}, {args.episodes} episodes, "
-        f"agent seed = seed + {args.agent_offset}; controller flown in {time.perf_counter() - start_time:.0f} s"
+        f"{run_header(args.set, args.episodes)}, agent seed = seed + {args.agent_offset}; "
+        f"controller flown in {time.perf_counter() - start_time:.0f} s"
     )
     print(
         "| seed | mean return, last 10 episodes | gap to the controller, hanging starts | other starts "
