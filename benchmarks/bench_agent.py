@@ -61,7 +61,7 @@ def udacity_loop_rate(agent, seconds):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=5.0, help="time per measurement (default: 5)")
     parser.add_argument("--fused-updates", type=int, default=50, help="updates per fused call (default: 50)")
     args = parser.parse_args()

@@ -103,7 +103,7 @@ def updates(seconds, updates_per_call=64):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement (default: 3)")
     args = parser.parse_args()
     devices = ", ".join(d.device_type for d in tf.config.list_physical_devices())

@@ -34,7 +34,7 @@ from quadcopter.training import TrainSettings, finish_run, train  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
     parser.add_argument("--dynamics", nargs="+", default=list(DYNAMICS), choices=DYNAMICS)
     parser.add_argument("--out", type=Path, default=Path("runs/bench"))

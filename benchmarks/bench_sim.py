@@ -50,7 +50,7 @@ def cpu_name():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=2.0, help="time per measurement (default: 2)")
     args = parser.parse_args()
     rng = np.random.default_rng(0)

@@ -65,7 +65,7 @@ def critic_q(agent, state, torque):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--episodes", type=int, default=100)
     parser.add_argument("--steps", type=int, default=30, help="steps of each flight shown one by one")

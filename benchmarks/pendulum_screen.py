@@ -64,7 +64,7 @@ def greedy_returns(agent, starts):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(3, 13)))
     parser.add_argument("--episodes", type=int, default=100)
     parser.add_argument("--agent-offset", type=int, default=0, help="seed the agent with seed + this")
