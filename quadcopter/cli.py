@@ -423,6 +423,8 @@ def _plot(args):
             target=args.target,
             gif=args.gif,
         )
+    elif not args.source.exists():
+        raise ValueError(f"plot: no such file or folder: {str(args.source)!r}")
     else:
         raise ValueError(f"plot needs a flight .csv file or a run folder; got {str(args.source)!r}")
     print(f"wrote {', '.join(str(path) for path in written)}")

@@ -295,6 +295,11 @@ def test_cli_errors_are_one_line_naming_the_value(tmp_path, capsys):
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     one_line_exit_2(capsys, ["plot", str(empty)], f"{empty} is not a readable CSV")
+    missing = tmp_path / "missing.csv"
+    one_line_exit_2(capsys, ["plot", str(missing)], f"plot: no such file or folder: {str(missing)!r}")
+    one_line_exit_2(capsys, ["plot", str(tmp_path / "notes.txt")], "no such file or folder")
+    (tmp_path / "notes.txt").write_text("hello")
+    one_line_exit_2(capsys, ["plot", str(tmp_path / "notes.txt")], "plot needs a flight .csv file or a run folder")
 
 
 def test_cli_takes_negative_numbers_in_comma_lists(tmp_path, capsys):
