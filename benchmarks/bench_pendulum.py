@@ -25,16 +25,19 @@ from agents.gym_task import GymTask  # noqa: E402
 from quadcopter.cli import _config_overrides  # noqa: E402
 
 
-def train(seed, episodes, changes, agent_seed=None):
+def train(seed, episodes, changes, agent_seed=None, episode_hook=None):
     """``episodes`` episodes of the Udacity loop on Pendulum-v1 with the default DDPG (``changes``:
     settings to change, for experiments). ``seed`` seeds the environment (so fixes every episode's
     start) and, unless ``agent_seed`` is given, the agent too (its weights, noise and batches).
-    Returns the agent and the episodes' returns."""
+    ``episode_hook(episode, agent)``, if given, is called after each episode's reset, before its first
+    action (for diagnostics). Returns the agent and the episodes' returns."""
     task = GymTask(gymnasium.make("Pendulum-v1"), seed=seed)
     agent = DDPG(task, DDPGConfig(seed=seed if agent_seed is None else agent_seed).replace(**changes))
     returns = []
-    for _ in range(episodes):
+    for episode in range(episodes):
         state, done, total = agent.reset_episode(), False, 0.0
+        if episode_hook is not None:
+            episode_hook(episode, agent)
         while not done:
             action = agent.act(state)
             next_state, reward, done = task.step(action)

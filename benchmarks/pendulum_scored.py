@@ -1,0 +1,153 @@
+"""Where the Pendulum benchmark's points go: each scored episode flown again, with and without its noise.
+
+``bench_pendulum.py`` scores the mean return of the last 10 of 100 training episodes, flown with the
+exploration noise while the actor still learns. This script trains as it does and keeps, for each of
+those 10 episodes, the actor as it was when the episode began and the noise the episode drew. Then it
+flies each scored start again and prints, per seed, four scores (each the mean over the ten starts, as
+the benchmark's):
+
+* trained: the returns the episodes earned (the benchmark's own score);
+* frozen: the actor as it was when the episode began, without noise;
+* frozen + noise: the same actor with the noise that the episode drew, but without the updates made
+  during the episode (so "trained" against "frozen + noise" is what those updates did, and "frozen +
+  noise" against "frozen" is what the noise did);
+* final: the actor as training left it, without noise.
+
+Below each score, the ten episodes' gaps to the near-optimal controller of ``pendulum_optimum.py``
+(a gap of about 100 or more is a swing lost). Then the controller itself on the same starts: without
+noise, and with ``--draws`` draws of Gaussian noise of the agent's ``noise_sigma`` added to its
+normalised torque as the agent's noise is, which is the best that a policy flown with that noise can
+be expected to score there.
+
+    python benchmarks/pendulum_scored.py [--seeds 0 1 2] [--agent-offset 0] [--draws 20] [--set NAME=VALUE ...]
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+from bench_pendulum import add_settings_argument, run_header, train  # noqa: E402
+from pendulum_optimum import HORIZON, MAX_TORQUE, TORQUES, dynamics, scored_starts, torque_values, value_tables  # noqa: E402
+
+from quadcopter.cli import _config_overrides  # noqa: E402
+
+SCORED = 10  # the benchmark scores the last 10 episodes
+
+
+class ScoredEpisodes:
+    """An ``episode_hook`` for ``bench_pendulum.train``: from episode ``first`` on, keeps the actor's weights
+    at each episode's start and the exploration noise the episode draws (normalised units, (200, 1))."""
+
+    def __init__(self, first):
+        self.first = first
+        self.weights, self.noise = [], []
+
+    def __call__(self, episode, agent):
+        if episode < self.first:
+            return
+        if not self.weights:  # wrap the noise's sample once, to record its draws from here on
+            sample = agent.noise.sample
+
+            def recorded_sample():
+                draw = sample()
+                self.noise[-1].append(np.array(draw))
+                return draw
+
+            agent.noise.sample = recorded_sample
+        self.weights.append(agent.actor_weights())
+        self.noise.append([])
+
+
+def fly(choose, starts, noise):
+    """Returns of 200-step flights from ``starts`` (n, 2: angle rad, rate rad/s), all at once, with
+    ``choose(angles, rates) -> normalised torques`` (n,) plus ``noise`` (n, 200) added and clipped to
+    [-1, 1], as the agent adds its exploration noise. Shape (n,)."""
+    angle, rate = starts[:, 0].copy(), starts[:, 1].copy()
+    total = np.zeros(len(starts))
+    for t in range(HORIZON):
+        normalised = np.clip(choose(t, angle, rate) + noise[:, t], -1.0, 1.0)
+        angle, rate, cost = dynamics(angle, rate, normalised * MAX_TORQUE)
+        total -= cost
+    return total
+
+
+def actor_choice(agent):
+    """``choose`` for :func:`fly`: the agent's actor without noise."""
+
+    def choose(t, angle, rate):
+        states = np.stack([np.cos(angle), np.sin(angle), rate], axis=1).astype(np.float32)
+        return agent.act_normalised(states, explore=False)[:, 0]
+
+    return choose
+
+
+def controller_choice(tables):
+    """``choose`` for :func:`fly`: the near-optimal controller of ``pendulum_optimum.py``."""
+
+    def choose(t, angle, rate):
+        values = torque_values(tables, t, angle[:, None], rate[:, None])  # (n, len(TORQUES))
+        return TORQUES[np.argmax(values, axis=1)] / MAX_TORQUE
+
+    return choose
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--agent-offset", type=int, default=0, help="seed the agent with seed + this")
+    parser.add_argument("--draws", type=int, default=20, help="noise draws for the controller's flights")
+    add_settings_argument(parser)
+    args = parser.parse_args()
+    if args.draws < 1:
+        parser.error(f"--draws must be an integer >= 1, got {args.draws}")
+    changes = _config_overrides(args.set)
+    episodes = 100
+    tables = value_tables()
+    print(f"{run_header(args.set, episodes)}, agent seed = seed + {args.agent_offset}")
+    for seed in args.seeds:
+        start_time = time.perf_counter()
+        record = ScoredEpisodes(episodes - SCORED)
+        agent, returns = train(seed, episodes, changes, agent_seed=seed + args.agent_offset, episode_hook=record)
+        starts = np.array(scored_starts(seed, episodes))
+        silent = np.zeros((SCORED, HORIZON))
+        best = fly(controller_choice(tables), starts, silent)
+        final = fly(actor_choice(agent), starts, silent)
+        frozen, frozen_noisy = np.zeros(SCORED), np.zeros(SCORED)
+        for i, weights in enumerate(record.weights):
+            agent.set_actor_weights(weights)
+            one = starts[i : i + 1]
+            frozen[i] = fly(actor_choice(agent), one, silent[:1])[0]
+            frozen_noisy[i] = fly(actor_choice(agent), one, np.array(record.noise[i]).reshape(1, HORIZON))[0]
+        print(f"\nseed {seed} ({time.perf_counter() - start_time:.0f} s); per episode: the gap to the controller")
+        print("| flown | score | " + " | ".join(f"ep. {episodes - SCORED + i + 1}" for i in range(SCORED)) + " |")
+        print("|---|---:|" + "---:|" * SCORED)
+        for name, flown in (
+            ("trained", np.array(returns[-SCORED:])),
+            ("frozen", frozen),
+            ("frozen + noise", frozen_noisy),
+            ("final", final),
+        ):
+            print(f"| {name} | {flown.mean():.1f} | " + " | ".join(f"{gap:.0f}" for gap in best - flown) + " |")
+        rng = np.random.default_rng(seed)
+        sigma = agent.config.noise_sigma
+        noisy = np.array(
+            [
+                fly(controller_choice(tables), starts, sigma * rng.standard_normal((SCORED, HORIZON))).mean()
+                for _ in range(args.draws)
+            ]
+        )
+        print(
+            f"controller: {best.mean():.1f} without noise; with noise {sigma}: mean {noisy.mean():.1f}, "
+            f"worst {noisy.min():.1f} of {args.draws} draws",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
