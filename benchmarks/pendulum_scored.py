@@ -66,7 +66,7 @@ class ScoredEpisodes:
 
 def fly(choose, starts, noise):
     """Returns of 200-step flights from ``starts`` (n, 2: angle rad, rate rad/s), all at once, with
-    ``choose(angles, rates) -> normalised torques`` (n,) plus ``noise`` (n, 200) added and clipped to
+    ``choose(t, angles, rates) -> normalised torques`` (n,) at step t, plus ``noise`` (n, 200) added and clipped to
     [-1, 1], as the agent adds its exploration noise. Shape (n,)."""
     angle, rate = starts[:, 0].copy(), starts[:, 1].copy()
     total = np.zeros(len(starts))
