@@ -16,8 +16,8 @@ the benchmark's):
 Below each score, the ten episodes' gaps to the near-optimal controller of ``pendulum_optimum.py``
 (a gap of about 100 or more is a swing lost). Then the controller itself on the same starts: without
 noise, and with ``--draws`` draws of Gaussian noise of the agent's ``noise_sigma`` added to its
-normalised torque as the agent's noise is, which is the best that a policy flown with that noise can
-be expected to score there.
+normalised torque as the agent adds its noise (``DDPG.explore``), which is the best that a policy
+flown with that noise can be expected to score there.
 
     python benchmarks/pendulum_scored.py [--seeds 0 1 2] [--agent-offset 0] [--draws 20] [--set NAME=VALUE ...]
 """
@@ -64,14 +64,17 @@ class ScoredEpisodes:
         self.noise.append([])
 
 
-def fly(choose, starts, noise):
+def fly(choose, starts, noise=None, explore=None):
     """Returns of 200-step flights from ``starts`` (n, 2: angle rad, rate rad/s), all at once, with
-    ``choose(t, angles, rates) -> normalised torques`` (n,) at step t, plus ``noise`` (n, 200) added and clipped to
-    [-1, 1], as the agent adds its exploration noise. Shape (n,)."""
+    ``choose(t, angles, rates) -> normalised torques`` (n,) at step t; with ``noise`` (n, 200), its draws
+    added as ``explore(normalised, draws)`` adds them (``DDPG.explore``: as the agent adds its exploration
+    noise). Shape (n,)."""
     angle, rate = starts[:, 0].copy(), starts[:, 1].copy()
     total = np.zeros(len(starts))
     for t in range(HORIZON):
-        normalised = np.clip(choose(t, angle, rate) + noise[:, t], -1.0, 1.0)
+        normalised = choose(t, angle, rate)
+        if noise is not None:
+            normalised = explore(normalised, noise[:, t])
         angle, rate, cost = dynamics(angle, rate, normalised * MAX_TORQUE)
         total -= cost
     return total
@@ -115,15 +118,15 @@ def main():
         record = ScoredEpisodes(episodes - SCORED)
         agent, returns = train(seed, episodes, changes, agent_seed=seed + args.agent_offset, episode_hook=record)
         starts = np.array(scored_starts(seed, episodes))
-        silent = np.zeros((SCORED, HORIZON))
-        best = fly(controller_choice(tables), starts, silent)
-        final = fly(actor_choice(agent), starts, silent)
+        best = fly(controller_choice(tables), starts)
+        final = fly(actor_choice(agent), starts)
         frozen, frozen_noisy = np.zeros(SCORED), np.zeros(SCORED)
         for i, weights in enumerate(record.weights):
             agent.set_actor_weights(weights)
             one = starts[i : i + 1]
-            frozen[i] = fly(actor_choice(agent), one, silent[:1])[0]
-            frozen_noisy[i] = fly(actor_choice(agent), one, np.array(record.noise[i]).reshape(1, HORIZON))[0]
+            frozen[i] = fly(actor_choice(agent), one)[0]
+            drawn = np.array(record.noise[i]).reshape(1, HORIZON)
+            frozen_noisy[i] = fly(actor_choice(agent), one, drawn, agent.explore)[0]
         print(f"\nseed {seed} ({time.perf_counter() - start_time:.0f} s); per episode: the gap to the controller")
         print("| flown | score | " + " | ".join(f"ep. {episodes - SCORED + i + 1}" for i in range(SCORED)) + " |")
         print("|---|---:|" + "---:|" * SCORED)
@@ -136,12 +139,8 @@ def main():
             print(f"| {name} | {flown.mean():.1f} | " + " | ".join(f"{gap:.0f}" for gap in best - flown) + " |")
         rng = np.random.default_rng(seed)
         sigma = agent.config.noise_sigma
-        noisy = np.array(
-            [
-                fly(controller_choice(tables), starts, sigma * rng.standard_normal((SCORED, HORIZON))).mean()
-                for _ in range(args.draws)
-            ]
-        )
+        draws = [sigma * rng.standard_normal((SCORED, HORIZON)) for _ in range(args.draws)]
+        noisy = np.array([fly(controller_choice(tables), starts, draw, agent.explore).mean() for draw in draws])
         print(
             f"controller: {best.mean():.1f} without noise; with noise {sigma}: mean {noisy.mean():.1f}, "
             f"worst {noisy.min():.1f} of {args.draws} draws",

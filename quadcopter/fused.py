@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from agents.agent import TANH_EDGE
+
 from .tasks import DEFAULT_TARGET, TAKEOFF_RUNTIME, to_rotor_speeds
 from .tensor_task import (
     TakeoffState,
@@ -106,6 +108,14 @@ class FusedTakeoff:
         self.noise_state.assign(self.noise_state - config.noise_theta * self.noise_state + draw)
         return self.noise_state.read_value()
 
+    def _explore(self, normalised):
+        """The actor's actions with exploration noise, as ``DDPG.explore`` adds it: before the tanh if
+        ``config.noise_before_tanh``, else after it and clipped to [-1, 1]."""
+        if self.agent.config.noise_before_tanh:
+            edge = tf.constant(TANH_EDGE, normalised.dtype)
+            return tf.tanh(tf.atanh(tf.clip_by_value(normalised, -edge, edge)) + self._noise())
+        return tf.clip_by_value(normalised + self._noise(), -1.0, 1.0)
+
     def _restart_noise(self, ended):
         if self.agent.config.noise == "ou":
             self.noise_state.assign(tf.where(ended[:, None], tf.zeros_like(self.noise_state), self.noise_state))
@@ -156,9 +166,7 @@ class FusedTakeoff:
         observations = observe(state.physics, self._target)
         for k in tf.range(steps):
             states = tf.cast(observations, tf.float32)
-            actions = tf.clip_by_value(
-                self.agent.actor_local.network(states, training=False) + self._noise(), -1.0, 1.0
-            )
+            actions = self._explore(self.agent.actor_local.network(states, training=False))
             starts, in_air = self._sample_starts()
             state, result = takeoff_step(state, self._rotor_speeds(actions), starts, in_air, **self.task_settings)
             self.memory.write(

@@ -41,6 +41,7 @@ TAKEOFF_CONFIG = DDPGConfig(
     batch_size=64,
     noise="gaussian",
     noise_sigma=EXPLORATION_NOISE["udacity"],
+    noise_before_tanh=False,
     invert_gradients=True,
     target_noise=0.03,
     critic_layer_norm=True,
@@ -60,7 +61,8 @@ average, as with the general 8): one compiled call costs half a millisecond to a
 its updates, so the loop runs about a tenth faster, and it learned as before (docs/benchmarks.md,
 "The learner's own loop"). ``train`` sets its own updates per round. The exploration noise here,
 0.01, is the Udacity simulator's (``Task()``'s default); :func:`takeoff_config` gives each simulator
-its own (:data:`EXPLORATION_NOISE`)."""
+its own (:data:`EXPLORATION_NOISE`). It is added after the actor's tanh (``noise_before_tanh=False``),
+as when the preset was tuned."""
 
 
 def takeoff_config(seed: int = 0, dynamics: str = "udacity") -> DDPGConfig:

@@ -218,3 +218,26 @@ def test_the_general_critic_takes_the_actions_at_its_input():
         DDPGConfig(critic_units=(8, 8), critic_action_layer=3).validate()
     with pytest.raises(ValueError, match=r"action_layer must be an integer in \[0, 1\] for units \(8,\); got 2"):
         build_critic_network(STATE_SIZE, ACTION_SIZE, (8,), action_layer=2)
+
+
+def test_noise_before_the_tanh_leaves_an_action_at_its_bound_and_is_the_usual_noise_near_zero():
+    actions = np.array([[0.0, 0.3, 1.0, -1.0]], np.float32)  # float32 tanh outputs reach +-1 exactly
+    draw = np.array([0.01, -0.02, -0.3, 0.5])
+    before, after = small_agent(), small_agent(noise_before_tanh=False)
+    assert before.config.noise_before_tanh and DDPGConfig().noise_before_tanh  # the general default
+    squashed, clipped = before.explore(actions, draw)[0], after.explore(actions, draw)[0]
+    np.testing.assert_allclose(clipped, [0.01, 0.28, 0.7, -0.5], rtol=1e-6)
+    assert abs(squashed[0] - 0.01) < 1e-5  # near 0 the tanh's slope is 1: the same noise
+    assert squashed[2] > 0.999_99 and squashed[3] < -0.999_99  # at a bound the noise cannot move it off
+    assert np.all(np.isfinite(before.explore(actions, np.full(4, 50.0)))) and np.all(np.abs(squashed) <= 1)
+
+
+@pytest.mark.parametrize("before_tanh", [True, False])
+def test_act_adds_the_noise_where_the_config_says(before_tanh, monkeypatch):
+    agent = small_agent(noise_before_tanh=before_tanh)
+    monkeypatch.setattr(agent, "policy", lambda states: np.ones((1, ACTION_SIZE), np.float32))
+    monkeypatch.setattr(agent.noise, "sample", lambda: np.full(ACTION_SIZE, -0.3))
+    normalised = agent.to_normalised(agent.act(np.zeros(STATE_SIZE)))
+    expected = agent.explore(np.ones((1, ACTION_SIZE)), np.full(ACTION_SIZE, -0.3))[0]
+    np.testing.assert_allclose(normalised, expected, atol=1e-5)
+    assert (normalised > 0.999).all() == before_tanh  # at full output, only the noise before the tanh keeps it there

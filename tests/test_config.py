@@ -44,3 +44,9 @@ def test_a_config_saved_before_updates_per_step_existed_keeps_one_update_per_ste
 def test_bad_config_values_raise_before_anything_is_built(change, message):
     with pytest.raises(ValueError, match=message):
         small_agent(**change)
+
+
+def test_a_config_saved_before_noise_before_tanh_existed_keeps_the_noise_it_explored_with():
+    old = json.loads(DDPGConfig().to_json())
+    del old["noise_before_tanh"]
+    assert DDPGConfig.from_json(json.dumps(old)).noise_before_tanh is False

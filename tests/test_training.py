@@ -463,3 +463,19 @@ def test_sigterm_like_ctrl_c_only_asks_the_loop_to_stop_at_the_round_boundary():
         os.kill(os.getpid(), signal.SIGTERM)
         assert stop.requested  # the process is still here: the loop decides when to stop
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+@pytest.mark.parametrize("before_tanh", [True, False])
+def test_the_fused_path_adds_the_noise_as_the_agent_does(before_tanh, monkeypatch):
+    import tensorflow as tf
+
+    from quadcopter import training
+
+    settings = tiny_settings(fused=True)
+    agent = training.make_agent(TINY.replace(noise_before_tanh=before_tanh), settings)
+    rollout = training.make_rollout(agent, settings)
+    rng = np.random.default_rng(3)
+    actions = np.clip(rng.uniform(-1.2, 1.2, (settings.num_envs, agent.action_size)), -1, 1).astype(np.float32)
+    draw = rng.normal(0, 0.3, actions.shape).astype(np.float32)
+    monkeypatch.setattr(rollout, "_noise", lambda: tf.constant(draw))
+    np.testing.assert_allclose(rollout._explore(tf.constant(actions)).numpy(), agent.explore(actions, draw), atol=1e-5)
