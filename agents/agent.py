@@ -331,7 +331,7 @@ class DDPG:
         """The task's actions -> [-1, 1]."""
         return normalise_from_range(np.asarray(actions, np.float32), self.action_low, self.action_high)
 
-    def explore(self, normalised: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    def add_noise(self, normalised: np.ndarray, draw: np.ndarray) -> np.ndarray:
         """The actor's normalised actions ``normalised`` with the noise ``draw`` added: before the tanh if
         ``config.noise_before_tanh`` (see there), else after it and clipped to [-1, 1]."""
         if self.config.noise_before_tanh:
@@ -342,7 +342,7 @@ class DDPG:
         """Normalised actions (batch, action_size) for states (batch, state_size), with noise if ``explore``."""
         actions = self._act(tf.convert_to_tensor(np.asarray(states, np.float32))).numpy()
         if explore:
-            actions = self.explore(actions, (noise or self.noise).sample())
+            actions = self.add_noise(actions, (noise or self.noise).sample())
         return actions
 
     def act(self, state: np.ndarray, explore: bool = True) -> np.ndarray:
@@ -354,7 +354,7 @@ class DDPG:
         state = finite_array("state", state, (self.state_size,)).reshape(1, self.state_size)
         normalised = self.policy(state)[0]
         if explore:
-            normalised = self.explore(normalised, self.noise.sample())
+            normalised = self.add_noise(normalised, self.noise.sample())
         return self.to_task_actions(normalised)
 
     def act_greedy(self, state: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ the benchmark's):
 Below each score, the ten episodes' gaps to the near-optimal controller of ``pendulum_optimum.py``
 (a gap of about 100 or more is a swing lost). Then the controller itself on the same starts: without
 noise, and with ``--draws`` draws of Gaussian noise of the agent's ``noise_sigma`` added to its
-normalised torque as the agent adds its noise (``DDPG.explore``), which is the best that a policy
+normalised torque as the agent adds its noise (``DDPG.add_noise``), which is the best that a policy
 flown with that noise can be expected to score there.
 
     python benchmarks/pendulum_scored.py [--seeds 0 1 2] [--agent-offset 0] [--draws 20] [--set NAME=VALUE ...]
@@ -64,17 +64,17 @@ class ScoredEpisodes:
         self.noise.append([])
 
 
-def fly(choose, starts, noise=None, explore=None):
+def fly(choose, starts, noise=None, add_noise=None):
     """Returns of 200-step flights from ``starts`` (n, 2: angle rad, rate rad/s), all at once, with
     ``choose(t, angles, rates) -> normalised torques`` (n,) at step t; with ``noise`` (n, 200), its draws
-    added as ``explore(normalised, draws)`` adds them (``DDPG.explore``: as the agent adds its exploration
+    added as ``add_noise(normalised, draws)`` adds them (``DDPG.add_noise``: as the agent adds its exploration
     noise). Shape (n,)."""
     angle, rate = starts[:, 0].copy(), starts[:, 1].copy()
     total = np.zeros(len(starts))
     for t in range(HORIZON):
         normalised = choose(t, angle, rate)
         if noise is not None:
-            normalised = explore(normalised, noise[:, t])
+            normalised = add_noise(normalised, noise[:, t])
         angle, rate, cost = dynamics(angle, rate, normalised * MAX_TORQUE)
         total -= cost
     return total
@@ -126,7 +126,7 @@ def main():
             one = starts[i : i + 1]
             frozen[i] = fly(actor_choice(agent), one)[0]
             drawn = np.array(record.noise[i]).reshape(1, HORIZON)
-            frozen_noisy[i] = fly(actor_choice(agent), one, drawn, agent.explore)[0]
+            frozen_noisy[i] = fly(actor_choice(agent), one, drawn, agent.add_noise)[0]
         print(f"\nseed {seed} ({time.perf_counter() - start_time:.0f} s); per episode: the gap to the controller")
         print("| flown | score | " + " | ".join(f"ep. {episodes - SCORED + i + 1}" for i in range(SCORED)) + " |")
         print("|---|---:|" + "---:|" * SCORED)
@@ -140,7 +140,7 @@ def main():
         rng = np.random.default_rng(seed)
         sigma = agent.config.noise_sigma
         draws = [sigma * rng.standard_normal((SCORED, HORIZON)) for _ in range(args.draws)]
-        noisy = np.array([fly(controller_choice(tables), starts, draw, agent.explore).mean() for draw in draws])
+        noisy = np.array([fly(controller_choice(tables), starts, draw, agent.add_noise).mean() for draw in draws])
         print(
             f"controller: {best.mean():.1f} without noise; with noise {sigma}: mean {noisy.mean():.1f}, "
             f"worst {noisy.min():.1f} of {args.draws} draws",

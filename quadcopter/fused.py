@@ -108,8 +108,8 @@ class FusedTakeoff:
         self.noise_state.assign(self.noise_state - config.noise_theta * self.noise_state + draw)
         return self.noise_state.read_value()
 
-    def _explore(self, normalised):
-        """The actor's actions with exploration noise, as ``DDPG.explore`` adds it: before the tanh if
+    def _add_noise(self, normalised):
+        """The actor's actions with exploration noise, as ``DDPG.add_noise`` adds it: before the tanh if
         ``config.noise_before_tanh``, else after it and clipped to [-1, 1]."""
         if self.agent.config.noise_before_tanh:
             edge = tf.constant(TANH_EDGE, normalised.dtype)
@@ -166,7 +166,7 @@ class FusedTakeoff:
         observations = observe(state.physics, self._target)
         for k in tf.range(steps):
             states = tf.cast(observations, tf.float32)
-            actions = self._explore(self.agent.actor_local.network(states, training=False))
+            actions = self._add_noise(self.agent.actor_local.network(states, training=False))
             starts, in_air = self._sample_starts()
             state, result = takeoff_step(state, self._rotor_speeds(actions), starts, in_air, **self.task_settings)
             self.memory.write(

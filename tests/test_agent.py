@@ -225,11 +225,11 @@ def test_noise_before_the_tanh_leaves_an_action_at_its_bound_and_is_the_usual_no
     draw = np.array([0.01, -0.02, -0.3, 0.5])
     before, after = small_agent(), small_agent(noise_before_tanh=False)
     assert before.config.noise_before_tanh and DDPGConfig().noise_before_tanh  # the general default
-    squashed, clipped = before.explore(actions, draw)[0], after.explore(actions, draw)[0]
+    squashed, clipped = before.add_noise(actions, draw)[0], after.add_noise(actions, draw)[0]
     np.testing.assert_allclose(clipped, [0.01, 0.28, 0.7, -0.5], rtol=1e-6)
     assert abs(squashed[0] - 0.01) < 1e-5  # near 0 the tanh's slope is 1: the same noise
     assert squashed[2] > 0.999_99 and squashed[3] < -0.999_99  # at a bound the noise cannot move it off
-    assert np.all(np.isfinite(before.explore(actions, np.full(4, 50.0)))) and np.all(np.abs(squashed) <= 1)
+    assert np.all(np.isfinite(before.add_noise(actions, np.full(4, 50.0)))) and np.all(np.abs(squashed) <= 1)
 
 
 @pytest.mark.parametrize("before_tanh", [True, False])
@@ -238,6 +238,6 @@ def test_act_adds_the_noise_where_the_config_says(before_tanh, monkeypatch):
     monkeypatch.setattr(agent, "policy", lambda states: np.ones((1, ACTION_SIZE), np.float32))
     monkeypatch.setattr(agent.noise, "sample", lambda: np.full(ACTION_SIZE, -0.3))
     normalised = agent.to_normalised(agent.act(np.zeros(STATE_SIZE)))
-    expected = agent.explore(np.ones((1, ACTION_SIZE)), np.full(ACTION_SIZE, -0.3))[0]
+    expected = agent.add_noise(np.ones((1, ACTION_SIZE)), np.full(ACTION_SIZE, -0.3))[0]
     np.testing.assert_allclose(normalised, expected, atol=1e-5)
     assert (normalised > 0.999).all() == before_tanh  # at full output, only the noise before the tanh keeps it there
