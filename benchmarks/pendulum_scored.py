@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 from bench_pendulum import add_settings_argument, run_header, train  # noqa: E402
-from pendulum_optimum import HORIZON, MAX_TORQUE, TORQUES, dynamics, scored_starts, torque_values, value_tables  # noqa: E402
+from pendulum_optimum import HORIZON, MAX_TORQUE, TORQUES, scored_starts, torque_values, value_tables  # noqa: E402
+from pendulum_screen import actor_choice, fly  # noqa: E402
 
 from quadcopter.cli import _config_overrides  # noqa: E402
 
@@ -64,34 +65,8 @@ class ScoredEpisodes:
         self.noise.append([])
 
 
-def fly(choose, starts, noise=None, add_noise=None):
-    """Returns of 200-step flights from ``starts`` (n, 2: angle rad, rate rad/s), all at once, with
-    ``choose(t, angles, rates) -> normalised torques`` (n,) at step t; with ``noise`` (n, 200), its draws
-    added as ``add_noise(normalised, draws)`` adds them (``DDPG.add_noise``: as the agent adds its exploration
-    noise). Shape (n,)."""
-    angle, rate = starts[:, 0].copy(), starts[:, 1].copy()
-    total = np.zeros(len(starts))
-    for t in range(HORIZON):
-        normalised = choose(t, angle, rate)
-        if noise is not None:
-            normalised = add_noise(normalised, noise[:, t])
-        angle, rate, cost = dynamics(angle, rate, normalised * MAX_TORQUE)
-        total -= cost
-    return total
-
-
-def actor_choice(agent):
-    """``choose`` for :func:`fly`: the agent's actor without noise."""
-
-    def choose(t, angle, rate):
-        states = np.stack([np.cos(angle), np.sin(angle), rate], axis=1).astype(np.float32)
-        return agent.act_normalised(states, explore=False)[:, 0]
-
-    return choose
-
-
 def controller_choice(tables):
-    """``choose`` for :func:`fly`: the near-optimal controller of ``pendulum_optimum.py``."""
+    """``choose`` for ``pendulum_screen.fly``: the near-optimal controller of ``pendulum_optimum.py``."""
 
     def choose(t, angle, rate):
         values = torque_values(tables, t, angle[:, None], rate[:, None])  # (n, len(TORQUES))

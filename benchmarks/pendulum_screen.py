@@ -33,6 +33,7 @@ import numpy as np  # noqa: E402
 from bench_pendulum import add_settings_argument, run_header, train  # noqa: E402
 from pendulum_optimum import HANGING, HORIZON, MAX_TORQUE, controller_return, dynamics, value_tables  # noqa: E402
 
+from agents.actor import scale_to_range  # noqa: E402
 from quadcopter.cli import _config_overrides  # noqa: E402
 
 STARTS_SEED = 987654  # the screen's own starts; no benchmark seeds an environment with it
@@ -50,17 +51,31 @@ def screen_starts():
     return np.stack([np.r_[hanging, other], np.r_[hanging_rate, other_rate]], axis=1)
 
 
-def greedy_returns(agent, starts):
-    """Returns of 200-step flights of ``agent``'s actor without noise from each of ``starts`` (n, 2),
-    all flown at once with Pendulum-v1's dynamics; shape (n,)."""
+def fly(choose, starts, noise=None, add_noise=None):
+    """Returns of 200-step flights from ``starts`` (n, 2: angle rad, rate rad/s), all flown at once with
+    Pendulum-v1's dynamics; shape (n,). ``choose(t, angles, rates)`` gives the normalised torques (n,) in
+    [-1, 1] at step t; with ``noise`` (n, 200), its draws are added to them as ``add_noise(normalised,
+    draws)`` adds them (``DDPG.add_noise``, as the agent adds its exploration noise)."""
     angle, rate = starts[:, 0].copy(), starts[:, 1].copy()
     total = np.zeros(len(starts))
-    for _ in range(HORIZON):
-        states = np.stack([np.cos(angle), np.sin(angle), rate], axis=1).astype(np.float32)
-        torque = agent.to_task_actions(agent.act_normalised(states, explore=False))[:, 0]
-        angle, rate, cost = dynamics(angle, rate, np.clip(torque, -MAX_TORQUE, MAX_TORQUE))
+    for t in range(HORIZON):
+        normalised = choose(t, angle, rate)
+        if noise is not None:
+            normalised = add_noise(normalised, noise[:, t])
+        torque = scale_to_range(np.clip(normalised, -1.0, 1.0), -MAX_TORQUE, MAX_TORQUE)  # as DDPG.act maps it
+        angle, rate, cost = dynamics(angle, rate, torque)
         total -= cost
     return total
+
+
+def actor_choice(agent):
+    """``choose`` for :func:`fly`: ``agent``'s actor without noise."""
+
+    def choose(t, angle, rate):
+        states = np.stack([np.cos(angle), np.sin(angle), rate], axis=1).astype(np.float32)
+        return agent.act_normalised(states, explore=False)[:, 0]
+
+    return choose
 
 
 def main():
@@ -89,7 +104,7 @@ def main():
     for seed in args.seeds:
         start_time = time.perf_counter()
         agent, returns = train(seed, args.episodes, changes, agent_seed=seed + args.agent_offset)
-        gap = best - greedy_returns(agent, starts)
+        gap = best - fly(actor_choice(agent), starts)
         score = np.mean(returns[-10:])
         hanging_gap, other_gap = gap[:HANGING_STARTS].mean(), gap[HANGING_STARTS:].mean()
         lost = int((gap[:HANGING_STARTS] > LOST_SWING).sum())
