@@ -94,8 +94,14 @@ def fly(env, start, choose, gamma=1.0):
 
 
 def controller(tables):
-    """The look-ahead on ``tables`` as ``choose(t, angle, rate) -> torque`` for :func:`fly`."""
-    return lambda t, angle, rate: TORQUES[np.argmax(torque_values(tables, t, angle, rate))]
+    """The look-ahead on ``tables`` as ``choose(t, angle, rate) -> torque`` for :func:`fly`; angle and
+    rate may also be arrays of one shape, for many flights at once, and then so are the torques."""
+
+    def choose(t, angle, rate):
+        values = torque_values(tables, t, np.asarray(angle)[..., None], np.asarray(rate)[..., None])
+        return TORQUES[np.argmax(values, axis=-1)]
+
+    return choose
 
 
 def controller_return(env, start, tables):

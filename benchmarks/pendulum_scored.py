@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 from bench_pendulum import add_settings_argument, run_header, train  # noqa: E402
-from pendulum_optimum import HORIZON, MAX_TORQUE, TORQUES, scored_starts, torque_values, value_tables  # noqa: E402
+from pendulum_optimum import HORIZON, MAX_TORQUE, controller, scored_starts, value_tables  # noqa: E402
 from pendulum_screen import actor_choice, fly  # noqa: E402
 
 from quadcopter.cli import _config_overrides  # noqa: E402
@@ -66,13 +66,10 @@ class ScoredEpisodes:
 
 
 def controller_choice(tables):
-    """``choose`` for ``pendulum_screen.fly``: the near-optimal controller of ``pendulum_optimum.py``."""
-
-    def choose(t, angle, rate):
-        values = torque_values(tables, t, angle[:, None], rate[:, None])  # (n, len(TORQUES))
-        return TORQUES[np.argmax(values, axis=1)] / MAX_TORQUE
-
-    return choose
+    """``choose`` for ``pendulum_screen.fly``: the near-optimal controller of ``pendulum_optimum.py``, its
+    torques normalised to [-1, 1]."""
+    torque = controller(tables)
+    return lambda t, angle, rate: torque(t, angle, rate) / MAX_TORQUE
 
 
 def main():
