@@ -32,3 +32,25 @@ def test_help_prints_the_docstring(script, monkeypatch, capsys):
     assert printed.startswith(f"usage: {script.name}")
     for line in docstring.strip().splitlines():  # the whole docstring, as written
         assert line in printed
+
+
+def test_bench_pendulum_agent_offsets_keep_the_starts_and_count_the_target(monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    script_globals = runpy.run_path(str(BENCHMARKS / "bench_pendulum.py"), run_name="benchmark")
+
+    def printed(*arguments):
+        monkeypatch.setattr(sys, "argv", ["bench_pendulum.py", "--seeds", "1", "--episodes", "2", *arguments])
+        script_globals["main"]()
+        return capsys.readouterr().out.splitlines()
+
+    plain = [line for line in printed() if line.startswith("| 1 |")]
+    lines = printed("--agent-offsets", "0", "5")
+    runs = [line.split("|")[1:-1] for line in lines if line.startswith("| 1 | ")][:2]
+    assert [int(run[1]) for run in runs] == [1, 6]  # the agent seeded with seed + K
+    # Offset 0 is the plain run: the same starts and the same agent.
+    assert round(float(runs[0][2])) == int(plain[0].split("|")[2])
+    scores = [float(run[2]) for run in runs]
+    assert scores[0] != scores[1]  # another agent seed, another run
+    met = sum(score >= -200 for score in scores)
+    assert f"| 1 | {met} of 2 | {sum(scores) / 2:.1f} |" in lines
+    assert f"offsets reaching -200 on every seed: {met} of 2" in lines
