@@ -87,13 +87,14 @@ def main():
     episodes = 100
     tables = value_tables()
     print(f"{run_header(args.set, episodes)}, agent seed = seed + {args.agent_offset}")
+    best_choice = controller_choice(tables)
     summary = []  # (seed, score, controller's score without noise)
     for seed in args.seeds:
         start_time = time.perf_counter()
         record = ScoredEpisodes(episodes - SCORED)
         agent, returns = train(seed, episodes, changes, agent_seed=seed + args.agent_offset, episode_hook=record)
         starts = np.array(scored_starts(seed, episodes))
-        best = fly(controller_choice(tables), starts)
+        trained, best = np.array(returns[-SCORED:]), fly(best_choice, starts)
         final = fly(actor_choice(agent), starts)
         frozen, frozen_noisy = np.zeros(SCORED), np.zeros(SCORED)
         for i, weights in enumerate(record.weights):
@@ -106,7 +107,7 @@ def main():
         print("| flown | score | " + " | ".join(f"ep. {episodes - SCORED + i + 1}" for i in range(SCORED)) + " |")
         print("|---|---:|" + "---:|" * SCORED)
         for name, flown in (
-            ("trained", np.array(returns[-SCORED:])),
+            ("trained", trained),
             ("frozen", frozen),
             ("frozen + noise", frozen_noisy),
             ("final", final),
@@ -115,18 +116,18 @@ def main():
         rng = np.random.default_rng(seed)
         sigma = agent.config.noise_sigma
         draws = [sigma * rng.standard_normal((SCORED, HORIZON)) for _ in range(args.draws)]
-        noisy = np.array([fly(controller_choice(tables), starts, draw, agent.add_noise).mean() for draw in draws])
+        noisy = np.array([fly(best_choice, starts, draw, agent.add_noise).mean() for draw in draws])
         print(
             f"controller: {best.mean():.1f} without noise; with noise {sigma}: mean {noisy.mean():.1f}, "
             f"worst {noisy.min():.1f} of {args.draws} draws",
             flush=True,
         )
-        summary.append((seed, np.mean(returns[-SCORED:]), best.mean()))
+        summary.append((seed, trained.mean(), best.mean()))
 
     print("\n| seed | score | controller, without noise | gap |\n|---:|---:|---:|---:|")
-    for seed, score, best_score in summary:
-        print(f"| {seed} | {score:.1f} | {best_score:.1f} | {best_score - score:.1f} |")
     gaps = [best_score - score for _, score, best_score in summary]
+    for (seed, score, best_score), gap in zip(summary, gaps):
+        print(f"| {seed} | {score:.1f} | {best_score:.1f} | {gap:.1f} |")
     print(f"| mean | | | {np.mean(gaps):.1f} |")
 
 
