@@ -56,7 +56,7 @@ class TrainSettings:
     env_steps: int = 256_000
     """Stop after this many environment steps, all environments together (0: no limit). The default
     budget: it fixes how much the run learns, so the same seed gives the same numbers however busy
-    the machine is (about 80 s on a 2-core machine: docs/benchmarks.md)."""
+    the machine is (30 to 65 s of training on the 2-core machines in docs/benchmarks.md)."""
     seconds: float = 0.0
     """Stop after this much wall time of the training loop, in s (0: no limit). A time budget ends
     at a different step on every run, so its numbers are not reproducible."""
