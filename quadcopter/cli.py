@@ -356,7 +356,7 @@ def _evaluate(args):
     import agents  # noqa: F401  (registers the actor's layers)
 
     from .evaluation import evaluate_with_long_hold
-    from .runs import read_file
+    from .runs import check_observation_version, read_file
     from .tasks import LONG_HOLD_RUNTIME, TAKEOFF_RUNTIME
 
     if args.episodes < 1:
@@ -366,6 +366,8 @@ def _evaluate(args):
         raise ValueError(f"no saved actor at {actor}")
     settings_path = actor.parent / "settings.json"
     settings = read_file(settings_path, json.loads) if settings_path.exists() else {}
+    if settings:  # an actor saved by train: refuse one that learned from another observation
+        check_observation_version(settings, settings_path)
     dynamics = args.dynamics or settings.get("dynamics", "udacity")
     try:
         model = keras.models.load_model(actor)

@@ -93,7 +93,7 @@ class PDHoverController:
 
 class ActorController:
     """Flies a policy like the hand-written controllers do (``act(sim)`` every simulator step): it
-    asks ``policy(states (1, 12)) -> rotor speeds (1, 4)`` for a new action on the takeoff state
+    asks ``policy(states (1, 15)) -> rotor speeds (1, 4)`` for a new action on the takeoff state
     every ``action_repeat`` steps and holds it in between, as ``TakeoffTask.step`` would."""
 
     def __init__(self, policy, action_repeat=3, target=DEFAULT_TARGET):

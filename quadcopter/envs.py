@@ -3,7 +3,7 @@
 Importing this module registers three environments::
 
     import gymnasium
-    env = gymnasium.make("quadcopter.envs:QuadcopterTakeoff-v2")   # also QuadcopterHover-v2,
+    env = gymnasium.make("quadcopter.envs:QuadcopterTakeoff-v3")   # also QuadcopterHover-v3,
                                                                     # QuadcopterReachTarget-v1
 
 :class:`QuadcopterEnv` wraps one task of :mod:`quadcopter.tasks` (one ``PhysicsSim``);
@@ -59,7 +59,7 @@ def _check_actions(actions, shape):
 
 
 def takeoff_observation_space(target: np.ndarray) -> spaces.Box:
-    """The float32 ``Box`` of the 12-value takeoff state (see :class:`~quadcopter.tasks.TakeoffTask`)."""
+    """The float32 ``Box`` of the 15-value takeoff state (see :class:`~quadcopter.tasks.TakeoffTask`)."""
     target = np.asarray(target, dtype=float)
     low = np.concatenate(
         [
@@ -67,6 +67,7 @@ def takeoff_observation_space(target: np.ndarray) -> spaces.Box:
             np.full(3, -MAX_SPEED / VELOCITY_SCALE),
             np.full(3, -math.pi),
             np.full(3, -MAX_RATE / RATE_SCALE),
+            np.full(3, -1.0),
         ]
     )
     high = np.concatenate(
@@ -75,6 +76,7 @@ def takeoff_observation_space(target: np.ndarray) -> spaces.Box:
             np.full(3, MAX_SPEED / VELOCITY_SCALE),
             np.full(3, math.pi),
             np.full(3, MAX_RATE / RATE_SCALE),
+            np.full(3, 1.0),
         ]
     )
     return spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
@@ -97,7 +99,7 @@ class QuadcopterEnv(gymnasium.Env):
     in [0, 900] rev/s (:func:`to_rotor_speeds`: -1 is 0, 0 is 450, 1 is 900; hover is about -0.10).
     Values outside [-1, 1] are clipped; non-finite ones raise ``ValueError``.
 
-    **Observation**: float32. Takeoff and hover: the 12-value state of ``TakeoffTask``
+    **Observation**: float32. Takeoff and hover: the 15-value state of ``TakeoffTask``
 
     ========  ========================================  =================================  ======
     index     meaning                                   bounds                             unit
@@ -106,6 +108,7 @@ class QuadcopterEnv(gymnasium.Env):
     3, 4, 5   (vx, vy, vz), earth frame, / 2            [-100, 100] (clipped)              2 m/s
     6, 7, 8   (phi, theta, psi) wrapped                 [-pi, pi]                          rad
     9, 10, 11 the simulator's angular_v, / 5            [-40, 40] (clipped)                5 rad/s
+    12-14     (x, y, z) - target, / 0.2, clipped        [-1, 1]                            0.2 m
     ========  ========================================  =================================  ======
 
     Reach target: the ``action_repeat`` poses of ``ReachTargetTask`` (18 values by default).
@@ -123,9 +126,11 @@ class QuadcopterEnv(gymnasium.Env):
     takeoff-and-hold rule (:func:`~quadcopter.tasks.takeoff_success`): truncated, and within 1 m of
     the target with roll and pitch under 0.3 rad at every step from t = 5 s on.
 
-    Versions: takeoff and hover ``-v2`` (these) pay (exp(-d / 3 m) + exp(-d / 1 m)) / 2 for
-    closeness, where ``-v1`` paid exp(-d / 3 m) (see :func:`~quadcopter.tasks.takeoff_reward`);
-    ``-v1`` had 10 s episodes and the take-off-and-hold rule, as ``-v2`` has; ``-v0`` (5 s,
+    Versions: takeoff and hover ``-v3`` (these) observe 15 values, where ``-v2`` observed the first 12
+    (:data:`~quadcopter.tasks.OBSERVATION_VERSION`); ``-v2`` pays (exp(-d / 3 m) + exp(-d / 1 m)) / 2
+    for closeness, as ``-v3`` does, where ``-v1`` paid exp(-d / 3 m) (see
+    :func:`~quadcopter.tasks.takeoff_reward`); ``-v1`` had 10 s episodes and the take-off-and-hold
+    rule, as ``-v2`` and ``-v3`` have; ``-v0`` (5 s,
     success = ending within 1 m of the target altitude) is gone, because that rule counted a
     quadcopter that crossed 10 m at 5 s and then fell. Reach target is ``-v1``.
 
@@ -301,8 +306,8 @@ class QuadcopterVectorEnv(VectorEnv):
 
 def _register():
     for name, task in (
-        ("QuadcopterTakeoff-v2", "takeoff"),
-        ("QuadcopterHover-v2", "hover"),
+        ("QuadcopterTakeoff-v3", "takeoff"),
+        ("QuadcopterHover-v3", "hover"),
         ("QuadcopterReachTarget-v1", "reach_target"),
     ):
         if name not in gymnasium.registry:

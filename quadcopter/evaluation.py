@@ -40,7 +40,7 @@ def evaluate_actor(
     runtime: float = TAKEOFF_RUNTIME,
 ) -> pd.DataFrame:
     """Fly ``episodes`` deterministic takeoffs of ``runtime`` s from random starts on the ground (at rest,
-    z in [0, 0.5] m, v_z in [0, 0.1] m/s, drawn with ``seed``) with ``act(states (N, 12)) -> rotor
+    z in [0, 0.5] m, v_z in [0, 0.1] m/s, drawn with ``seed``) with ``act(states (N, 15)) -> rotor
     speeds (N, 4)``, all at once. ``starts`` = (init_pose (N, 6), init_velocities (N, 3)) replaces the
     random starts.
 
@@ -63,7 +63,7 @@ def evaluate_actor(
 
 
 def greedy_policy(agent: Any) -> Callable[[np.ndarray], np.ndarray]:
-    """The agent's deterministic policy as ``act(states (N, 12)) -> rotor speeds (N, 4)``, without noise."""
+    """The agent's deterministic policy as ``act(states (N, 15)) -> rotor speeds (N, 4)``, without noise."""
     return lambda states: agent.to_task_actions(agent.act_normalised(states, explore=False))
 
 
@@ -208,7 +208,7 @@ def fly_actor(
     action_repeat: int = 3,
     runtime: float = TAKEOFF_RUNTIME,
 ) -> pd.DataFrame:
-    """One deterministic takeoff with ``act(states (1, 12)) -> rotor speeds (1, 4)``, as a flight DataFrame
+    """One deterministic takeoff with ``act(states (1, 15)) -> rotor speeds (1, 4)``, as a flight DataFrame
     (one row per simulator step, the original 17 labels). Starts at rest on the ground unless given."""
     from .flight import fly
 

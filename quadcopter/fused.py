@@ -41,7 +41,7 @@ class FusedTakeoff:
     """N takeoffs, a DDPG agent and its tensor replay buffer, stepped and trained in compiled rounds.
 
     Args:
-        agent: an :class:`agents.agent.DDPG` built for the takeoff (state 12, action 4, [0, 900] rev/s).
+        agent: an :class:`agents.agent.DDPG` built for the takeoff (state 15, action 4, [0, 900] rev/s).
         num_envs: N, takeoffs side by side.
         runtime, target, dynamics, action_repeat: the task's settings (as ``TakeoffTask``).
         air_starts: the share of training episodes that start around the target (the test flights

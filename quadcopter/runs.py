@@ -83,7 +83,9 @@ class Run:
         config = read_file(self.out / "config.json", DDPGConfig.from_json)
         from .training import TrainSettings
 
-        settings = read_file(self.out / "settings.json", lambda text: TrainSettings(**json.loads(text)).validate())
+        path = self.out / "settings.json"
+        check_observation_version(read_file(path, json.loads), path)
+        settings = read_file(path, lambda text: TrainSettings(**json.loads(text)).validate())
         return config, settings
 
     def save_table(self, name, rows, columns):
@@ -111,6 +113,21 @@ def read_file(path, parse):
         raise ValueError(f"{path} is missing") from None
     except (OSError, ValueError, TypeError, KeyError, pd.errors.ParserError) as error:
         raise ValueError(f"{path} is unreadable or incomplete ({type(error).__name__}: {error})") from None
+
+
+def check_observation_version(settings: dict, path) -> None:
+    """Raise ``ValueError`` if the run whose settings.json (at ``path``) holds ``settings`` learned from
+    another takeoff observation than this code makes (:data:`~quadcopter.tasks.OBSERVATION_VERSION`;
+    a settings.json without the key is version 1's, written before the version was recorded)."""
+    from .tasks import OBSERVATION_VERSION
+
+    version = settings.get("observation_version", 1)
+    if version != OBSERVATION_VERSION:
+        raise ValueError(
+            f"{path}: this run learned from takeoff observation version {version!r}, and this code makes "
+            f"version {OBSERVATION_VERSION} (15 values; version 1 had the first 12), so its actors cannot be "
+            "flown nor the run resumed here: use the code it was trained with"
+        )
 
 
 def next_run_folder(parent: str | Path = "runs", name: str = "takeoff") -> Path:

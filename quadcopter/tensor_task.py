@@ -125,7 +125,7 @@ def initial_state(starts, in_air=None):
 
 
 def observe(physics_state, target):
-    """The takeoff observation (N, 12) float64 of physics states (N, 12)."""
+    """The takeoff observation (N, 15) float64 of physics states (N, 12)."""
     return takeoff_observation(
         physics_state[:, 0:6], physics_state[:, 6:9], physics_state[:, 9:12], target, TENSOR_MATH
     )

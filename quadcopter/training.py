@@ -44,7 +44,7 @@ from .runs import (  # noqa: F401  (re-exported likewise)
     restore_newest_intact,
     run_checkpoint,
 )
-from .tasks import TAKEOFF_RUNTIME, TakeoffTask, VectorTakeoffTask
+from .tasks import OBSERVATION_VERSION, TAKEOFF_RUNTIME, TakeoffTask, VectorTakeoffTask
 
 
 @dataclasses.dataclass
@@ -86,6 +86,10 @@ class TrainSettings:
     """Run each round (acting, simulating, storing, updating) and the test flights as single compiled
     TensorFlow calls (:mod:`quadcopter.fused`); False: the numpy path (``VectorTakeoffTask``, one
     compiled call per step), which is the reference the fused path is tested against."""
+    observation_version: int = OBSERVATION_VERSION
+    """The takeoff observation the run learns from (:data:`quadcopter.tasks.OBSERVATION_VERSION`), kept in
+    settings.json so that the run is never resumed, nor its actors flown, with another; only this code's
+    version is accepted."""
 
     def validate(self):
         """Raise ``ValueError`` naming the first setting out of its range."""
@@ -111,6 +115,11 @@ class TrainSettings:
                 ("test_every", integer_in(0), "an integer number of environment steps >= 0"),
                 ("test_episodes", integer_in(1, 4096), "an integer in [1, 4096]"),
                 ("fused", lambda v: isinstance(v, bool), "True or False"),
+                (
+                    "observation_version",
+                    lambda v: v == OBSERVATION_VERSION,
+                    f"{OBSERVATION_VERSION}, the takeoff observation this code makes",
+                ),
             ],
         )
         if not (self.env_steps or self.seconds or self.episodes):

@@ -5,7 +5,7 @@ import numpy as np
 from agents.agent import DDPG, DDPGConfig
 from task import Task
 
-STATE_SIZE, ACTION_SIZE = 12, 4
+STATE_SIZE, ACTION_SIZE = Task.state_size, Task.action_size  # the takeoff's: 15 and 4
 
 
 def flat(variables):

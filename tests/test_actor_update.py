@@ -142,10 +142,10 @@ def test_inverting_gradients_is_an_option_of_learn():
     agent = DDPG(task, config)
     rng = np.random.default_rng(0)
     batch = (
-        rng.normal(size=(8, 12)),
+        rng.normal(size=(8, STATE_SIZE)),
         rng.uniform(-1, 1, (8, 4)),
         rng.uniform(0, 3, 8),
-        rng.normal(size=(8, 12)),
+        rng.normal(size=(8, STATE_SIZE)),
         np.zeros(8),
     )
     before = flat(agent.actor_local.network.weights)
@@ -179,7 +179,13 @@ def test_the_critic_regresses_on_targets_clipped_to_the_task_returns(clip):
     output.kernel.assign(np.zeros(output.kernel.shape, np.float32))
     output.bias.assign(np.full(output.bias.shape, 1000.0, np.float32))
     rng = np.random.default_rng(0)
-    batch = (rng.normal(size=(8, 12)), rng.uniform(-1, 1, (8, 4)), np.ones(8), rng.normal(size=(8, 12)), np.zeros(8))
+    batch = (
+        rng.normal(size=(8, STATE_SIZE)),
+        rng.uniform(-1, 1, (8, 4)),
+        np.ones(8),
+        rng.normal(size=(8, STATE_SIZE)),
+        np.zeros(8),
+    )
     q_before = agent.critic_local.model([batch[0].astype(np.float32), batch[1].astype(np.float32)]).numpy()
     critic_loss, _ = agent.learn(batch)
     target = 60.0 if clip else 1.0 + 0.95 * 1000.0

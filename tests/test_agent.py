@@ -197,7 +197,10 @@ def test_a_layer_normalised_critic_normalises_each_hidden_layer():
     agent.learn(random_batch(np.random.default_rng(1)))  # and it trains
 
 
-@pytest.mark.parametrize("action_layer, widths", [(0, (16, 32)), (1, (12, 36)), (2, (12, 32))])
+@pytest.mark.parametrize(
+    "action_layer, widths",
+    [(0, (STATE_SIZE + ACTION_SIZE, 32)), (1, (STATE_SIZE, 32 + ACTION_SIZE)), (2, (STATE_SIZE, 32))],
+)
 def test_the_actions_join_the_critic_where_critic_action_layer_says(action_layer, widths):
     # widths: the inputs of hidden_0 and hidden_1 (2: the actions join the output layer instead).
     agent = small_agent(critic_action_layer=action_layer)

@@ -18,10 +18,10 @@ from quadcopter.tasks import POSITION_SCALE, TakeoffTask
 
 ROOT = Path(__file__).resolve().parents[1]
 
-TAKEOFF = "quadcopter.envs:QuadcopterTakeoff-v2"
+TAKEOFF = "quadcopter.envs:QuadcopterTakeoff-v3"
 
 
-@pytest.mark.parametrize("name", ["QuadcopterTakeoff-v2", "QuadcopterHover-v2", "QuadcopterReachTarget-v1"])
+@pytest.mark.parametrize("name", ["QuadcopterTakeoff-v3", "QuadcopterHover-v3", "QuadcopterReachTarget-v1"])
 def test_env_checker_passes_without_warnings(name):
     env = gymnasium.make("quadcopter.envs:" + name, render_mode="rgb_array")
     with warnings.catch_warnings():
@@ -115,13 +115,13 @@ def test_render_draws_the_quadcopter():
 def test_make_vec_sync_and_native_give_the_same_spaces_and_the_takeoff_rewards(mode):
     vec = gymnasium.make_vec(TAKEOFF, num_envs=3, vectorization_mode=mode)
     obs, _ = vec.reset(seed=5)
-    assert obs.shape == (3, 12) and obs.dtype == np.float32
+    assert obs.shape == (3, 15) and obs.dtype == np.float32
     assert vec.single_action_space.shape == (4,)
     ended = np.zeros(3, dtype=bool)
     for _ in range(5):
         obs, rewards, terminated, truncated, info = vec.step(-np.ones((3, 4), np.float32))  # all crash at once
         ended |= terminated
-        assert rewards.shape == (3,) and obs.shape == (3, 12)
+        assert rewards.shape == (3,) and obs.shape == (3, 15)
     assert ended.all() and not info["success"].any()
     vec.close()
 
@@ -149,7 +149,7 @@ def test_ddpg_trains_on_the_gymnasium_env_through_the_adapter():
     task = GymTask(env, seed=0)
     config = DDPGConfig(actor_units=(16, 16), critic_units=(16, 16), batch_size=16, warmup=32, buffer_size=1000, seed=0)
     agent = DDPG(task, config)
-    assert (agent.state_size, agent.action_size) == (12, 4)
+    assert (agent.state_size, agent.action_size) == (15, 4)
     before = [w.numpy().copy() for w in agent.actor_local.network.weights]
     steps = crashes = 0
     for _ in range(4):

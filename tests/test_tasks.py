@@ -26,7 +26,7 @@ def test_udacity_task_api_and_takeoff_defaults():
     starts = []
     for _ in range(200):
         state = task.reset()
-        assert state.shape == (task.state_size,) == (12,)
+        assert state.shape == (task.state_size,) == (15,)
         starts.append((task.in_air_start, task.sim.pose.copy()))
     in_air = np.array([air for air, _ in starts])
     poses = np.array([pose for _, pose in starts])
@@ -40,7 +40,7 @@ def test_udacity_task_api_and_takeoff_defaults():
     assert not ground.random_starts
     np.testing.assert_allclose(ground.reset()[:3], [0, 0, -4])  # 10 m below the target, in units of 2.5 m
     next_state, reward, done = ground.step([450] * 4)
-    assert next_state.shape == (12,) and isinstance(reward, float) and done is False
+    assert next_state.shape == (15,) and isinstance(reward, float) and done is False
     assert next_state[5] > 0  # climbing
     other = Task([0, 0, 1, 0, 0, 0], [0, 0, 0], [0, 0, 0], 3.0, [0, 0, 5])
     assert other.sim.runtime == 3.0 and other.target_pos[2] == 5
@@ -79,6 +79,15 @@ def test_observation_wraps_the_udacity_angles():
     pose = np.array([1, 2, 3, 2 * np.pi - 0.1, 0.2, 0])
     state = takeoff_observation(pose, np.zeros(3), np.zeros(3), np.array([0, 0, 10.0]))
     np.testing.assert_allclose(state[6:9], [-0.1, 0.2, 0], atol=1e-12)
+
+
+def test_observation_has_a_fine_bounded_copy_of_the_position_error():
+    target = np.array([0, 0, 10.0])
+    near = takeoff_observation(np.array([0.05, -0.1, 10.3, 0, 0, 0]), np.zeros(3), np.zeros(3), target)
+    np.testing.assert_allclose(near[:3], [0.02, -0.04, 0.12])  # in units of 2.5 m
+    np.testing.assert_allclose(near[12:], [0.25, -0.5, 1.0])  # in units of 0.2 m, clipped to [-1, 1]
+    on_the_ground = takeoff_observation(np.zeros(6), np.zeros(3), np.zeros(3), target)
+    np.testing.assert_allclose(on_the_ground[[2, 14]], [-4.0, -1.0])
 
 
 def test_a_crash_is_terminated_and_stops_sub_stepping():

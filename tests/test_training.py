@@ -9,7 +9,7 @@ import pytest
 
 from agents.agent import DDPGConfig
 from quadcopter.cli import main
-from quadcopter.tasks import POSITION_SCALE, VELOCITY_SCALE, sample_takeoff_starts
+from quadcopter.tasks import OBSERVATION_VERSION, POSITION_SCALE, VELOCITY_SCALE, sample_takeoff_starts
 from quadcopter.training import (
     TEST_SEED,
     ActorTestFlights,
@@ -100,6 +100,25 @@ def test_resume_refuses_what_it_cannot_do(tmp_path):
     (out / "config.json").write_text("{}")
     with pytest.raises(ValueError, match=r"config.json is unreadable or incomplete"):
         train(out=out, resume=True, progress=False)
+
+
+def test_a_run_of_another_observation_is_neither_resumed_nor_evaluated(tmp_path, capsys):
+    out = tmp_path / "run"
+    agent, _ = train(TINY, tiny_settings(env_steps=200), out=out, progress=False)
+    agent.actor_local.network.save(out / "actor.keras")
+    written = json.loads((out / "settings.json").read_text())
+    assert written["observation_version"] == OBSERVATION_VERSION == 2
+    # As a run trained before the observation had a version wrote it (12 values).
+    del written["observation_version"]
+    (out / "settings.json").write_text(json.dumps(written))
+    before = {path.name: path.stat().st_mtime_ns for path in out.rglob("*")}
+    with pytest.raises(ValueError, match="observation version 1, and this code makes version 2"):
+        train(out=out, resume=True, progress=False)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", str(out), "--episodes", "2"])
+    assert exit_info.value.code == 2
+    assert "observation version 1" in capsys.readouterr().err
+    assert {path.name: path.stat().st_mtime_ns for path in out.rglob("*")} == before  # nothing touched
 
 
 def test_resume_falls_back_to_the_older_checkpoint_when_the_newest_is_damaged(tmp_path, capsys):
@@ -363,7 +382,7 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
     import agents  # noqa: F401
 
     model = keras.models.load_model(out / "actor.keras")
-    speeds = model(np.zeros((1, 12), np.float32)).numpy()
+    speeds = model(np.zeros((1, 15), np.float32)).numpy()
     assert speeds.shape == (1, 4) and 0 <= speeds.min() and speeds.max() <= 900
     closing = printed.strip().splitlines()[-1]
     assert closing.startswith(f"wrote {out}/: ") and all(
@@ -417,7 +436,7 @@ def test_finish_run_saves_and_evaluates_both_actors(tmp_path):
     assert json.loads((tmp_path / "evaluation.json").read_text()) == summaries
     import agents  # noqa: F401  (registers the actor's layers)
 
-    states = np.random.default_rng(0).normal(size=(5, 12)).astype(np.float32)
+    states = np.random.default_rng(0).normal(size=(5, 15)).astype(np.float32)
     for name, weights in (("actor.keras", selected), ("actor_final.keras", final)):
         agent.set_actor_weights(weights)
         expected = agent.actor_local.model(states).numpy()
