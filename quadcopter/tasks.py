@@ -71,13 +71,14 @@ def takeoff_observation(pose, velocity, angular_v, target, xp=np):
     TensorFlow tensors (the fused training path runs these same lines).
     """
     pose = xp.asarray(pose)
+    error = pose[..., :3] - target  # m
     return xp.concatenate(
         [
-            (pose[..., :3] - target) / POSITION_SCALE,
+            error / POSITION_SCALE,
             xp.asarray(velocity) / VELOCITY_SCALE,
             wrap_angle(pose[..., 3:6], xp),
             xp.asarray(angular_v) / RATE_SCALE,
-            xp.minimum(xp.maximum((pose[..., :3] - target) / FINE_POSITION_SCALE, -1.0), 1.0),
+            xp.minimum(xp.maximum(error / FINE_POSITION_SCALE, -1.0), 1.0),
         ],
         axis=-1,
     )
