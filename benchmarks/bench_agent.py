@@ -94,10 +94,10 @@ def main():
 
     memory = agent.use_tensor_memory()
     memory.add_batch(
-        rng.normal(size=(5000, 12)),
+        rng.normal(size=(5000, agent.state_size)),
         rng.uniform(-1, 1, (5000, 4)),
         rng.normal(size=5000),
-        rng.normal(size=(5000, 12)),
+        rng.normal(size=(5000, agent.state_size)),
         np.zeros(5000),
     )
     fused = rate(lambda: agent.learn_many(args.fused_updates), args.seconds, args.fused_updates)

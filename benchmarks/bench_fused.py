@@ -83,19 +83,20 @@ def updates(seconds, updates_per_call=64):
     rng = np.random.default_rng(0)
     fill = 5_000
     numpy_agent = make_agent(config, TrainSettings())
+    width = numpy_agent.state_size
     numpy_agent.use_tensor_memory().add_batch(
-        rng.normal(size=(fill, 12)),
+        rng.normal(size=(fill, width)),
         rng.uniform(-1, 1, (fill, 4)),
         rng.normal(size=fill),
-        rng.normal(size=(fill, 12)),
+        rng.normal(size=(fill, width)),
         np.zeros(fill),
     )
     many_rate = rate(lambda: numpy_agent.learn_many(updates_per_call), seconds, updates_per_call)
     batch = (
-        rng.normal(size=(64, 12)),
+        rng.normal(size=(64, width)),
         rng.uniform(-1, 1, (64, 4)),
         rng.normal(size=64),
-        rng.normal(size=(64, 12)),
+        rng.normal(size=(64, width)),
         np.zeros(64),
     )
     one_rate = rate(lambda: numpy_agent.learn(batch), seconds, 1)

@@ -54,3 +54,20 @@ def test_bench_pendulum_agent_offsets_keep_the_starts_and_count_the_target(monke
     met = sum(score >= -200 for score in scores)
     assert f"| 1 | {met} of 2 | {sum(scores) / 2:.1f} |" in lines
     assert f"offsets reaching -200 on every seed: {met} of 2" in lines
+
+
+@pytest.mark.parametrize("name", ["bench_sim", "bench_envs", "bench_fused", "bench_agent"])
+def test_speed_benchmarks_run_to_their_table(name, monkeypatch, capsys):
+    """Each speed benchmark runs to the end with a tiny measuring time and prints a full table.
+
+    The numbers are not checked (they depend on the machine); this catches a script that breaks when
+    the code it measures changes shape (as when the takeoff observation grew from 12 to 15 values).
+    """
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    script_globals = runpy.run_path(str(BENCHMARKS / f"{name}.py"), run_name="benchmark")
+    monkeypatch.setattr(sys, "argv", [f"{name}.py", "--seconds", "0.01"])
+    script_globals["main"]()
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert len(rows) >= 5  # a header, its rule and at least three measured rows
+    for row in rows[2:]:
+        assert any(character.isdigit() for character in row.split("|")[2]), row
