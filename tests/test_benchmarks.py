@@ -1,8 +1,9 @@
 """The benchmark scripts load and explain themselves: ``python benchmarks/NAME.py --help`` runs and
 prints the script's docstring, which says what it measures and how to call it.
 
-The suite does not run the benchmarks themselves (they train for minutes); this catches a script
-that no longer imports or parses its arguments before someone needs its numbers.
+The suite does not run the learning benchmarks (they train for minutes); this catches a script that
+no longer imports or parses its arguments before someone needs its numbers. The speed benchmarks run
+to their tables with a tiny measuring time (their numbers are not checked).
 """
 
 import runpy
