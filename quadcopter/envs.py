@@ -3,7 +3,7 @@
 Importing this module registers three environments::
 
     import gymnasium
-    env = gymnasium.make("quadcopter.envs:QuadcopterTakeoff-v3")   # also QuadcopterHover-v3,
+    env = gymnasium.make("quadcopter.envs:QuadcopterTakeoff-v4")   # also QuadcopterHover-v4,
                                                                     # QuadcopterReachTarget-v1
 
 :class:`QuadcopterEnv` wraps one task of :mod:`quadcopter.tasks` (one ``PhysicsSim``);
@@ -114,7 +114,7 @@ class QuadcopterEnv(gymnasium.Env):
     Reach target: the ``action_repeat`` poses of ``ReachTargetTask`` (18 values by default).
 
     **Reward**: the task's (takeoff and hover: :func:`~quadcopter.tasks.takeoff_reward` summed over
-    the sub-steps, each in [0, 1]).
+    the sub-steps, each in [0, 1.25]).
 
     **Start** (``reset``): takeoff at rest on or just above the ground, z uniform in [0, 0.5] m, a
     vertical speed in [0, 0.1] m/s, drawn from the env's ``np_random``; hover at the target, at
@@ -126,11 +126,12 @@ class QuadcopterEnv(gymnasium.Env):
     takeoff-and-hold rule (:func:`~quadcopter.tasks.takeoff_success`): truncated, and within 1 m of
     the target with roll and pitch under 0.3 rad at every step from t = 5 s on.
 
-    Versions: takeoff and hover ``-v3`` (these) observe 15 values, where ``-v2`` observed the first 12
-    (:data:`~quadcopter.tasks.OBSERVATION_VERSION`); ``-v2`` pays (exp(-d / 3 m) + exp(-d / 1 m)) / 2
-    for closeness, as ``-v3`` does, where ``-v1`` paid exp(-d / 3 m) (see
-    :func:`~quadcopter.tasks.takeoff_reward`); ``-v1`` had 10 s episodes and the take-off-and-hold
-    rule, as ``-v2`` and ``-v3`` have; ``-v0`` (5 s,
+    Versions: takeoff and hover ``-v4`` (these) add the hover bonus, 0.25 exp(-d / 0.1 m), to the
+    closeness that ``-v2`` and ``-v3`` paid, (exp(-d / 3 m) + exp(-d / 1 m)) / 2, where ``-v1`` paid
+    exp(-d / 3 m) (see :func:`~quadcopter.tasks.takeoff_reward`, :data:`~quadcopter.tasks.REWARD_VERSION`);
+    ``-v3`` and ``-v4`` observe 15 values, where ``-v2`` observed the first 12
+    (:data:`~quadcopter.tasks.OBSERVATION_VERSION`); ``-v1`` had 10 s episodes and the take-off-and-hold
+    rule, as all since have; ``-v0`` (5 s,
     success = ending within 1 m of the target altitude) is gone, because that rule counted a
     quadcopter that crossed 10 m at 5 s and then fell. Reach target is ``-v1``.
 
@@ -306,8 +307,8 @@ class QuadcopterVectorEnv(VectorEnv):
 
 def _register():
     for name, task in (
-        ("QuadcopterTakeoff-v3", "takeoff"),
-        ("QuadcopterHover-v3", "hover"),
+        ("QuadcopterTakeoff-v4", "takeoff"),
+        ("QuadcopterHover-v4", "hover"),
         ("QuadcopterReachTarget-v1", "reach_target"),
     ):
         if name not in gymnasium.registry:

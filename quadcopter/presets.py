@@ -52,7 +52,8 @@ networks (ten times the updates per second on a CPU), the paper's critic (the ac
 first hidden layer; the takeoff was tuned with it before the general default moved the actions to
 the input), inverting gradients (tuned with them before the general default turned them off), a
 short horizon (gamma 0.95), slow targets, a slow actor (actor learning rate 3e-5: with 1e-4 the
-final actor held on one seed of four, with 3e-5 on two of five) and TD3's target-policy smoothing
+final actor held on one seed of four, with 3e-5 on two of five; ``train`` takes it to a tenth for
+the last 40% of its run, ``TrainSettings.late_actor_lr_factor``) and TD3's target-policy smoothing
 with noise 0.03, about 14 rev/s (on seeds 0, 1, 3 and 4 the final actor then held on three,
 against one without), and layer normalisation in the critic, which made the difference: with
 it the final actor held on all ten seeds 0-9 in both dynamics, against four of ten without

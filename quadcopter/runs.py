@@ -84,7 +84,9 @@ class Run:
         from .training import TrainSettings
 
         path = self.out / "settings.json"
-        check_observation_version(read_file(path, json.loads), path)
+        recorded = read_file(path, json.loads)
+        check_observation_version(recorded, path)
+        check_reward_version(recorded, path)
         settings = read_file(path, lambda text: TrainSettings(**json.loads(text)).validate())
         return config, settings
 
@@ -127,6 +129,22 @@ def check_observation_version(settings: dict, path) -> None:
             f"{path}: this run learned from takeoff observation version {version!r}, and this code makes "
             f"version {OBSERVATION_VERSION} (15 values; version 1 had the first 12), so its actors cannot be "
             "flown nor the run resumed here: use the code it was trained with"
+        )
+
+
+def check_reward_version(settings: dict, path) -> None:
+    """Raise ``ValueError`` if the run whose settings.json (at ``path``) holds ``settings`` learned with
+    another takeoff reward than this code pays (:data:`~quadcopter.tasks.REWARD_VERSION`; a settings.json
+    without the key is version 1's, written before the version was recorded): resuming it would mix two
+    rewards in one critic. Its actors can still be flown (``evaluate``): the observation is the same."""
+    from .tasks import REWARD_VERSION
+
+    version = settings.get("reward_version", 1)
+    if version != REWARD_VERSION:
+        raise ValueError(
+            f"{path}: this run learned with takeoff reward version {version!r}, and this code pays version "
+            f"{REWARD_VERSION} (with the hover bonus; version 1 had none), so the run cannot be resumed here: "
+            "evaluate its actors, or resume it with the code it was trained with"
         )
 
 

@@ -53,6 +53,16 @@ RATE_SCALE = 5.0  # rad/s
 # simulator's final actors hovered 2.2-4.3 cm from the target on held-out seeds, against 2.7-9.5 cm
 # without it (docs/learning.md).
 FINE_POSITION_SCALE = 0.2  # m
+# The hover bonus of the takeoff reward (see :func:`takeoff_reward`): at most HOVER_BONUS more a
+# simulator step at the target, falling off over HOVER_BONUS_SCALE, so that the last centimetres pay.
+HOVER_BONUS = 0.25
+HOVER_BONUS_SCALE = 0.1  # m
+REWARD_MAX = 1.0 + HOVER_BONUS
+"""The most :func:`takeoff_reward` pays for one simulator step: at the target, level, still, not turning."""
+REWARD_VERSION = 2
+"""Which takeoff reward this code pays: 2, with the hover bonus; 1 was the closeness without it. A run
+folder records it (``TrainSettings.reward_version``), so that a run is never resumed with another reward
+(its actors can still be flown: the observation is the same)."""
 OBSERVATION_VERSION = 2
 """Which takeoff observation this code makes: 2, the 15 values of :class:`TakeoffTask` (with the fine
 position copy); 1 was the first 12 alone. A run folder records it (``TrainSettings.observation_version``),
@@ -93,23 +103,28 @@ def takeoff_reward(pose, velocity, angular_v, target, xp=np):
     """Reward of one simulator step for the takeoff, shape (...) from arrays as in ``takeoff_observation``.
 
     r = closeness(d) * (1 - 0.25 min(tilt / (pi / 2), 1) - 0.25 min(spin / 2, 1) - 0.25 min(speed / 5, 1)),
-    closeness(d) = (exp(-d / 3 m) + exp(-d / 1 m)) / 2,
+    closeness(d) = (exp(-d / 3 m) + exp(-d / 1 m)) / 2 + 0.25 exp(-d / 0.1 m),
     with d = |(x, y, z) - target| (m), tilt = |phi| + |theta| (wrapped, rad), spin = |p| + |q| + |r|
-    (the three angular rates, rad/s) and speed = |v| (m/s). Always in [0, 1], and 1 only at the
-    target, level, still and not turning.
+    (the three angular rates, rad/s) and speed = |v| (m/s). Always in [0, REWARD_MAX] = [0, 1.25], and
+    1.25 only at the target, level, still and not turning.
 
-    Closeness pays, and multiplies everything else: a step at the target is worth up to 1, 0.1 m
-    off 0.94, 1 m off 0.54, 3 m off 0.21, on the ground 10 m below 0.02. So the most is earned by
-    climbing and then staying at the target, and a crash (which ends the episode) costs every
-    reward the rest of the episode would have brought, which is most near the target. The tilt,
-    spin (yaw included: unequal rotor pairs yaw the rigid-body quadcopter) and speed terms give an
-    immediate signal for the rotor differences and settle the quadcopter once there.
+    Closeness pays, and multiplies everything else: a step at the target is worth up to 1.25, 2 cm off
+    1.19, 5 cm off 1.12, 0.1 m off 1.03, 1 m off 0.54, 3 m off 0.21, on the ground 10 m below 0.02.
+    So the most is earned by climbing and then staying at the target, and a crash (which ends the
+    episode) costs every reward the rest of the episode would have brought, which is most near the
+    target. The tilt, spin (yaw included: unequal rotor pairs yaw the rigid-body quadcopter) and speed
+    terms give an immediate signal for the rotor differences and settle the quadcopter once there.
 
-    The slow exp(-d / 3 m) pays for the climb from far below; the steep exp(-d / 1 m) makes the
-    last metre count. With the slow term alone, 1 m off still paid 0.72, and on one seed of ten
-    the actor hovered 1.03 m beside the target, just outside the hold band, for 30,000 of its
-    256,000 training steps. (An additive reward, 1 minus capped penalties, paid 0.4 a step for
-    hovering on the ground: the agent learned to stay there. Both in docs/learning.md.)
+    The slow exp(-d / 3 m) pays for the climb from far below; exp(-d / 1 m) makes the last metre
+    count. With the slow term alone, 1 m off still paid 0.72, and on one seed of ten the actor hovered
+    1.03 m beside the target, just outside the hold band, for 30,000 of its 256,000 training steps.
+    The hover bonus, HOVER_BONUS exp(-d / HOVER_BONUS_SCALE), makes the last centimetres count: at the
+    target the two other terms fall by 0.67 a metre, the bonus by 2.5, so closeness falls 4.7 times as
+    steeply there (from 1.25 to 1.12 over 5 cm, against 1 to 0.97 without it). With it (and
+    ``TrainSettings.late_actor_lr_factor``) the final actors hover about 2 cm from the target, where
+    they settled 3-5 cm off without it; it leaves the climb's reward as it was. (An additive reward,
+    1 minus capped penalties, paid 0.4 a step for hovering on the ground: the agent learned to stay
+    there. All in docs/learning.md.)
     """
     pose = xp.asarray(pose)
     angular_v = xp.asarray(angular_v)
@@ -119,7 +134,9 @@ def takeoff_reward(pose, velocity, angular_v, target, xp=np):
     tilt = xp.abs(angles[..., 0]) + xp.abs(angles[..., 1])
     spin = xp.abs(angular_v[..., 0]) + xp.abs(angular_v[..., 1]) + xp.abs(angular_v[..., 2])
     speed = xp.sqrt(squared_length(velocity))
-    closeness = 0.5 * (xp.exp(-distance / 3.0) + xp.exp(-distance))
+    closeness = 0.5 * (xp.exp(-distance / 3.0) + xp.exp(-distance)) + HOVER_BONUS * xp.exp(
+        -distance / HOVER_BONUS_SCALE
+    )
     return closeness * (
         1.0
         - 0.25 * xp.minimum(tilt / (math.pi / 2), 1.0)
@@ -334,11 +351,11 @@ class TakeoffTask(QuadcopterTask):
                 [-1, 1]: the last centimetres
     ==========  =====================================  ======
 
-    **Reward**: the sum over the sub-steps of :func:`takeoff_reward`: a closeness that falls from 1
-    at the target to 0.54 at 1 m and 0.02 at 10 m, times (1 - tilt, spin and speed penalties); each
-    in [0, 1] and 1 only at the target, level and still, so a step's reward is within
-    ``reward_range`` = (0, action_repeat): staying at the target earns the most, and a crash loses
-    every reward the rest of the episode would have brought.
+    **Reward**: the sum over the sub-steps of :func:`takeoff_reward`: a closeness that falls from 1.25
+    at the target to 1.12 at 5 cm, 0.54 at 1 m and 0.02 at 10 m, times (1 - tilt, spin and speed
+    penalties); each in [0, 1.25] and 1.25 only at the target, level and still, so a step's reward is
+    within ``reward_range`` = (0, 1.25 action_repeat): staying at the target earns the most, and a
+    crash loses every reward the rest of the episode would have brought.
 
     **End**: ``terminated`` when the quadcopter touches a bound (z = 0 counts: a crash);
     ``truncated`` when ``time > runtime``.
@@ -374,9 +391,9 @@ class TakeoffTask(QuadcopterTask):
         self.rng = np.random.default_rng(seed)
         self.in_air_start = False
         self.held = True
-        # The lowest and highest reward of one step (action_repeat sub-steps, each in [0, 1]);
-        # DDPG bounds its critic's targets with it.
-        self.reward_range = (0.0, float(self.action_repeat))
+        # The lowest and highest reward of one step (action_repeat sub-steps, each in [0, REWARD_MAX]);
+        # DDPG can bound its critic's targets with it (DDPGConfig.clip_q_targets).
+        self.reward_range = (0.0, REWARD_MAX * self.action_repeat)
 
     def reset(self):
         if self.random_starts:

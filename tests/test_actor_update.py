@@ -160,8 +160,8 @@ def test_inverting_gradients_is_an_option_of_learn():
 
 @pytest.mark.parametrize("clip", [True, False])
 def test_the_critic_regresses_on_targets_clipped_to_the_task_returns(clip):
-    """A target critic that says 1000 where at most 3 / (1 - 0.95) = 60 can be earned: with
-    clip_q_targets the critic's loss is measured against 60, without it against 1 + 0.95 * 1000."""
+    """A target critic that says 1000 where at most 3.75 / (1 - 0.95) = 75 can be earned: with
+    clip_q_targets the critic's loss is measured against 75, without it against 1 + 0.95 * 1000."""
     agent = DDPG(
         Task(),
         DDPGConfig(
@@ -174,7 +174,7 @@ def test_the_critic_regresses_on_targets_clipped_to_the_task_returns(clip):
             gamma=0.95,
         ),
     )
-    assert agent.task.reward_range == (0.0, 3.0)
+    assert agent.task.reward_range == (0.0, 3.75)  # 3 sub-steps of at most 1.25
     output = agent.critic_target.model.get_layer("q_value")
     output.kernel.assign(np.zeros(output.kernel.shape, np.float32))
     output.bias.assign(np.full(output.bias.shape, 1000.0, np.float32))
@@ -188,7 +188,7 @@ def test_the_critic_regresses_on_targets_clipped_to_the_task_returns(clip):
     )
     q_before = agent.critic_local.model([batch[0].astype(np.float32), batch[1].astype(np.float32)]).numpy()
     critic_loss, _ = agent.learn(batch)
-    target = 60.0 if clip else 1.0 + 0.95 * 1000.0
+    target = 75.0 if clip else 1.0 + 0.95 * 1000.0
     assert critic_loss == pytest.approx(float(np.mean((q_before - target) ** 2)), rel=1e-5)
 
 

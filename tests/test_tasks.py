@@ -5,6 +5,7 @@ import pytest
 
 from quadcopter import hover_rotor_speed
 from quadcopter.tasks import (
+    REWARD_MAX,
     HoverTask,
     ReachTargetTask,
     TakeoffTask,
@@ -48,23 +49,26 @@ def test_udacity_task_api_and_takeoff_defaults():
         Task(air_starts=1.5)
 
 
-def test_reward_is_in_0_1_and_best_at_the_target():
+def test_reward_is_in_0_1_25_and_best_at_the_target():
     target = np.array([0, 0, 10.0])
 
     def reward(pose, velocity=(0, 0, 0), rates=(0, 0, 0)):
         return takeoff_reward(np.array(pose, float), np.array(velocity, float), np.array(rates, float), target)
 
     at_target = reward([0, 0, 10, 0, 0, 0])
-    assert at_target == 1.0
+    assert at_target == 1.25 == REWARD_MAX
     on_ground, tilted = reward([0, 0, 0, 0, 0, 0]), reward([0, 0, 10, 0.5, 0, 0])
     yawing, moving = reward([0, 0, 10, 0, 0, 0], rates=(0, 0, 1)), reward([0, 0, 10, 0, 0, 0], velocity=(1, 0, 0))
     assert 0 <= on_ground < tilted < at_target and yawing < at_target and moving < at_target
 
-    # Closeness multiplies everything: (exp(-d / 3) + exp(-d)) / 2, the same in every direction.
+    # Closeness multiplies everything: (exp(-d / 3) + exp(-d)) / 2 + 0.25 exp(-d / 0.1), the same in every
+    # direction; the hover bonus makes the last centimetres pay.
     def closeness(d):
-        return (np.exp(-d / 3) + np.exp(-d)) / 2
+        return (np.exp(-d / 3) + np.exp(-d)) / 2 + 0.25 * np.exp(-d / 0.1)
 
     assert on_ground == pytest.approx(closeness(10)) == pytest.approx(0.0179, abs=1e-4)
+    assert reward([0, 0, 9.95, 0, 0, 0]) == pytest.approx(closeness(0.05)) == pytest.approx(1.119, abs=1e-3)
+    assert reward([0, 0, 9.98, 0, 0, 0]) == pytest.approx(1.191, abs=1e-3)
     assert reward([0, 0, 9, 0, 0, 0]) == pytest.approx(closeness(1)) == reward([1, 0, 10, 0, 0, 0])
     assert reward([0, 0, 9, 0, 0, 0]) == pytest.approx(0.542, abs=1e-3)
     assert reward([0, 0, 9, 0.5, 0, 0]) == pytest.approx(closeness(1) * (1 - 0.25 * 0.5 / (np.pi / 2)))
@@ -72,7 +76,7 @@ def test_reward_is_in_0_1_and_best_at_the_target():
     rewards = takeoff_reward(
         rng.normal(0, 50, (1000, 6)), rng.normal(0, 20, (1000, 3)), rng.normal(0, 9, (1000, 3)), target
     )
-    assert rewards.shape == (1000,) and rewards.min() >= 0 and rewards.max() <= 1
+    assert rewards.shape == (1000,) and rewards.min() >= 0 and rewards.max() <= REWARD_MAX
 
 
 def test_observation_wraps_the_udacity_angles():
@@ -96,7 +100,7 @@ def test_a_crash_is_terminated_and_stops_sub_stepping():
     _, reward, done = task.step([300] * 4)  # below hover, on the ground: the z = 0 bound
     assert done and task.terminated and not task.truncated
     assert task.sim.time == pytest.approx(task.sim.dt)  # one sub-step, not three
-    assert 0 <= reward <= 1
+    assert 0 <= reward <= REWARD_MAX
 
 
 def test_the_time_limit_is_truncated_not_terminated():

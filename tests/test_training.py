@@ -1,5 +1,6 @@
 """Training end to end with a tiny budget: files, resume, the NaN guard, evaluate, bad input."""
 
+import dataclasses
 import json
 
 import keras
@@ -9,7 +10,7 @@ import pytest
 
 from agents.agent import DDPGConfig
 from quadcopter.cli import main
-from quadcopter.tasks import OBSERVATION_VERSION, POSITION_SCALE, VELOCITY_SCALE, sample_takeoff_starts
+from quadcopter.tasks import OBSERVATION_VERSION, POSITION_SCALE, REWARD_VERSION, VELOCITY_SCALE, sample_takeoff_starts
 from quadcopter.training import (
     TEST_SEED,
     ActorTestFlights,
@@ -121,6 +122,44 @@ def test_a_run_of_another_observation_is_neither_resumed_nor_evaluated(tmp_path,
     assert {path.name: path.stat().st_mtime_ns for path in out.rglob("*")} == before  # nothing touched
 
 
+def test_a_run_of_another_reward_is_not_resumed_but_its_actor_flies(tmp_path, capsys):
+    out = tmp_path / "run"
+    agent, _ = train(TINY, tiny_settings(env_steps=200), out=out, progress=False)
+    agent.actor_local.network.save(out / "actor.keras")
+    written = json.loads((out / "settings.json").read_text())
+    assert written["reward_version"] == REWARD_VERSION == 2
+    # As a run trained before the hover bonus wrote it: no reward version, no late learning rate.
+    for key in ("reward_version", "late_actor_lr_from", "late_actor_lr_factor"):
+        del written[key]
+    (out / "settings.json").write_text(json.dumps(written))
+    before = {path.name: path.stat().st_mtime_ns for path in out.rglob("*")}
+    with pytest.raises(ValueError, match="reward version 1, and this code pays version 2"):
+        train(out=out, resume=True, progress=False)
+    assert {path.name: path.stat().st_mtime_ns for path in out.rglob("*")} == before  # nothing touched
+    assert main(["evaluate", str(out), "--episodes", "2"]) in (None, 0)  # the observation is the same
+    assert "success" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("stop_at", [400, 1_200])
+def test_the_actor_learns_slower_late_in_a_run_and_resumes_so(tmp_path, stop_at):
+    """From late_actor_lr_from environment steps on, the actor's learning rate is late_actor_lr_factor
+    times DDPGConfig.actor_lr; a run stopped before or after that point and resumed is the whole run."""
+    settings = tiny_settings(env_steps=2_000, late_actor_lr_from=800, late_actor_lr_factor=0.1)
+    whole, _ = train(TINY, settings, progress=False)
+    assert float(whole.actor_local.optimizer.learning_rate.numpy()) == pytest.approx(TINY.actor_lr * 0.1)
+    out = tmp_path / "stopped"
+    train(TINY, dataclasses.replace(settings, env_steps=stop_at), out=out, progress=False)
+    resumed, _ = train(out=out, resume=True, progress=False, budget=dict(env_steps=2_000))
+    for a, b in zip(whole.actor_local.network.weights, resumed.actor_local.network.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    if stop_at == 400:  # the step changes the run: the same run without it ends elsewhere
+        steady, _ = train(TINY, dataclasses.replace(settings, late_actor_lr_factor=1.0), progress=False)
+        assert float(steady.actor_local.optimizer.learning_rate.numpy()) == pytest.approx(TINY.actor_lr)
+        assert not np.array_equal(
+            steady.actor_local.network.weights[0].numpy(), whole.actor_local.network.weights[0].numpy()
+        )
+
+
 def test_resume_falls_back_to_the_older_checkpoint_when_the_newest_is_damaged(tmp_path, capsys):
     out = tmp_path / "run"
     train(TINY, tiny_settings(env_steps=1_000, checkpoint_every=1e-6), out=out, progress=False)
@@ -180,6 +219,10 @@ def test_bad_settings_raise_before_training():
         train(TINY, TrainSettings(seconds=-5), progress=False)
     with pytest.raises(ValueError, match=r"needs a budget: env_steps, seconds or episodes > 0"):
         train(TINY, TrainSettings(env_steps=0), progress=False)
+    with pytest.raises(ValueError, match=r"TrainSettings.late_actor_lr_factor must be a number in \(0, 1\]; got 0"):
+        train(TINY, TrainSettings(late_actor_lr_factor=0), progress=False)
+    with pytest.raises(ValueError, match=r"TrainSettings.late_actor_lr_from must be an integer .* >= 0; got -1"):
+        train(TINY, TrainSettings(late_actor_lr_from=-1), progress=False)
 
 
 @pytest.mark.parametrize("fused", [True, False], ids=["fused", "numpy"])
