@@ -90,7 +90,7 @@ class TrainSettings:
     """From this many environment steps on (60% of the default budget), the actor learns at
     ``late_actor_lr_factor`` times its learning rate (``DDPGConfig.actor_lr``): smaller steps while it
     settles into the hover. With the hover bonus of the reward, 0.1 kept every one of 30 held-out runs
-    good to the end, where without it one of 20 collapsed late (docs/learning.md)."""
+    good to the end, where with the bonus alone one of 30 collapsed late (docs/learning.md)."""
     late_actor_lr_factor: float = 0.1
     """See ``late_actor_lr_from``; 1: the same learning rate throughout."""
     observation_version: int = OBSERVATION_VERSION
@@ -255,7 +255,8 @@ class TrainingLog:
     """TensorBoard scalars of a run, in ``out/logs`` (``tensorboard --logdir runs/``), against environment steps.
 
     Every ``every`` rounds: the last critic and actor losses, the mean return, length and success of the
-    training episodes that ended since, and environment steps per second. At each test: its success
+    training episodes that ended since, the actor's learning rate (``TrainSettings.late_actor_lr_factor``),
+    and environment steps per second. At each test: its success
     rate and mean return, and the mean Q the critic gives the test starts with the actor's own actions,
     Q(s0, mu(s0)): what the critic believes a takeoff is worth, to set against the return it earns.
     """
@@ -280,8 +281,9 @@ class TrainingLog:
                 if value is not None and math.isfinite(value):
                     tf.summary.scalar(name, value)
 
-    def round(self, counters, finished, losses):
-        """After a round: keep its episodes; every ``every`` rounds, write the scalars."""
+    def round(self, counters, finished, losses, actor_lr=None):
+        """After a round: keep its episodes; every ``every`` rounds, write the scalars (with the actor's
+        learning rate, ``actor_lr``, when given)."""
         self.rounds += 1
         self.finished += finished
         if self.rounds % self.every:
@@ -301,6 +303,7 @@ class TrainingLog:
                 "train/episode_return": np.mean([e["episode_return"] for e in ended]) if ended else None,
                 "train/episode_length": np.mean([e["length"] for e in ended]) if ended else None,
                 "train/success_rate": np.mean([e["success"] for e in ended]) if ended else None,
+                "train/actor_learning_rate": actor_lr,
             },
         )
         self.finished = []
@@ -522,7 +525,7 @@ def train(
                         )
                     )
                 if log is not None:
-                    log.round(counters, episodes[episodes_before:], losses)
+                    log.round(counters, episodes[episodes_before:], losses, actor_lr.current)
                 if run is not None and time.perf_counter() - last_checkpoint >= settings.checkpoint_every:
                     save_checkpoint()
                     last_checkpoint = time.perf_counter()

@@ -492,13 +492,15 @@ def test_train_writes_tensorboard_scalars(tmp_path):
     import tensorflow as tf
 
     out = tmp_path / "run"
-    train(TINY, tiny_settings(env_steps=1_600, test_every=400, test_episodes=4), out=out, progress=False)
+    settings = tiny_settings(env_steps=1_600, test_every=400, test_episodes=4, late_actor_lr_from=800)
+    train(TINY, dataclasses.replace(settings, steps_per_round=1), out=out, progress=False)
     events = list((out / "logs").glob("events.out.tfevents.*"))
     assert events
-    tags = {}
+    tags, values = {}, {}
     for event in tf.compat.v1.train.summary_iterator(str(events[0])):
         for value in event.summary.value:
             tags.setdefault(value.tag, []).append(event.step)
+            values.setdefault(value.tag, []).append(float(tf.make_ndarray(value.tensor)))
     for tag in (
         "loss/critic",
         "loss/actor",
@@ -508,8 +510,15 @@ def test_train_writes_tensorboard_scalars(tmp_path):
         "test/mean_return",
         "test/mean_q_at_start",
         "speed/env_steps_per_s",
+        "train/actor_learning_rate",
     ):
         assert tag in tags, sorted(tags)
+    # The late step shows: the actor's learning rate before and after 800 environment steps.
+    rates = dict(zip(tags["train/actor_learning_rate"], values["train/actor_learning_rate"]))
+    early = [rate for step, rate in rates.items() if step < 800]
+    late = [rate for step, rate in rates.items() if step > 800]
+    assert early and early == pytest.approx([TINY.actor_lr] * len(early))
+    assert late and late == pytest.approx([TINY.actor_lr * 0.1] * len(late))
     tests = pd.read_csv(out / "tests.csv")
     assert tags["test/success_rate"] == list(tests["env_steps"])  # one point per test, at its env steps
 
