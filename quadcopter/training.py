@@ -402,6 +402,8 @@ def train(
     Each round makes ``settings.steps_per_round`` steps of the ``settings.num_envs`` takeoffs, then
     ``settings.updates_per_round`` updates: in one compiled call on the fused path (the default,
     :class:`~quadcopter.fused.FusedTakeoff`), or step by step on the numpy path (:class:`NumpyRollout`).
+    From ``settings.late_actor_lr_from`` environment steps on, the actor learns at
+    ``settings.late_actor_lr_factor`` times ``config.actor_lr`` (by default a tenth, for the last 40%).
     Every ``settings.test_every`` environment steps, and once at the end, the actor flies noise-free test
     takeoffs (:class:`ActorTestFlights`); the returned agent's actor is the one that did best in them
     (the *selected* actor), and the tests are in the returned DataFrame's ``attrs["tests"]`` (and in
