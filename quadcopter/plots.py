@@ -6,6 +6,7 @@ Figures are made with ``matplotlib.figure.Figure`` (no pyplot), so they work hea
 pile up in pyplot's list of open figures.
 """
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,12 @@ def plot_flight_panels(flight: pd.DataFrame, title: str = "Flight", target: Targ
     return figure
 
 
-def plot_reward_curve(episodes: pd.DataFrame, window: int = 100, tests: pd.DataFrame | None = None) -> Figure:
+def plot_reward_curve(
+    episodes: pd.DataFrame,
+    window: int = 100,
+    tests: pd.DataFrame | None = None,
+    actor_lr_step: tuple[int, float] | None = None,
+) -> Figure:
     """Training against environment steps: episode returns with a moving average (top), the moving
     success rate of the training episodes (bottom) and, given ``tests`` (tests.csv), each test
     flight's mean return and success rate, with the test whose actor was kept (the selected actor)
@@ -60,6 +66,9 @@ def plot_reward_curve(episodes: pd.DataFrame, window: int = 100, tests: pd.DataF
 
     ``episodes``: a DataFrame with the columns env_steps, episode_return, success (episodes.csv);
     without env_steps (an older run's episodes.csv) the x axis counts episodes and the tests are left out.
+    ``actor_lr_step``: (environment steps, factor), the run's ``TrainSettings.late_actor_lr_from`` and
+    ``late_actor_lr_factor``: a dotted line where the actor's learning rate was multiplied by the factor
+    (drawn if the run got there).
     """
     figure = Figure(figsize=(9, 7), layout="constrained")
     returns, success = figure.subplots(2, 1, sharex=True)
@@ -109,6 +118,14 @@ def plot_reward_curve(episodes: pd.DataFrame, window: int = 100, tests: pd.DataF
                 color="gold",
                 markeredgecolor="k",
                 label="the test whose actor was kept (actor.keras)",
+            )
+    if by_steps and actor_lr_step is not None and actor_lr_step[0] <= steps.max():
+        for ax in (returns, success):
+            ax.axvline(
+                actor_lr_step[0],
+                color="0.4",
+                linestyle=":",
+                label=f"actor learning rate x {actor_lr_step[1]:g} from here",
             )
     returns.set_ylabel("return (sum of rewards)")
     success.set_ylabel("success rate (%)")
@@ -305,6 +322,20 @@ def read_csv(path: str | Path) -> pd.DataFrame:
         raise ValueError(f"{path} is not a readable CSV ({error})") from None
 
 
+def _actor_lr_step(path: Path) -> tuple[int, float] | None:
+    """(late_actor_lr_from, late_actor_lr_factor) from a run's settings.json, or None where there is no
+    such step: no file, a run from before the step (no keys), or a factor of 1. ``ValueError`` naming
+    the file if it is not JSON."""
+    if not path.exists():
+        return None
+    try:
+        settings = json.loads(path.read_text())
+    except ValueError as error:
+        raise ValueError(f"{path} is not readable JSON ({error})") from None
+    step, factor = settings.get("late_actor_lr_from"), settings.get("late_actor_lr_factor", 1.0)
+    return None if step is None or factor == 1.0 else (step, factor)
+
+
 def write_run_plots(run: str | Path, target: Target = (0.0, 0.0, 10.0), gif: bool = False) -> list[Path]:
     """Write the PNGs of a training run's folder from its CSVs: ``reward_curve.png`` (episodes.csv),
     ``flight.png`` and ``flight_path.png`` (flight.csv, one flight of the trained actor),
@@ -317,7 +348,8 @@ def write_run_plots(run: str | Path, target: Target = (0.0, 0.0, 10.0), gif: boo
         tests = read_csv(run / "tests.csv") if (run / "tests.csv").exists() else None
         if len(episodes):
             written.append(run / "reward_curve.png")
-            plot_reward_curve(episodes, tests=tests).savefig(written[-1], dpi=100)
+            step = _actor_lr_step(run / "settings.json")
+            plot_reward_curve(episodes, tests=tests, actor_lr_step=step).savefig(written[-1], dpi=100)
     if (run / "flight.csv").exists():
         flight = read_csv(run / "flight.csv")
         written += write_flight_plots(

@@ -1,5 +1,7 @@
 """Plots render headless (Agg) and show what they claim: the right axes, lines, labels and markers."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -104,6 +106,31 @@ def test_reward_curve_has_returns_average_success_and_the_tests():
     np.testing.assert_array_equal(test_line.get_ydata(), [0, 100, 50])
     # the kept actor is the last test that was the best so far
     assert list(kept.get_xdata()) == [2000] and list(kept.get_ydata()) == [100]
+
+
+def test_reward_curve_marks_the_late_actor_step(tmp_path):
+    episodes = pd.DataFrame(
+        dict(episode=np.arange(1, 101), env_steps=16 * np.arange(1, 101), episode_return=1.0, success=False)
+    )
+    label = "actor learning rate x 0.1 from here"
+    for ax in plots.plot_reward_curve(episodes, actor_lr_step=(800, 0.1)).axes:
+        assert label in labels_of(ax)
+        (line,) = [line for line in ax.get_lines() if line.get_label() == label]
+        assert list(line.get_xdata()) == [800, 800]
+    # Not drawn for a run that stopped before the step, nor without one.
+    for step in ((5_000, 0.1), None):
+        for ax in plots.plot_reward_curve(episodes, actor_lr_step=step).axes:
+            assert not [text for text in labels_of(ax) if text.startswith("actor learning rate")]
+    # A run folder's settings.json gives the step; one from before the step (no keys) gives none.
+    episodes.to_csv(tmp_path / "episodes.csv", index=False)
+    (tmp_path / "settings.json").write_text(json.dumps(dict(late_actor_lr_from=800, late_actor_lr_factor=0.1)))
+    assert plots._actor_lr_step(tmp_path / "settings.json") == (800, 0.1)
+    assert plots.write_run_plots(tmp_path) == [tmp_path / "reward_curve.png"]
+    (tmp_path / "settings.json").write_text(json.dumps(dict(env_steps=1600)))
+    assert plots._actor_lr_step(tmp_path / "settings.json") is None
+    (tmp_path / "settings.json").write_text("{")
+    with pytest.raises(ValueError, match=r"settings.json is not readable JSON"):
+        plots.write_run_plots(tmp_path)
 
 
 def test_animation_is_a_gif_with_one_frame_per_every_steps(pd_flight, tmp_path):
