@@ -68,7 +68,7 @@ def plot_reward_curve(
     without env_steps (an older run's episodes.csv) the x axis counts episodes and the tests are left out.
     ``actor_lr_step``: (environment steps, factor), the run's ``TrainSettings.late_actor_lr_from`` and
     ``late_actor_lr_factor``: a dotted line where the actor's learning rate was multiplied by the factor
-    (drawn if the run got there).
+    (drawn if the run got there and the factor is not 1, which leaves the rate as it was).
     """
     figure = Figure(figsize=(9, 7), layout="constrained")
     returns, success = figure.subplots(2, 1, sharex=True)
@@ -119,7 +119,7 @@ def plot_reward_curve(
                 markeredgecolor="k",
                 label="the test whose actor was kept (actor.keras)",
             )
-    if by_steps and actor_lr_step is not None and actor_lr_step[0] <= steps.max():
+    if by_steps and actor_lr_step is not None and actor_lr_step[1] != 1 and actor_lr_step[0] <= steps.max():
         for ax in (returns, success):
             ax.axvline(
                 actor_lr_step[0],
@@ -324,16 +324,17 @@ def read_csv(path: str | Path) -> pd.DataFrame:
 
 def _actor_lr_step(path: Path) -> tuple[int, float] | None:
     """(late_actor_lr_from, late_actor_lr_factor) from a run's settings.json, or None where there is no
-    such step: no file, a run from before the step (no keys), or a factor of 1. ``ValueError`` naming
-    the file if it is not JSON."""
+    such step: no file, or a run from before the step (no keys). ``ValueError`` naming the file if it is
+    not JSON."""
     if not path.exists():
         return None
     try:
         settings = json.loads(path.read_text())
     except ValueError as error:
         raise ValueError(f"{path} is not readable JSON ({error})") from None
-    step, factor = settings.get("late_actor_lr_from"), settings.get("late_actor_lr_factor", 1.0)
-    return None if step is None or factor == 1.0 else (step, factor)
+    if "late_actor_lr_from" not in settings:
+        return None
+    return settings["late_actor_lr_from"], settings.get("late_actor_lr_factor", 1.0)
 
 
 def write_run_plots(run: str | Path, target: Target = (0.0, 0.0, 10.0), gif: bool = False) -> list[Path]:

@@ -117,8 +117,8 @@ def test_reward_curve_marks_the_late_actor_step(tmp_path):
         assert label in labels_of(ax)
         (line,) = [line for line in ax.get_lines() if line.get_label() == label]
         assert list(line.get_xdata()) == [800, 800]
-    # Not drawn for a run that stopped before the step, nor without one.
-    for step in ((5_000, 0.1), None):
+    # Not drawn for a run that stopped before the step, for a factor of 1 (no step), nor without one.
+    for step in ((5_000, 0.1), (800, 1.0), None):
         for ax in plots.plot_reward_curve(episodes, actor_lr_step=step).axes:
             assert not [text for text in labels_of(ax) if text.startswith("actor learning rate")]
     # A run folder's settings.json gives the step; one from before the step (no keys) gives none.
