@@ -89,8 +89,10 @@ class TrainSettings:
     late_actor_lr_from: int = 153_600
     """From this many environment steps on (60% of the default budget), the actor learns at
     ``late_actor_lr_factor`` times its learning rate (``DDPGConfig.actor_lr``): smaller steps while it
-    settles into the hover. With the hover bonus of the reward, 0.1 kept every one of 30 held-out runs
-    good to the end, where with the bonus alone one of 30 collapsed late (docs/learning.md)."""
+    settles into the hover. With the hover bonus of the reward, 0.1 kept 30 held-out runs made through a
+    wrapper good to the end, where with the bonus alone one of 30 collapsed late; of the code's own 30
+    held-out runs, one (Udacity seed 14) still swung away for a while before recovering (docs/learning.md,
+    "The code as adopted, on held-out seeds")."""
     late_actor_lr_factor: float = 0.1
     """See ``late_actor_lr_from``; 1: the same learning rate throughout."""
     observation_version: int = OBSERVATION_VERSION
