@@ -23,7 +23,7 @@ from bench_sim import cpu_name  # noqa: E402
 
 from quadcopter.envs import QuadcopterVectorEnv  # noqa: E402
 
-TAKEOFF = "quadcopter.envs:QuadcopterTakeoff-v4"
+TAKEOFF = "quadcopter.envs:QuadcopterTakeoff-v5"
 
 
 def actions(rng, shape):

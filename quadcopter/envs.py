@@ -3,7 +3,7 @@
 Importing this module registers three environments::
 
     import gymnasium
-    env = gymnasium.make("quadcopter.envs:QuadcopterTakeoff-v4")   # also QuadcopterHover-v4,
+    env = gymnasium.make("quadcopter.envs:QuadcopterTakeoff-v5")   # also QuadcopterHover-v5,
                                                                     # QuadcopterReachTarget-v1
 
 :class:`QuadcopterEnv` wraps one task of :mod:`quadcopter.tasks` (one ``PhysicsSim``);
@@ -126,10 +126,11 @@ class QuadcopterEnv(gymnasium.Env):
     takeoff-and-hold rule (:func:`~quadcopter.tasks.takeoff_success`): truncated, and within 1 m of
     the target with roll and pitch under 0.3 rad at every step from t = 5 s on.
 
-    Versions: takeoff and hover ``-v4`` (these) add the hover bonus, 0.25 exp(-d / 0.1 m), to the
-    closeness that ``-v2`` and ``-v3`` paid, (exp(-d / 3 m) + exp(-d / 1 m)) / 2, where ``-v1`` paid
+    Versions: takeoff and hover ``-v5`` (these) add a yaw term to the reward's penalties, 0.25
+    min(|psi| / (pi / 2), 1), beside the tilt's; ``-v4`` added the hover bonus, 0.25 exp(-d / 0.1 m),
+    to the closeness that ``-v2`` and ``-v3`` paid, (exp(-d / 3 m) + exp(-d / 1 m)) / 2, where ``-v1`` paid
     exp(-d / 3 m) (see :func:`~quadcopter.tasks.takeoff_reward`, :data:`~quadcopter.tasks.REWARD_VERSION`);
-    ``-v3`` and ``-v4`` observe 15 values, where ``-v2`` observed the first 12
+    ``-v3`` to ``-v5`` observe 15 values, where ``-v2`` observed the first 12
     (:data:`~quadcopter.tasks.OBSERVATION_VERSION`); ``-v1`` had 10 s episodes and the take-off-and-hold
     rule, as all since have; ``-v0`` (5 s,
     success = ending within 1 m of the target altitude) is gone, because that rule counted a
@@ -307,8 +308,8 @@ class QuadcopterVectorEnv(VectorEnv):
 
 def _register():
     for name, task in (
-        ("QuadcopterTakeoff-v4", "takeoff"),
-        ("QuadcopterHover-v4", "hover"),
+        ("QuadcopterTakeoff-v5", "takeoff"),
+        ("QuadcopterHover-v5", "hover"),
         ("QuadcopterReachTarget-v1", "reach_target"),
     ):
         if name not in gymnasium.registry:

@@ -18,10 +18,10 @@ from quadcopter.tasks import POSITION_SCALE, TakeoffTask
 
 ROOT = Path(__file__).resolve().parents[1]
 
-TAKEOFF = "quadcopter.envs:QuadcopterTakeoff-v4"
+TAKEOFF = "quadcopter.envs:QuadcopterTakeoff-v5"
 
 
-@pytest.mark.parametrize("name", ["QuadcopterTakeoff-v4", "QuadcopterHover-v4", "QuadcopterReachTarget-v1"])
+@pytest.mark.parametrize("name", ["QuadcopterTakeoff-v5", "QuadcopterHover-v5", "QuadcopterReachTarget-v1"])
 def test_env_checker_passes_without_warnings(name):
     env = gymnasium.make("quadcopter.envs:" + name, render_mode="rgb_array")
     with warnings.catch_warnings():

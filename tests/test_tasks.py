@@ -72,6 +72,18 @@ def test_reward_is_in_0_1_25_and_best_at_the_target():
     assert reward([0, 0, 9, 0, 0, 0]) == pytest.approx(closeness(1)) == reward([1, 0, 10, 0, 0, 0])
     assert reward([0, 0, 9, 0, 0, 0]) == pytest.approx(0.542, abs=1e-3)
     assert reward([0, 0, 9, 0.5, 0, 0]) == pytest.approx(closeness(1) * (1 - 0.25 * 0.5 / (np.pi / 2)))
+    # The yaw costs as the tilt does, by its wrapped size: facing psi = 0 pays the most.
+    yawed = reward([0, 0, 10, 0, 0, 0.5])
+    assert yawed == pytest.approx(REWARD_MAX * (1 - 0.25 * 0.5 / (np.pi / 2)))
+    assert (
+        reward([0, 0, 10, 0, 0, -0.5])
+        == pytest.approx(yawed)
+        == pytest.approx(reward([0, 0, 10, 0, 0, 2 * np.pi + 0.5]))
+    )
+    assert reward([0, 0, 10, 0.3, 0.2, 3.0]) == pytest.approx(
+        REWARD_MAX * (1 - 0.25 * 0.5 / (np.pi / 2) - 0.25 * min(3.0 / (np.pi / 2), 1))
+    )
+    assert reward([0, 0, 10, 0, 0, np.pi - 0.01]) == pytest.approx(REWARD_MAX * 0.75)
     rng = np.random.default_rng(0)
     rewards = takeoff_reward(
         rng.normal(0, 50, (1000, 6)), rng.normal(0, 20, (1000, 3)), rng.normal(0, 9, (1000, 3)), target

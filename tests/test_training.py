@@ -127,15 +127,21 @@ def test_a_run_of_another_reward_is_not_resumed_but_its_actor_flies(tmp_path, ca
     agent, _ = train(TINY, tiny_settings(env_steps=200), out=out, progress=False)
     agent.actor_local.network.save(out / "actor.keras")
     written = json.loads((out / "settings.json").read_text())
-    assert written["reward_version"] == REWARD_VERSION == 2
+    assert written["reward_version"] == REWARD_VERSION == 3
     # As a run trained before the hover bonus wrote it: no reward version, no late learning rate.
     for key in ("reward_version", "late_actor_lr_from", "late_actor_lr_factor"):
         del written[key]
     (out / "settings.json").write_text(json.dumps(written))
     before = {path.name: path.stat().st_mtime_ns for path in out.rglob("*")}
-    with pytest.raises(ValueError, match="reward version 1, and this code pays version 2"):
+    with pytest.raises(ValueError, match="reward version 1, and this code pays version 3"):
         train(out=out, resume=True, progress=False)
     assert {path.name: path.stat().st_mtime_ns for path in out.rglob("*")} == before  # nothing touched
+    # As a run trained with the hover bonus but before the yaw term wrote it.
+    (out / "settings.json").write_text(json.dumps({**written, "reward_version": 2}))
+    before = {path.name: path.stat().st_mtime_ns for path in out.rglob("*")}
+    with pytest.raises(ValueError, match="reward version 2, and this code pays version 3"):
+        train(out=out, resume=True, progress=False)
+    assert {path.name: path.stat().st_mtime_ns for path in out.rglob("*")} == before
     assert main(["evaluate", str(out), "--episodes", "2"]) in (None, 0)  # the observation is the same
     assert "success" in capsys.readouterr().out
 
