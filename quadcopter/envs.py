@@ -126,8 +126,9 @@ class QuadcopterEnv(gymnasium.Env):
     takeoff-and-hold rule (:func:`~quadcopter.tasks.takeoff_success`): truncated, and within 1 m of
     the target with roll and pitch under 0.3 rad at every step from t = 5 s on.
 
-    Versions: takeoff and hover ``-v5`` (these) add a yaw term to the reward's penalties, 0.25
-    min(|psi| / (pi / 2), 1), beside the tilt's; ``-v4`` added the hover bonus, 0.25 exp(-d / 0.1 m),
+    Versions: takeoff and hover ``-v5`` (these) add a yaw term to the reward's penalties on the rigid
+    body, 0.25 min(|psi| / (pi / 2), 1), beside the tilt's (none on the Udacity simulator, whose yaw no
+    policy can change); ``-v4`` added the hover bonus, 0.25 exp(-d / 0.1 m),
     to the closeness that ``-v2`` and ``-v3`` paid, (exp(-d / 3 m) + exp(-d / 1 m)) / 2, where ``-v1`` paid
     exp(-d / 3 m) (see :func:`~quadcopter.tasks.takeoff_reward`, :data:`~quadcopter.tasks.REWARD_VERSION`);
     ``-v3`` to ``-v5`` observe 15 values, where ``-v2`` observed the first 12

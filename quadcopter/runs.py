@@ -143,7 +143,7 @@ def check_reward_version(settings: dict, path) -> None:
     if version != REWARD_VERSION:
         raise ValueError(
             f"{path}: this run learned with takeoff reward version {version!r}, and this code pays version "
-            f"{REWARD_VERSION} (with the yaw term; version 2 had the hover bonus without it, 1 neither), "
+            f"{REWARD_VERSION} (with the rigid body's yaw term; version 2 had the hover bonus without it, 1 neither), "
             "so the run cannot be resumed here: "
             "evaluate its actors, or resume it with the code it was trained with"
         )

@@ -58,12 +58,17 @@ FINE_POSITION_SCALE = 0.2  # m
 HOVER_BONUS = 0.25
 HOVER_BONUS_SCALE = 0.1  # m
 REWARD_MAX = 1.0 + HOVER_BONUS
-"""The most :func:`takeoff_reward` pays for one simulator step: at the target, level, facing psi = 0, still,
-not turning."""
+"""The most :func:`takeoff_reward` pays for one simulator step: at the target, level, still, not turning
+(and on the rigid body facing psi = 0)."""
+YAW_WEIGHTS = {"udacity": 0.0, "rigid_body": 0.25}
+"""The weight of the reward's yaw term for each simulator (see :func:`takeoff_reward`): the rigid body's
+yaw follows its rotors, so its heading is worth holding; the Udacity simulator has no yaw moment (its yaw
+moves only with a start's yaw rate), so a yaw term there would be a penalty no policy can change."""
 REWARD_VERSION = 3
-"""Which takeoff reward this code pays: 3, with the yaw term; 2 had the hover bonus without it; 1 had
-neither. A run folder records it (``TrainSettings.reward_version``), so that a run is never resumed with
-another reward (its actors can still be flown: the observation is the same)."""
+"""Which takeoff reward this code pays: 3, with the yaw term on the rigid body (``YAW_WEIGHTS``); 2 had the
+hover bonus without it; 1 had neither. A run folder records it (``TrainSettings.reward_version``), so
+that a run is never resumed with another reward (its actors can still be flown: the observation is the
+same)."""
 OBSERVATION_VERSION = 2
 """Which takeoff observation this code makes: 2, the 15 values of :class:`TakeoffTask` (with the fine
 position copy); 1 was the first 12 alone. A run folder records it (``TrainSettings.observation_version``),
@@ -100,15 +105,17 @@ def squared_length(vectors):
     return vectors[..., 0] * vectors[..., 0] + vectors[..., 1] * vectors[..., 1] + vectors[..., 2] * vectors[..., 2]
 
 
-def takeoff_reward(pose, velocity, angular_v, target, xp=np):
+def takeoff_reward(pose, velocity, angular_v, target, xp=np, yaw_weight=YAW_WEIGHTS["rigid_body"]):
     """Reward of one simulator step for the takeoff, shape (...) from arrays as in ``takeoff_observation``.
 
-    r = closeness(d) * (1 - 0.25 min(tilt / (pi / 2), 1) - 0.25 min(yaw / (pi / 2), 1) - 0.25 min(spin / 2, 1)
+    r = closeness(d) * (1 - 0.25 min(tilt / (pi / 2), 1) - w min(yaw / (pi / 2), 1) - 0.25 min(spin / 2, 1)
                        - 0.25 min(speed / 5, 1)),
     closeness(d) = (exp(-d / 3 m) + exp(-d / 1 m)) / 2 + 0.25 exp(-d / 0.1 m),
     with d = |(x, y, z) - target| (m), tilt = |phi| + |theta| and yaw = |psi| (wrapped, rad), spin = |p| +
-    |q| + |r| (the three angular rates, rad/s) and speed = |v| (m/s). Always in [0, REWARD_MAX] = [0, 1.25],
-    and 1.25 only at the target, level, facing psi = 0, still and not turning.
+    |q| + |r| (the three angular rates, rad/s), speed = |v| (m/s) and w = ``yaw_weight``: the tasks pass
+    ``YAW_WEIGHTS[dynamics]``, 0.25 on the rigid body and 0 (no yaw term) on the Udacity simulator.
+    Always in [0, REWARD_MAX] = [0, 1.25], and 1.25 only at the target, level, still, not turning and
+    (with the yaw term) facing psi = 0.
 
     Closeness pays, and multiplies everything else: a step at the target is worth up to 1.25, 2 cm off
     1.19, 5 cm off 1.12, 0.1 m off 1.03, 1 m off 0.54, 3 m off 0.21, on the ground 10 m below 0.02.
@@ -116,11 +123,12 @@ def takeoff_reward(pose, velocity, angular_v, target, xp=np):
     episode) costs every reward the rest of the episode would have brought, which is most near the
     target. The tilt, spin (the yaw rate included: unequal rotor pairs yaw the rigid-body quadcopter) and
     speed terms give an immediate signal for the rotor differences and settle the quadcopter once there.
-    The yaw term holds the heading: with the spin term alone a slow yaw drift cost nothing, and in
-    flights longer than the training's the rigid body's yaw wandered to angles its training never
-    showed, and with it the position (one held-out actor 25 cm off at 180 s); with the yaw term the same
-    seeds' final actors hold within 7 mm for 300 s, their yaw within 0.03 rad. (The Udacity simulator
-    has no yaw moment: its yaw moves only with a start's yaw rate, whatever the policy does.)
+    The yaw term holds the rigid body's heading: with the spin term alone a slow yaw drift cost nothing,
+    and in flights longer than the training's the yaw wandered to angles its training never showed,
+    and with it the position (one held-out actor 25 cm off at 180 s); with the yaw term the same seeds'
+    final actors hold within 7 mm for 300 s, their yaw within 0.03 rad. The Udacity simulator has no
+    yaw moment, so no policy can change its yaw: with the term there too, its actors settled a little
+    further from the target (docs/learning.md), so it has none.
 
     The slow exp(-d / 3 m) pays for the climb from far below; exp(-d / 1 m) makes the last metre
     count. With the slow term alone, 1 m off still paid 0.72, and on one seed of ten the actor hovered
@@ -145,13 +153,11 @@ def takeoff_reward(pose, velocity, angular_v, target, xp=np):
     closeness = 0.5 * (xp.exp(-distance / 3.0) + xp.exp(-distance)) + HOVER_BONUS * xp.exp(
         -distance / HOVER_BONUS_SCALE
     )
-    return closeness * (
-        1.0
-        - 0.25 * xp.minimum(tilt / (math.pi / 2), 1.0)
-        - 0.25 * xp.minimum(yaw / (math.pi / 2), 1.0)
-        - 0.25 * xp.minimum(spin / 2.0, 1.0)
-        - 0.25 * xp.minimum(speed / 5.0, 1.0)
-    )
+    penalties = 1.0 - 0.25 * xp.minimum(tilt / (math.pi / 2), 1.0)
+    if yaw_weight:  # a Python branch: without the term the arithmetic is version 2's, to the last bit
+        penalties = penalties - yaw_weight * xp.minimum(yaw / (math.pi / 2), 1.0)
+    penalties = penalties - 0.25 * xp.minimum(spin / 2.0, 1.0) - 0.25 * xp.minimum(speed / 5.0, 1.0)
+    return closeness * penalties
 
 
 def in_hold_band(pose, target, xp=np):
@@ -361,8 +367,9 @@ class TakeoffTask(QuadcopterTask):
     ==========  =====================================  ======
 
     **Reward**: the sum over the sub-steps of :func:`takeoff_reward`: a closeness that falls from 1.25
-    at the target to 1.12 at 5 cm, 0.54 at 1 m and 0.02 at 10 m, times (1 - tilt, yaw, spin and speed
-    penalties); each in [0, 1.25] and 1.25 only at the target, level, facing psi = 0 and still, so a step's reward is
+    at the target to 1.12 at 5 cm, 0.54 at 1 m and 0.02 at 10 m, times (1 - tilt, spin and speed
+    penalties, and yaw on the rigid body); each in [0, 1.25] and 1.25 only at the target, level and still
+    (and facing psi = 0 on the rigid body), so a step's reward is
     within ``reward_range`` = (0, 1.25 action_repeat): staying at the target earns the most, and a
     crash loses every reward the rest of the episode would have brought.
 
@@ -420,7 +427,15 @@ class TakeoffTask(QuadcopterTask):
         return takeoff_observation(self.sim.pose, self.sim.v, self.sim.angular_v, self.target_pos)
 
     def step_reward(self):
-        return float(takeoff_reward(self.sim.pose, self.sim.v, self.sim.angular_v, self.target_pos))
+        return float(
+            takeoff_reward(
+                self.sim.pose,
+                self.sim.v,
+                self.sim.angular_v,
+                self.target_pos,
+                yaw_weight=YAW_WEIGHTS[self.sim.dynamics],
+            )
+        )
 
     def track_substep(self):
         # Before the hold is judged, or once it is lost, nothing can change it: skip the band's
@@ -626,7 +641,13 @@ class VectorTakeoffTask:
             self.held = np.where(
                 active, still_held(self.held, self.sim.pose, self.sim.time, self.target_pos), self.held
             )
-            step_rewards = takeoff_reward(self.sim.pose, self.sim.v, self.sim.angular_v, self.target_pos)
+            step_rewards = takeoff_reward(
+                self.sim.pose,
+                self.sim.v,
+                self.sim.angular_v,
+                self.target_pos,
+                yaw_weight=YAW_WEIGHTS[self.sim.dynamics],
+            )
             rewards += np.where(active, step_rewards, 0.0)
             terminated |= active & self.sim.out_of_bounds
             active &= ~done

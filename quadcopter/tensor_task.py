@@ -44,6 +44,7 @@ from .tasks import (
     AIR_START_SPEED,
     DEFAULT_TARGET,
     TAKEOFF_RUNTIME,
+    YAW_WEIGHTS,
     still_held,
     takeoff_observation,
     takeoff_reward,
@@ -172,7 +173,12 @@ def takeoff_step(
         terminated = terminated | (active & touched)
         done = done | (active & (touched | (time > runtime)))
         step_rewards = takeoff_reward(
-            physics_state[:, 0:6], physics_state[:, 6:9], physics_state[:, 9:12], target, TENSOR_MATH
+            physics_state[:, 0:6],
+            physics_state[:, 6:9],
+            physics_state[:, 9:12],
+            target,
+            TENSOR_MATH,
+            yaw_weight=YAW_WEIGHTS[dynamics],
         )
         rewards += tf.where(active, step_rewards, tf.zeros_like(step_rewards))
         active = active & ~done

@@ -6,6 +6,7 @@ import pytest
 from quadcopter import hover_rotor_speed
 from quadcopter.tasks import (
     REWARD_MAX,
+    YAW_WEIGHTS,
     HoverTask,
     ReachTargetTask,
     TakeoffTask,
@@ -72,7 +73,8 @@ def test_reward_is_in_0_1_25_and_best_at_the_target():
     assert reward([0, 0, 9, 0, 0, 0]) == pytest.approx(closeness(1)) == reward([1, 0, 10, 0, 0, 0])
     assert reward([0, 0, 9, 0, 0, 0]) == pytest.approx(0.542, abs=1e-3)
     assert reward([0, 0, 9, 0.5, 0, 0]) == pytest.approx(closeness(1) * (1 - 0.25 * 0.5 / (np.pi / 2)))
-    # The yaw costs as the tilt does, by its wrapped size: facing psi = 0 pays the most.
+    # With the yaw term (the default weight, the rigid body's) the yaw costs as the tilt does, by its
+    # wrapped size: facing psi = 0 pays the most.
     yawed = reward([0, 0, 10, 0, 0, 0.5])
     assert yawed == pytest.approx(REWARD_MAX * (1 - 0.25 * 0.5 / (np.pi / 2)))
     assert (
@@ -84,11 +86,25 @@ def test_reward_is_in_0_1_25_and_best_at_the_target():
         REWARD_MAX * (1 - 0.25 * 0.5 / (np.pi / 2) - 0.25 * min(3.0 / (np.pi / 2), 1))
     )
     assert reward([0, 0, 10, 0, 0, np.pi - 0.01]) == pytest.approx(REWARD_MAX * 0.75)
+    # Without it (the Udacity simulator's weight, 0) the yaw costs nothing.
+    pose = np.array([0, 0, 9.9, 0.2, 0.1, 1.0])
+    without = takeoff_reward(pose, np.zeros(3), np.zeros(3), target, yaw_weight=YAW_WEIGHTS["udacity"])
+    assert without == takeoff_reward(pose * [1, 1, 1, 1, 1, 0], np.zeros(3), np.zeros(3), target, yaw_weight=0.0)
+    assert without > reward(pose)
     rng = np.random.default_rng(0)
     rewards = takeoff_reward(
         rng.normal(0, 50, (1000, 6)), rng.normal(0, 20, (1000, 3)), rng.normal(0, 9, (1000, 3)), target
     )
     assert rewards.shape == (1000,) and rewards.min() >= 0 and rewards.max() <= REWARD_MAX
+
+
+@pytest.mark.parametrize("dynamics, yaw_costs", [("udacity", False), ("rigid_body", True)])
+def test_the_yaw_term_is_paid_on_the_rigid_body_only(dynamics, yaw_costs):
+    """The Udacity simulator has no yaw moment (no policy changes its yaw), so its tasks pay no yaw term."""
+    yawed = TakeoffTask(init_pose=[0, 0, 10, 0, 0, 0.5], dynamics=dynamics)
+    facing = TakeoffTask(init_pose=[0, 0, 10, 0, 0, 0.0], dynamics=dynamics)
+    assert (yawed.step_reward() < facing.step_reward()) == yaw_costs
+    assert facing.step_reward() == pytest.approx(REWARD_MAX)
 
 
 def test_observation_wraps_the_udacity_angles():
