@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .dynamics import DT
+from .dynamics import DT, check_dynamics
 from .sim import PhysicsSim, VectorPhysicsSim, shown
 
 ACTION_LOW = 0.0  # rev/s
@@ -105,15 +105,16 @@ def squared_length(vectors):
     return vectors[..., 0] * vectors[..., 0] + vectors[..., 1] * vectors[..., 1] + vectors[..., 2] * vectors[..., 2]
 
 
-def takeoff_reward(pose, velocity, angular_v, target, xp=np, yaw_weight=YAW_WEIGHTS["rigid_body"]):
+def takeoff_reward(pose, velocity, angular_v, target, xp=np, dynamics="udacity"):
     """Reward of one simulator step for the takeoff, shape (...) from arrays as in ``takeoff_observation``.
 
     r = closeness(d) * (1 - 0.25 min(tilt / (pi / 2), 1) - w min(yaw / (pi / 2), 1) - 0.25 min(spin / 2, 1)
                        - 0.25 min(speed / 5, 1)),
     closeness(d) = (exp(-d / 3 m) + exp(-d / 1 m)) / 2 + 0.25 exp(-d / 0.1 m),
     with d = |(x, y, z) - target| (m), tilt = |phi| + |theta| and yaw = |psi| (wrapped, rad), spin = |p| +
-    |q| + |r| (the three angular rates, rad/s), speed = |v| (m/s) and w = ``yaw_weight``: the tasks pass
-    ``YAW_WEIGHTS[dynamics]``, 0.25 on the rigid body and 0 (no yaw term) on the Udacity simulator.
+    |q| + |r| (the three angular rates, rad/s), speed = |v| (m/s) and w = ``YAW_WEIGHTS[dynamics]``, the
+    simulator's: 0.25 on the rigid body, 0 (no yaw term) on the Udacity simulator. ``ValueError`` for a
+    ``dynamics`` that is not one of :data:`~quadcopter.dynamics.DYNAMICS`.
     Always in [0, REWARD_MAX] = [0, 1.25], and 1.25 only at the target, level, still, not turning and
     (with the yaw term) facing psi = 0.
 
@@ -141,6 +142,7 @@ def takeoff_reward(pose, velocity, angular_v, target, xp=np, yaw_weight=YAW_WEIG
     1 minus capped penalties, paid 0.4 a step for hovering on the ground: the agent learned to stay
     there. All in docs/learning.md.)
     """
+    yaw_weight = YAW_WEIGHTS[check_dynamics(dynamics)]
     pose = xp.asarray(pose)
     angular_v = xp.asarray(angular_v)
     velocity = xp.asarray(velocity)
@@ -428,13 +430,7 @@ class TakeoffTask(QuadcopterTask):
 
     def step_reward(self):
         return float(
-            takeoff_reward(
-                self.sim.pose,
-                self.sim.v,
-                self.sim.angular_v,
-                self.target_pos,
-                yaw_weight=YAW_WEIGHTS[self.sim.dynamics],
-            )
+            takeoff_reward(self.sim.pose, self.sim.v, self.sim.angular_v, self.target_pos, dynamics=self.sim.dynamics)
         )
 
     def track_substep(self):
@@ -642,11 +638,7 @@ class VectorTakeoffTask:
                 active, still_held(self.held, self.sim.pose, self.sim.time, self.target_pos), self.held
             )
             step_rewards = takeoff_reward(
-                self.sim.pose,
-                self.sim.v,
-                self.sim.angular_v,
-                self.target_pos,
-                yaw_weight=YAW_WEIGHTS[self.sim.dynamics],
+                self.sim.pose, self.sim.v, self.sim.angular_v, self.target_pos, dynamics=self.sim.dynamics
             )
             rewards += np.where(active, step_rewards, 0.0)
             terminated |= active & self.sim.out_of_bounds

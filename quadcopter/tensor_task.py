@@ -44,7 +44,6 @@ from .tasks import (
     AIR_START_SPEED,
     DEFAULT_TARGET,
     TAKEOFF_RUNTIME,
-    YAW_WEIGHTS,
     still_held,
     takeoff_observation,
     takeoff_reward,
@@ -178,7 +177,7 @@ def takeoff_step(
             physics_state[:, 9:12],
             target,
             TENSOR_MATH,
-            yaw_weight=YAW_WEIGHTS[dynamics],
+            dynamics=dynamics,
         )
         rewards += tf.where(active, step_rewards, tf.zeros_like(step_rewards))
         active = active & ~done

@@ -53,8 +53,10 @@ def test_udacity_task_api_and_takeoff_defaults():
 def test_reward_is_in_0_1_25_and_best_at_the_target():
     target = np.array([0, 0, 10.0])
 
-    def reward(pose, velocity=(0, 0, 0), rates=(0, 0, 0)):
-        return takeoff_reward(np.array(pose, float), np.array(velocity, float), np.array(rates, float), target)
+    def reward(pose, velocity=(0, 0, 0), rates=(0, 0, 0), dynamics="udacity"):
+        return takeoff_reward(
+            np.array(pose, float), np.array(velocity, float), np.array(rates, float), target, dynamics=dynamics
+        )
 
     at_target = reward([0, 0, 10, 0, 0, 0])
     assert at_target == 1.25 == REWARD_MAX
@@ -73,29 +75,35 @@ def test_reward_is_in_0_1_25_and_best_at_the_target():
     assert reward([0, 0, 9, 0, 0, 0]) == pytest.approx(closeness(1)) == reward([1, 0, 10, 0, 0, 0])
     assert reward([0, 0, 9, 0, 0, 0]) == pytest.approx(0.542, abs=1e-3)
     assert reward([0, 0, 9, 0.5, 0, 0]) == pytest.approx(closeness(1) * (1 - 0.25 * 0.5 / (np.pi / 2)))
-    # With the yaw term (the default weight, the rigid body's) the yaw costs as the tilt does, by its
-    # wrapped size: facing psi = 0 pays the most.
-    yawed = reward([0, 0, 10, 0, 0, 0.5])
+    # On the rigid body (YAW_WEIGHTS) the yaw costs as the tilt does, by its wrapped size: facing psi = 0
+    # pays the most.
+    assert YAW_WEIGHTS == {"udacity": 0.0, "rigid_body": 0.25}
+    yawed = reward([0, 0, 10, 0, 0, 0.5], dynamics="rigid_body")
     assert yawed == pytest.approx(REWARD_MAX * (1 - 0.25 * 0.5 / (np.pi / 2)))
     assert (
-        reward([0, 0, 10, 0, 0, -0.5])
+        reward([0, 0, 10, 0, 0, -0.5], dynamics="rigid_body")
         == pytest.approx(yawed)
-        == pytest.approx(reward([0, 0, 10, 0, 0, 2 * np.pi + 0.5]))
+        == pytest.approx(reward([0, 0, 10, 0, 0, 2 * np.pi + 0.5], dynamics="rigid_body"))
     )
-    assert reward([0, 0, 10, 0.3, 0.2, 3.0]) == pytest.approx(
+    assert reward([0, 0, 10, 0.3, 0.2, 3.0], dynamics="rigid_body") == pytest.approx(
         REWARD_MAX * (1 - 0.25 * 0.5 / (np.pi / 2) - 0.25 * min(3.0 / (np.pi / 2), 1))
     )
-    assert reward([0, 0, 10, 0, 0, np.pi - 0.01]) == pytest.approx(REWARD_MAX * 0.75)
-    # Without it (the Udacity simulator's weight, 0) the yaw costs nothing.
-    pose = np.array([0, 0, 9.9, 0.2, 0.1, 1.0])
-    without = takeoff_reward(pose, np.zeros(3), np.zeros(3), target, yaw_weight=YAW_WEIGHTS["udacity"])
-    assert without == takeoff_reward(pose * [1, 1, 1, 1, 1, 0], np.zeros(3), np.zeros(3), target, yaw_weight=0.0)
-    assert without > reward(pose)
+    assert reward([0, 0, 10, 0, 0, np.pi - 0.01], dynamics="rigid_body") == pytest.approx(REWARD_MAX * 0.75)
+    # On the Udacity simulator (the default, as everywhere) the yaw costs nothing.
+    pose = [0, 0, 9.9, 0.2, 0.1, 1.0]
+    assert reward(pose) == reward([0, 0, 9.9, 0.2, 0.1, 0.0]) > reward(pose, dynamics="rigid_body")
+    with pytest.raises(ValueError, match=r"dynamics must be one of .*'rigid'"):
+        reward(pose, dynamics="rigid")
     rng = np.random.default_rng(0)
-    rewards = takeoff_reward(
-        rng.normal(0, 50, (1000, 6)), rng.normal(0, 20, (1000, 3)), rng.normal(0, 9, (1000, 3)), target
-    )
-    assert rewards.shape == (1000,) and rewards.min() >= 0 and rewards.max() <= REWARD_MAX
+    for dynamics in ("udacity", "rigid_body"):
+        rewards = takeoff_reward(
+            rng.normal(0, 50, (1000, 6)),
+            rng.normal(0, 20, (1000, 3)),
+            rng.normal(0, 9, (1000, 3)),
+            target,
+            dynamics=dynamics,
+        )
+        assert rewards.shape == (1000,) and rewards.min() >= 0 and rewards.max() <= REWARD_MAX
 
 
 @pytest.mark.parametrize("dynamics, yaw_costs", [("udacity", False), ("rigid_body", True)])
