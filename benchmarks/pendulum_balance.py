@@ -1,0 +1,127 @@
+"""Does DDPG's final actor balance the pendulum at the top? Its resting points, and its critic there.
+
+Trains ``DDPG`` as ``bench_pendulum.py`` does (the default ``DDPGConfig``, 100 episodes), then flies the final
+actor without noise, and the near-optimal controller of ``pendulum_optimum.py``, from the 60 starts of
+``pendulum_screen.py`` (never the starts that ``bench_pendulum.py`` scores). Per seed it prints:
+
+* where the actor's flights are after 200 steps (abs angle from upright, rad, grouped to 0.01 rad with
+  the number of starts at each) and where the controller's are;
+* how much more than the controller's the actor's last 100 steps cost, summed over the 60 starts, and
+  per start, the most and how many starts lose more than 1 point there;
+* the actor's torque at the upright state at rest, mu(0, 0) in N m, and its slope in the angle there
+  (an angle theta at rest is held by a torque of -2.5 sin(theta) N m, so a policy needs a slope below
+  -2.5 N m per rad to pull back);
+* at the end of the first flight whose pendulum rests furthest from upright: the critic's Q(s, a) over
+  21 actions beside the discounted return actually earned with each of them taken for one step and the
+  actor after that (``gamma`` as the agent's, 600 steps), so one sees whether the critic can tell the
+  actions apart there.
+
+    python benchmarks/pendulum_balance.py [--seeds 3 7] [--set NAME=VALUE ...]
+
+docs/learning.md ("The final actors' balance, and a value transform for the critic") quotes its output
+for seeds 3 and 7.
+"""
+
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+from bench_pendulum import add_settings_argument, run_header, train  # noqa: E402
+from pendulum_optimum import HORIZON, MAX_TORQUE, controller, dynamics, value_tables  # noqa: E402
+from pendulum_screen import actor_choice, screen_starts  # noqa: E402
+
+from agents.actor import scale_to_range  # noqa: E402
+from quadcopter.cli import _config_overrides  # noqa: E402
+
+ACTIONS = np.linspace(-1.0, 1.0, 21)  # normalised actions at which the critic is read
+
+
+def flights(choose, starts, steps=HORIZON):
+    """Noise-free flights from ``starts`` (n, 2: angle rad, rate rad/s) with ``choose(t, angles, rates)`` ->
+    normalised torques (n,). Returns the per-step costs (n, steps) and the final angles and rates (n,)."""
+    angle, rate = starts[:, 0].copy(), starts[:, 1].copy()
+    costs = np.zeros((len(starts), steps))
+    for t in range(steps):
+        torque = scale_to_range(np.clip(choose(t, angle, rate), -1.0, 1.0), -MAX_TORQUE, MAX_TORQUE)
+        angle, rate, costs[:, t] = dynamics(angle, rate, torque)
+    return costs, angle, rate
+
+
+def resting_points(angles):
+    """'0.24 rad x 24, 0.04 rad x 36': the final abs angles grouped to 0.01 rad, most frequent first."""
+    counts = Counter(np.round(np.abs(angles), 2))
+    return ", ".join(f"{angle:.2f} rad x {n}" for angle, n in counts.most_common())
+
+
+def earned_returns(agent, angle, rate, first_actions, gamma, steps=600):
+    """The discounted return from (angle, rate) with each of ``first_actions`` (normalised) for one step and
+    the actor after that, without noise; shape (len(first_actions),)."""
+    n = len(first_actions)
+    choose = actor_choice(agent)
+    angles, rates = np.full(n, angle), np.full(n, rate)
+    total = np.zeros(n)
+    for t in range(steps):
+        action = first_actions if t == 0 else choose(t, angles, rates)
+        torque = scale_to_range(np.clip(action, -1.0, 1.0), -MAX_TORQUE, MAX_TORQUE)
+        angles, rates, cost = dynamics(angles, rates, torque)
+        total -= gamma**t * cost
+    return total
+
+
+def report(agent, starts, best_costs, best_angles):
+    """Print the balance of ``agent``'s final actor against the controller's flights (costs, final angles)."""
+    costs, angles, rates = flights(actor_choice(agent), starts)
+    late_gap = costs[:, HORIZON // 2 :].sum(axis=1) - best_costs[:, HORIZON // 2 :].sum(axis=1)
+    print(f"after 200 steps, the actor: {resting_points(angles)}")
+    print(f"after 200 steps, the controller: {resting_points(best_angles)}")
+    print(
+        f"the last 100 steps cost the actor {late_gap.sum():.1f} more than the controller over the 60 starts "
+        f"(the most on one start {late_gap.max():.2f}; {int((late_gap > 1).sum())} starts above 1)"
+    )
+    choose = actor_choice(agent)
+    upright = choose(0, np.zeros(1), np.zeros(1))[0] * MAX_TORQUE
+    step = 1e-3
+    slope = (choose(0, np.array([step]), np.zeros(1))[0] - choose(0, np.array([-step]), np.zeros(1))[0]) / (2 * step)
+    print(f"mu(0, 0) = {upright:+.2f} N m; its slope in the angle there {slope * MAX_TORQUE:+.1f} N m per rad")
+
+    worst = int(np.argmax(np.abs(angles)))
+    state = np.array([[np.cos(angles[worst]), np.sin(angles[worst]), rates[worst]]], np.float32)
+    actions = ACTIONS.astype(np.float32)[:, None]
+    q = agent.critic_local.model([np.repeat(state, len(actions), axis=0), actions], training=False).numpy()[:, 0]
+    earned = earned_returns(agent, angles[worst], rates[worst], ACTIONS, agent.config.gamma)
+    print(f"at the end of start {worst}'s flight (angle {angles[worst]:+.3f} rad, rate {rates[worst]:+.3f} rad/s):")
+    print("| normalised action | " + " | ".join(f"{a:+.1f}" for a in ACTIONS) + " |")
+    print("|---|" + "---:|" * len(ACTIONS))
+    print("| critic's Q(s, a) | " + " | ".join(f"{x:.1f}" for x in q) + " |")
+    print("| earned, discounted | " + " | ".join(f"{x:.1f}" for x in earned) + " |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[3, 7])
+    parser.add_argument("--episodes", type=int, default=100)
+    add_settings_argument(parser)
+    args = parser.parse_args()
+    changes = _config_overrides(args.set)
+    start_time = time.perf_counter()
+    starts = screen_starts()
+    best = controller(value_tables())
+    best_costs, best_angles, _ = flights(lambda t, angle, rate: best(t, angle, rate) / MAX_TORQUE, starts)
+    print(f"{run_header(args.set, args.episodes)}; controller flown in {time.perf_counter() - start_time:.0f} s")
+    for seed in args.seeds:
+        start_time = time.perf_counter()
+        agent, returns = train(seed, args.episodes, changes)
+        print(f"\n## seed {seed}: mean return of the last 10 episodes {np.mean(returns[-10:]):.0f}\n")
+        report(agent, starts, best_costs, best_angles)
+        print(f"({time.perf_counter() - start_time:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
