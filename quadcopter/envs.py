@@ -128,14 +128,14 @@ class QuadcopterEnv(gymnasium.Env):
 
     Versions: takeoff and hover ``-v5`` (these) add a yaw term to the reward's penalties on the rigid
     body, 0.25 min(|psi| / (pi / 2), 1), beside the tilt's (none on the Udacity simulator, whose yaw no
-    policy can change); ``-v4`` added the hover bonus, 0.25 exp(-d / 0.1 m),
-    to the closeness that ``-v2`` and ``-v3`` paid, (exp(-d / 3 m) + exp(-d / 1 m)) / 2, where ``-v1`` paid
-    exp(-d / 3 m) (see :func:`~quadcopter.tasks.takeoff_reward`, :data:`~quadcopter.tasks.REWARD_VERSION`);
-    ``-v3`` to ``-v5`` observe 15 values, where ``-v2`` observed the first 12
+    policy can change); ``-v4`` added the hover bonus, 0.25 exp(-d / 0.1 m), to the closeness that
+    ``-v2`` and ``-v3`` paid, (exp(-d / 3 m) + exp(-d / 1 m)) / 2, where ``-v1`` paid exp(-d / 3 m) (see
+    :func:`~quadcopter.tasks.takeoff_reward`, :data:`~quadcopter.tasks.REWARD_VERSION`); ``-v3`` to
+    ``-v5`` observe 15 values, where ``-v2`` observed the first 12
     (:data:`~quadcopter.tasks.OBSERVATION_VERSION`); ``-v1`` had 10 s episodes and the take-off-and-hold
-    rule, as all since have; ``-v0`` (5 s,
-    success = ending within 1 m of the target altitude) is gone, because that rule counted a
-    quadcopter that crossed 10 m at 5 s and then fell. Reach target is ``-v1``.
+    rule, as all since have; ``-v0`` (5 s, success = ending within 1 m of the target altitude) is gone,
+    because that rule counted a quadcopter that crossed 10 m at 5 s and then fell. Reach target is
+    ``-v1``.
 
     ``render_mode="rgb_array"``: :meth:`render` returns an (H, W, 3) uint8 picture of the
     quadcopter (arms, rotors, path so far, target) drawn with matplotlib.
