@@ -60,24 +60,18 @@ def resting_points(angles):
     return ", ".join(f"{angle:.2f} rad x {n}" for angle, n in counts.most_common())
 
 
-def earned_returns(agent, angle, rate, first_actions, gamma, steps=600):
+def earned_returns(choose, angle, rate, first_actions, gamma, steps=600):
     """The discounted return from (angle, rate) with each of ``first_actions`` (normalised) for one step and
-    the actor after that, without noise; shape (len(first_actions),)."""
-    n = len(first_actions)
-    choose = actor_choice(agent)
-    angles, rates = np.full(n, angle), np.full(n, rate)
-    total = np.zeros(n)
-    for t in range(steps):
-        action = first_actions if t == 0 else choose(t, angles, rates)
-        torque = scale_to_range(np.clip(action, -1.0, 1.0), -MAX_TORQUE, MAX_TORQUE)
-        angles, rates, cost = dynamics(angles, rates, torque)
-        total -= gamma**t * cost
-    return total
+    ``choose`` (the actor, without noise) after that; shape (len(first_actions),)."""
+    starts = np.tile([angle, rate], (len(first_actions), 1))
+    costs, _, _ = flights(lambda t, angles, rates: first_actions if t == 0 else choose(t, angles, rates), starts, steps)
+    return -costs @ gamma ** np.arange(steps)
 
 
 def report(agent, starts, best_costs, best_angles):
     """Print the balance of ``agent``'s final actor against the controller's flights (costs, final angles)."""
-    costs, angles, rates = flights(actor_choice(agent), starts)
+    choose = actor_choice(agent)
+    costs, angles, rates = flights(choose, starts)
     late_gap = costs[:, HORIZON // 2 :].sum(axis=1) - best_costs[:, HORIZON // 2 :].sum(axis=1)
     print(f"after 200 steps, the actor: {resting_points(angles)}")
     print(f"after 200 steps, the controller: {resting_points(best_angles)}")
@@ -85,7 +79,6 @@ def report(agent, starts, best_costs, best_angles):
         f"the last 100 steps cost the actor {late_gap.sum():.1f} more than the controller over the 60 starts "
         f"(the most on one start {late_gap.max():.2f}; {int((late_gap > 1).sum())} starts above 1)"
     )
-    choose = actor_choice(agent)
     upright = choose(0, np.zeros(1), np.zeros(1))[0] * MAX_TORQUE
     step = 1e-3
     slope = (choose(0, np.array([step]), np.zeros(1))[0] - choose(0, np.array([-step]), np.zeros(1))[0]) / (2 * step)
@@ -95,7 +88,7 @@ def report(agent, starts, best_costs, best_angles):
     state = np.array([[np.cos(angles[worst]), np.sin(angles[worst]), rates[worst]]], np.float32)
     actions = ACTIONS.astype(np.float32)[:, None]
     q = agent.critic_local.model([np.repeat(state, len(actions), axis=0), actions], training=False).numpy()[:, 0]
-    earned = earned_returns(agent, angles[worst], rates[worst], ACTIONS, agent.config.gamma)
+    earned = earned_returns(choose, angles[worst], rates[worst], ACTIONS, agent.config.gamma)
     print(f"at the end of start {worst}'s flight (angle {angles[worst]:+.3f} rad, rate {rates[worst]:+.3f} rad/s):")
     print("| normalised action | " + " | ".join(f"{a:+.1f}" for a in ACTIONS) + " |")
     print("|---|" + "---:|" * len(ACTIONS))
