@@ -34,24 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 from bench_pendulum import add_settings_argument, run_header, train  # noqa: E402
-from pendulum_optimum import HORIZON, MAX_TORQUE, controller, dynamics, value_tables  # noqa: E402
-from pendulum_screen import actor_choice, screen_starts  # noqa: E402
+from pendulum_optimum import HORIZON, MAX_TORQUE, controller, value_tables  # noqa: E402
+from pendulum_probe import observation  # noqa: E402
+from pendulum_screen import actor_choice, fly_costs, screen_starts  # noqa: E402
 
-from agents.actor import scale_to_range  # noqa: E402
 from quadcopter.cli import _config_overrides  # noqa: E402
 
 ACTIONS = np.linspace(-1.0, 1.0, 21)  # normalised actions at which the critic is read
-
-
-def flights(choose, starts, steps=HORIZON):
-    """Noise-free flights from ``starts`` (n, 2: angle rad, rate rad/s) with ``choose(t, angles, rates)`` ->
-    normalised torques (n,). Returns the per-step costs (n, steps) and the final angles and rates (n,)."""
-    angle, rate = starts[:, 0].copy(), starts[:, 1].copy()
-    costs = np.zeros((len(starts), steps))
-    for t in range(steps):
-        torque = scale_to_range(np.clip(choose(t, angle, rate), -1.0, 1.0), -MAX_TORQUE, MAX_TORQUE)
-        angle, rate, costs[:, t] = dynamics(angle, rate, torque)
-    return costs, angle, rate
 
 
 def resting_points(angles):
@@ -64,14 +53,16 @@ def earned_returns(choose, angle, rate, first_actions, gamma, steps=600):
     """The discounted return from (angle, rate) with each of ``first_actions`` (normalised) for one step and
     ``choose`` (the actor, without noise) after that; shape (len(first_actions),)."""
     starts = np.tile([angle, rate], (len(first_actions), 1))
-    costs, _, _ = flights(lambda t, angles, rates: first_actions if t == 0 else choose(t, angles, rates), starts, steps)
+    costs, _, _ = fly_costs(
+        lambda t, angles, rates: first_actions if t == 0 else choose(t, angles, rates), starts, steps
+    )
     return -costs @ gamma ** np.arange(steps)
 
 
 def report(agent, starts, best_costs, best_angles):
     """Print the balance of ``agent``'s final actor against the controller's flights (costs, final angles)."""
     choose = actor_choice(agent)
-    costs, angles, rates = flights(choose, starts)
+    costs, angles, rates = fly_costs(choose, starts)
     late_gap = costs[:, HORIZON // 2 :].sum(axis=1) - best_costs[:, HORIZON // 2 :].sum(axis=1)
     print(f"after 200 steps, the actor: {resting_points(angles)}")
     print(f"after 200 steps, the controller: {resting_points(best_angles)}")
@@ -85,7 +76,7 @@ def report(agent, starts, best_costs, best_angles):
     print(f"mu(0, 0) = {upright:+.2f} N m; its slope in the angle there {slope * MAX_TORQUE:+.1f} N m per rad")
 
     worst = int(np.argmax(np.abs(angles)))
-    state = np.array([[np.cos(angles[worst]), np.sin(angles[worst]), rates[worst]]], np.float32)
+    state = observation(angles[worst], rates[worst])
     actions = ACTIONS.astype(np.float32)[:, None]
     q = agent.critic_local.model([np.repeat(state, len(actions), axis=0), actions], training=False).numpy()[:, 0]
     earned = earned_returns(choose, angles[worst], rates[worst], ACTIONS, agent.config.gamma)
@@ -106,7 +97,7 @@ def main():
     start_time = time.perf_counter()
     starts = screen_starts()
     best = controller(value_tables())
-    best_costs, best_angles, _ = flights(lambda t, angle, rate: best(t, angle, rate) / MAX_TORQUE, starts)
+    best_costs, best_angles, _ = fly_costs(lambda t, angle, rate: best(t, angle, rate) / MAX_TORQUE, starts)
     print(f"{run_header(args.set, args.episodes)}; controller flown in {time.perf_counter() - start_time:.0f} s")
     for seed in args.seeds:
         start_time = time.perf_counter()

@@ -51,21 +51,26 @@ def screen_starts():
     return np.stack([np.r_[hanging, other], np.r_[hanging_rate, other_rate]], axis=1)
 
 
-def fly(choose, starts, noise=None, add_noise=None):
-    """Returns of 200-step flights from ``starts`` (n, 2: angle rad, rate rad/s), all flown at once with
-    Pendulum-v1's dynamics; shape (n,). ``choose(t, angles, rates)`` gives the normalised torques (n,) in
-    [-1, 1] at step t; with ``noise`` (n, 200), its draws are added to them as ``add_noise(normalised,
-    draws)`` adds them (``DDPG.add_noise``, as the agent adds its exploration noise)."""
+def fly_costs(choose, starts, steps=HORIZON, noise=None, add_noise=None):
+    """Flights from ``starts`` (n, 2: angle rad, rate rad/s), all flown at once with Pendulum-v1's dynamics
+    for ``steps`` steps. ``choose(t, angles, rates)`` gives the normalised torques (n,) in [-1, 1] at step
+    t; with ``noise`` (n, steps), its draws are added to them as ``add_noise(normalised, draws)`` adds them
+    (``DDPG.add_noise``, as the agent adds its exploration noise). Returns the per-step costs (n, steps)
+    and the final angles and rates (n,)."""
     angle, rate = starts[:, 0].copy(), starts[:, 1].copy()
-    total = np.zeros(len(starts))
-    for t in range(HORIZON):
+    costs = np.zeros((len(starts), steps))
+    for t in range(steps):
         normalised = choose(t, angle, rate)
         if noise is not None:
             normalised = add_noise(normalised, noise[:, t])
         torque = scale_to_range(np.clip(normalised, -1.0, 1.0), -MAX_TORQUE, MAX_TORQUE)  # as DDPG.act maps it
-        angle, rate, cost = dynamics(angle, rate, torque)
-        total -= cost
-    return total
+        angle, rate, costs[:, t] = dynamics(angle, rate, torque)
+    return costs, angle, rate
+
+
+def fly(choose, starts, noise=None, add_noise=None):
+    """Returns of 200-step flights (:func:`fly_costs`), shape (n,)."""
+    return -fly_costs(choose, starts, noise=noise, add_noise=add_noise)[0].sum(axis=1)
 
 
 def actor_choice(agent):
