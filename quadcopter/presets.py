@@ -43,27 +43,28 @@ TAKEOFF_CONFIG = DDPGConfig(
     noise_sigma=EXPLORATION_NOISE["udacity"],
     noise_before_tanh=False,
     invert_gradients=True,
+    proximal_weight=0.0,
     target_noise=0.03,
     critic_layer_norm=True,
     update_every=16,
 )
-"""The takeoff's settings, where they differ from the general ``DDPGConfig`` defaults: small
-networks (ten times the updates per second on a CPU), the paper's critic (the actions join after its
-first hidden layer; the takeoff was tuned with it before the general default moved the actions to
-the input), inverting gradients (tuned with them before the general default turned them off), a
-short horizon (gamma 0.95), slow targets, a slow actor (actor learning rate 3e-5: with 1e-4 the
-final actor held on one seed of four, with 3e-5 on two of five; ``train`` takes it to a tenth for
-the last 40% of its run, ``TrainSettings.late_actor_lr_factor``) and TD3's target-policy smoothing
-with noise 0.03, about 14 rev/s (on seeds 0, 1, 3 and 4 the final actor then held on three,
-against one without), and layer normalisation in the critic, which made the difference: with
-it the final actor held on all ten seeds 0-9 in both dynamics, against four of ten without
-(docs/learning.md). In the Udacity loop, ``step`` makes its updates 16 at a time (one per step on
-average, as with the general 8): one compiled call costs half a millisecond to a millisecond besides
-its updates, so the loop runs about a tenth faster, and it learned as before (docs/benchmarks.md,
-"The learner's own loop"). ``train`` sets its own updates per round. The exploration noise here,
-0.01, is the Udacity simulator's (``Task()``'s default); :func:`takeoff_config` gives each simulator
-its own (:data:`EXPLORATION_NOISE`). It is added after the actor's tanh (``noise_before_tanh=False``),
-as when the preset was tuned."""
+"""The takeoff's settings, where they differ from the general ``DDPGConfig`` defaults: small networks
+(ten times the updates per second on a CPU), the paper's critic (the actions join after its first
+hidden layer; the takeoff was tuned with it before the general default moved the actions to the
+input), inverting gradients (tuned with them before the general default turned them off), no
+proximal term (tuned without it), a short horizon (gamma 0.95), slow targets, a slow actor (actor
+learning rate 3e-5: with 1e-4 the final actor held on one seed of four, with 3e-5 on two of five;
+``train`` takes it to a tenth for the last 40% of its run, ``TrainSettings.late_actor_lr_factor``)
+and TD3's target-policy smoothing with noise 0.03, about 14 rev/s (on seeds 0, 1, 3 and 4 the final
+actor then held on three, against one without), and layer normalisation in the critic, which made
+the difference: with it the final actor held on all ten seeds 0-9 in both dynamics, against four of
+ten without (docs/learning.md). In the Udacity loop, ``step`` makes its updates 16 at a time (one
+per step on average, as with the general 8): one compiled call costs half a millisecond to a
+millisecond besides its updates, so the loop runs about a tenth faster, and it learned as before
+(docs/benchmarks.md, "The learner's own loop"). ``train`` sets its own updates per round. The
+exploration noise here, 0.01, is the Udacity simulator's (``Task()``'s default);
+:func:`takeoff_config` gives each simulator its own (:data:`EXPLORATION_NOISE`). It is added after
+the actor's tanh (``noise_before_tanh=False``), as when the preset was tuned."""
 
 
 def takeoff_config(seed: int = 0, dynamics: str = "udacity") -> DDPGConfig:

@@ -17,8 +17,8 @@ def relative_error(a, b):
 
 
 def small_agent(seed=0, **changes):
-    # Plain action gradients (no inverting gradients), so that learn can be compared with autograd
-    # through the critic.
+    # Plain action gradients (no inverting gradients, no proximal term), so that learn can be compared
+    # with autograd through the critic.
     config = DDPGConfig(
         actor_units=(32, 24),
         critic_units=(32, 24),
@@ -28,6 +28,7 @@ def small_agent(seed=0, **changes):
         buffer_size=1000,
         final_init=0.3,
         invert_gradients=False,
+        proximal_weight=0.0,
     ).replace(**changes)
     return DDPG(Task(seed=seed), config)
 

@@ -209,3 +209,38 @@ def test_target_policy_smoothing_changes_only_the_critic_targets():
     np.testing.assert_array_equal(smoothed, critic_after_learn(target_noise=0.5))
     with pytest.raises(ValueError, match=r"DDPGConfig.target_noise must be in \[0, 2\]; got -0.1"):
         small_agent(target_noise=-0.1)
+
+
+def test_the_proximal_term_pulls_the_actor_towards_the_target_actor():
+    """With proximal_weight w the actor is handed dQ/da + w (mu'(s) - mu(s)): one learn call moves it
+    as autograd on -mean Q(s, mu(s)) / action_size + w / 2 mean |mu(s) - mu'(s)|^2 would."""
+    weight = 3.0
+    agent = small_agent(seed=5, tau=0.1, proximal_weight=weight)
+    rng = np.random.default_rng(6)
+    batch = random_batch(rng)
+    # Move the target actor away from the actor, so that the pull is not zero.
+    for variable in agent.actor_target.network.trainable_variables:
+        variable.assign(variable + rng.normal(0.0, 0.3, variable.shape).astype(np.float32))
+    actor_before = [v.numpy() for v in agent.actor_local.network.trainable_variables]
+    states = tf.constant(batch[0], tf.float32)
+    target_actions = agent.actor_target.network(states).numpy()  # before learn's soft update moves it
+    agent.learn(batch)
+
+    replica = keras.models.clone_model(agent.actor_local.network)
+    for variable, value in zip(replica.trainable_variables, actor_before):
+        variable.assign(value)
+    with tf.GradientTape() as tape:
+        actions = replica(states)
+        q_loss = -tf.reduce_mean(agent.critic_local.model([states, actions])) / ACTION_SIZE
+        loss = q_loss + weight / 2 * tf.reduce_mean(tf.square(actions - target_actions))
+    gradients = tape.gradient(loss, replica.trainable_variables)
+    keras.optimizers.Adam(agent.config.actor_lr).apply_gradients(zip(gradients, replica.trainable_variables))
+    moved = flat(agent.actor_local.network.trainable_variables) - flat(actor_before)
+    expected = flat(replica.trainable_variables) - flat(actor_before)
+    assert relative_error(moved, expected) <= 1e-3
+
+    # Without the term the step is a different one: the pull is really in it.
+    plain = small_agent(seed=5, tau=0.1)
+    plain.learn(batch)
+    plain_moved = flat(plain.actor_local.network.trainable_variables) - flat(actor_before)
+    assert relative_error(plain_moved, expected) > 0.05

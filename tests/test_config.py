@@ -37,6 +37,7 @@ def test_a_config_saved_before_updates_per_step_existed_keeps_one_update_per_ste
         (dict(gamma=1.0), r"DDPGConfig.gamma must be in \[0, 1\)"),
         (dict(noise="pink"), r"DDPGConfig.noise must be one of"),
         (dict(updates_per_step=0), r"DDPGConfig.updates_per_step must be an integer in \[1, 100\]; got 0"),
+        (dict(proximal_weight=-1.0), r"DDPGConfig.proximal_weight must be in \[0, 100\]; got -1.0"),
         (dict(actor_lr=float("nan")), r"DDPGConfig.actor_lr must be"),
         (dict(colour=3), r"unknown DDPGConfig settings \['colour'\]"),
     ],
@@ -50,3 +51,9 @@ def test_a_config_saved_before_noise_before_tanh_existed_keeps_the_noise_it_expl
     old = json.loads(DDPGConfig().to_json())
     del old["noise_before_tanh"]
     assert DDPGConfig.from_json(json.dumps(old)).noise_before_tanh is False
+
+
+def test_a_config_saved_before_proximal_weight_existed_keeps_the_actor_step_it_learned_with():
+    old = json.loads(DDPGConfig().to_json())
+    del old["proximal_weight"]
+    assert DDPGConfig.from_json(json.dumps(old)) == DDPGConfig(proximal_weight=0.0)

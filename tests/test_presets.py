@@ -47,7 +47,9 @@ def test_the_general_defaults_are_not_the_takeoff_preset():
 
     general = DDPGConfig()
     assert general.actor_units == (256, 256) and general.gamma == 0.995
+    assert general.critic_units == (256, 256, 256) and general.proximal_weight == 3.0
     assert general.critic_action_layer == 0 and not general.invert_gradients
+    assert TAKEOFF_CONFIG.proximal_weight == 0.0  # tuned without the proximal term
     assert general != TAKEOFF_CONFIG.replace(seed=general.seed)
 
 
