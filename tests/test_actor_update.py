@@ -61,26 +61,29 @@ def test_the_actor_step_raises_q(random_pair):
     assert q_after > q_before
 
 
+def autograd_actor_step(agent, actor_before, states, extra_loss=lambda actions: 0.0):
+    """How far one Adam step (fresh optimizer, the agent's settings) moves the actor's weights
+    ``actor_before`` on the autograd gradient of -mean Q(s, mu(s)) / action_size + ``extra_loss(mu(s))``,
+    with the agent's critic as it is now (after learn, whose critic step goes first); flat."""
+    replica = keras.models.clone_model(agent.actor_local.network)
+    for variable, value in zip(replica.trainable_variables, actor_before):
+        variable.assign(value)
+    with tf.GradientTape() as tape:
+        actions = replica(states)
+        loss = -tf.reduce_mean(agent.critic_local.model([states, actions])) / ACTION_SIZE + extra_loss(actions)
+    gradients = tape.gradient(loss, replica.trainable_variables)
+    keras.optimizers.Adam(agent.config.actor_lr).apply_gradients(zip(gradients, replica.trainable_variables))
+    return flat(replica.trainable_variables) - flat(actor_before)
+
+
 def test_one_learn_call_moves_the_actor_as_autograd_through_the_critic_would():
     agent = small_agent(tau=0.1)
     batch = random_batch(np.random.default_rng(1))
     actor_before = [v.numpy() for v in agent.actor_local.network.trainable_variables]
     agent.learn(batch)
 
-    # Expected: one Adam step (fresh optimizer, same settings) on the autograd gradient of
-    # -mean Q(s, mu(s)) / action_size, with the critic as it is after its own step (it goes first).
-    replica = keras.models.clone_model(agent.actor_local.network)
-    for variable, value in zip(replica.trainable_variables, actor_before):
-        variable.assign(value)
-    states = tf.constant(batch[0], tf.float32)
-    with tf.GradientTape() as tape:
-        loss = -tf.reduce_mean(agent.critic_local.model([states, replica(states)])) / ACTION_SIZE
-    gradients = tape.gradient(loss, replica.trainable_variables)
-    optimizer = keras.optimizers.Adam(agent.config.actor_lr)
-    optimizer.apply_gradients(zip(gradients, replica.trainable_variables))
-
     moved = flat(agent.actor_local.network.trainable_variables) - flat(actor_before)
-    expected = flat(replica.trainable_variables) - flat(actor_before)
+    expected = autograd_actor_step(agent, actor_before, tf.constant(batch[0], tf.float32))
     assert np.linalg.norm(expected) > 0
     assert relative_error(moved, expected) <= 1e-3
 
@@ -226,17 +229,12 @@ def test_the_proximal_term_pulls_the_actor_towards_the_target_actor():
     target_actions = agent.actor_target.network(states).numpy()  # before learn's soft update moves it
     agent.learn(batch)
 
-    replica = keras.models.clone_model(agent.actor_local.network)
-    for variable, value in zip(replica.trainable_variables, actor_before):
-        variable.assign(value)
-    with tf.GradientTape() as tape:
-        actions = replica(states)
-        q_loss = -tf.reduce_mean(agent.critic_local.model([states, actions])) / ACTION_SIZE
-        loss = q_loss + weight / 2 * tf.reduce_mean(tf.square(actions - target_actions))
-    gradients = tape.gradient(loss, replica.trainable_variables)
-    keras.optimizers.Adam(agent.config.actor_lr).apply_gradients(zip(gradients, replica.trainable_variables))
     moved = flat(agent.actor_local.network.trainable_variables) - flat(actor_before)
-    expected = flat(replica.trainable_variables) - flat(actor_before)
+
+    def pull(actions):
+        return weight / 2 * tf.reduce_mean(tf.square(actions - target_actions))
+
+    expected = autograd_actor_step(agent, actor_before, states, pull)
     assert relative_error(moved, expected) <= 1e-3
 
     # Without the term the step is a different one: the pull is really in it.
