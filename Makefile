@@ -10,7 +10,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt -e .
 	touch $@
 
-.PHONY: train test
+.PHONY: train test test-quick
 # The main job: train the takeoff agent with the default settings, write its CSVs, model and plots.
 train: $(VENV)/.installed
 	$(VENV)/bin/python -m quadcopter train $(if $(RUN),--out $(RUN))
@@ -20,3 +20,10 @@ test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest
+
+# What a contributor runs often (under 2 minutes here): lint, and the tests not marked slow (no training
+# of more than a few seconds, no notebook); make test runs them all.
+test-quick: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/python -m pytest -m "not slow"

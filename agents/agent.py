@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from .actor import Actor, NumpyPolicy, normalise_from_range, scale_to_range
-from .checks import check_fields, finite_array, integer_in, shown
+from .checks import check_fields, check_memory, finite_array, integer_in, shown
 from .critic import Critic
 from .ounoise import NOISES
 from .replay_buffer import ReplayBuffer, TensorReplayBuffer
@@ -28,6 +28,17 @@ def add_noise_before_tanh(normalised: np.ndarray, draw: np.ndarray) -> np.ndarra
     """tanh(atanh(a) + draw) for the actor's tanh outputs ``a`` in [-1, 1] (any shape; ``draw``
     broadcasts): the noise added to the actor's pre-activation. The fused path does the same in TensorFlow."""
     return np.tanh(np.arctanh(np.clip(normalised, -TANH_EDGE, TANH_EDGE)) + draw)
+
+
+MAX_UNITS = 4_096
+"""The widest hidden layer a network may have (a 4,096 x 4,096 layer and its Adam moments are 200 MB)."""
+MAX_LAYERS = 8
+"""The most hidden layers a network may have."""
+MAX_BUFFER_SIZE = 10_000_000
+"""The largest replay buffer (the quadcopter's: 1.4 GB as tensors); the machine's memory may allow less
+(:meth:`DDPG.memory_needed`)."""
+MAX_BATCH_SIZE = 65_536
+"""The largest batch of one update."""
 
 
 @dataclasses.dataclass
@@ -130,25 +141,30 @@ class DDPGConfig:
         """Raise ``ValueError`` naming the first setting out of its range."""
 
         def units(v):
-            return len(v) > 0 and all(isinstance(u, int) and u > 0 for u in v)
+            return 0 < len(v) <= MAX_LAYERS and all(isinstance(u, int) and 0 < u <= MAX_UNITS for u in v)
 
         def boolean(v):
             return isinstance(v, bool)
 
         critic_layers = len(self.critic_units) if isinstance(self.critic_units, (list, tuple)) else 0
+        largest_batch = min(self.buffer_size, MAX_BATCH_SIZE) if isinstance(self.buffer_size, int) else MAX_BATCH_SIZE
 
         check_fields(
             self,
             [
-                ("actor_units", units, "a non-empty list of positive integers"),
-                ("critic_units", units, "a non-empty list of positive integers"),
+                ("actor_units", units, f"1 to {MAX_LAYERS} layer widths, each an integer in [1, {MAX_UNITS}]"),
+                ("critic_units", units, f"1 to {MAX_LAYERS} layer widths, each an integer in [1, {MAX_UNITS}]"),
                 ("actor_lr", lambda v: 0 < v < 1, "in (0, 1)"),
                 ("critic_lr", lambda v: 0 < v < 1, "in (0, 1)"),
                 ("final_init", lambda v: 0 < v <= 1, "in (0, 1]"),
                 ("gamma", lambda v: 0 <= v < 1, "in [0, 1)"),
                 ("tau", lambda v: 0 < v <= 1, "in (0, 1]"),
-                ("buffer_size", integer_in(1), "an integer >= 1"),
-                ("batch_size", integer_in(1, self.buffer_size), f"an integer in [1, buffer_size={self.buffer_size}]"),
+                ("buffer_size", integer_in(1, MAX_BUFFER_SIZE), f"an integer in [1, {MAX_BUFFER_SIZE:,}]"),
+                (
+                    "batch_size",
+                    integer_in(1, largest_batch),
+                    f"an integer in [1, min(buffer_size={self.buffer_size}, {MAX_BATCH_SIZE:,})]",
+                ),
                 (
                     "warmup",
                     integer_in(self.batch_size, self.buffer_size),
@@ -240,6 +256,12 @@ class DDPG:
         self.config = (config or DDPGConfig()).validate()
         cfg = self.config
         self.state_size, self.action_size = int(task.state_size), int(task.action_size)
+        check_memory(
+            f"a DDPG agent with buffer_size={cfg.buffer_size:,} and batches of "
+            f"{cfg.update_every * cfg.updates_per_step} x {cfg.batch_size}",
+            self.memory_needed(cfg, self.state_size, self.action_size),
+            "give a smaller buffer_size, batch_size, update_every or updates_per_step",
+        )
         self.action_low, self.action_high = self.action_range(task.action_low, task.action_high, self.action_size)
         keras.utils.set_random_seed(cfg.seed)
         self.rng = np.random.default_rng(cfg.seed)
@@ -315,12 +337,25 @@ class DDPG:
         self.last_state = None
 
     @staticmethod
+    def memory_needed(config: DDPGConfig, state_size: int, action_size: int) -> int:
+        """Bytes the agent may come to hold, as an estimate: its replay buffer (the Udacity loop's or the fast
+        path's: float32 columns of ``buffer_size`` rows either way), the stacked batches of one Udacity-loop
+        call, and one update's layer activations (forward, backward and Adam's work, about four copies)."""
+        row = 4 * (2 * state_size + action_size + 2)  # state, action, reward, next state, terminated
+        buffer = config.buffer_size * row
+        widest = max(*config.actor_units, *config.critic_units)
+        layers = len(config.actor_units) + len(config.critic_units)
+        batches = config.update_every * config.updates_per_step * config.batch_size * row
+        activations = config.batch_size * 16 * widest * layers
+        return buffer + batches + activations
+
+    @staticmethod
     def action_range(low, high, action_size):
         """The task's (action_low, action_high) as float32 arrays (action_size,); raises ``ValueError``
         unless both are finite and low < high in every dimension."""
         try:
-            low_array = np.broadcast_to(finite_array("action_low", low), (action_size,))
-            high_array = np.broadcast_to(finite_array("action_high", high), (action_size,))
+            low_array = np.broadcast_to(finite_array("action_low", low, largest=None), (action_size,))
+            high_array = np.broadcast_to(finite_array("action_high", high, largest=None), (action_size,))
         except ValueError as error:
             raise ValueError(f"the task's action range is not usable: {error}") from None
         if not np.all(low_array < high_array):
@@ -370,6 +405,8 @@ class DDPG:
         """
         state = finite_array("state", state, (self.state_size,)).reshape(1, self.state_size)
         normalised = self.policy(state)[0]
+        if not np.isfinite(normalised).all():
+            raise self.non_finite_error(f"the actor's action for a finite state is {normalised.tolist()}")
         if explore:
             normalised = self.add_noise(normalised, self.noise.sample())
         return self.to_task_actions(normalised)
@@ -431,7 +468,8 @@ class DDPG:
         terminated = getattr(self.task, "terminated", done)  # a time limit is not a real end
         self.memory.add(
             self.last_state,
-            self.to_normalised(action),
+            # The task clips what is beyond its range, so the action it flew is the clipped one.
+            np.clip(self.to_normalised(action), -1.0, 1.0),
             finite_array("reward", reward, ()),
             finite_array("next_state", next_state, (self.state_size,)),
             terminated,
@@ -443,7 +481,8 @@ class DDPG:
             batches = (states, actions, rewards[..., None], next_states, dones[..., None])
             if self._learn_batches_concrete is None:
                 self._learn_batches_concrete = self._learn_batches.get_concrete_function()
-            *_, actor_weights = self._learn_batches_concrete(*(tf.constant(x) for x in batches))
+            critic_loss, actor_loss, actor_weights = self._learn_batches_concrete(*(tf.constant(x) for x in batches))
+            self.check_losses(critic_loss, actor_loss)
             self.policy.refresh([w.numpy() for w in actor_weights])
         self.last_state = next_state
 
@@ -454,7 +493,39 @@ class DDPG:
         """
         critic_loss, actor_loss = self._learn(*self._batch_tensors(experiences))
         self.policy.mark_stale()
-        return float(critic_loss), float(actor_loss)
+        return self.check_losses(critic_loss, actor_loss)
+
+    def check_losses(self, critic_loss: Any, actor_loss: Any) -> tuple[float, float]:
+        """The losses of the last update as floats; :meth:`non_finite_error` if either is not finite."""
+        losses = float(critic_loss), float(actor_loss)
+        if not all(math.isfinite(loss) for loss in losses):
+            raise self.non_finite_error(f"the update's losses are critic {losses[0]}, actor {losses[1]}")
+        return losses
+
+    def non_finite_error(self, symptom: str) -> FloatingPointError:
+        """The error for a NaN or inf that appeared inside the networks although every input was finite
+        and within :data:`~agents.checks.LARGEST_INPUT`: ``symptom``, and its first source, the first
+        non-finite weight in the order the update computes (critic, actor, then their targets)."""
+        networks = (
+            ("critic", self.critic_local.model),
+            ("actor", self.actor_local.network),
+            ("critic_target", self.critic_target.model),
+            ("actor_target", self.actor_target.network),
+        )
+        for name, network in networks:
+            for weight in network.weights:
+                if not np.isfinite(weight.numpy()).all():
+                    source = f"the first non-finite weight is {name}'s {weight.path}"
+                    break
+            else:
+                continue
+            break
+        else:
+            source = "every weight is finite, so the non-finite value came from the inputs of this call"
+        return FloatingPointError(
+            f"{symptom}: {source}. The updates diverged: try smaller learning rates "
+            f"(actor_lr={self.config.actor_lr}, critic_lr={self.config.critic_lr}) or smaller rewards"
+        )
 
     @staticmethod
     def _batch_tensors(experiences):

@@ -7,6 +7,7 @@ Commands: ``simulate`` flies a hand-written controller and writes the flight (CS
 
 import argparse
 import dataclasses
+import math
 import os
 import sys
 import time
@@ -14,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from . import folder_lock
 from .dynamics import DYNAMICS
+from .evaluation import EVALUATION_GROUP, EVALUATION_SEED, MAX_EVALUATION_EPISODES
 
 
 def _floats(count):
@@ -31,6 +34,43 @@ def _floats(count):
 
     return parse
 
+
+def _int_in(low, high):
+    """An argparse type: an integer in [low, high]."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected an integer in [{low:,}, {high:,}]; got {text!r}")
+        return value
+
+    return parse
+
+
+def _number_in(low, high, unit, low_open=False):
+    """An argparse type: a finite number in [low, high] (or (low, high] with ``low_open``), in ``unit``."""
+
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        above_low = value > low if low_open else value >= low
+        if not (above_low and value <= high):
+            bracket = "(" if low_open else "["
+            raise argparse.ArgumentTypeError(
+                f"expected a number of {unit} in {bracket}{low:g}, {high:,g}]; got {text!r}"
+            )
+        return value
+
+    return parse
+
+
+MAX_SIMULATE_RUNTIME = 3_600.0
+"""s: the longest flight ``simulate`` flies (180,000 steps, a 25 MB CSV, about a minute here)."""
 
 # The options that take a comma list: "--init-pose -1,0,0,0,0,0" would otherwise read "-1,..." as an option.
 COMMA_LIST_OPTIONS = ("--speeds", "--init-pose", "--target")
@@ -91,7 +131,12 @@ def _add_simulate(commands):
         metavar="X,Y,Z",
         help="target position in m; the pd controller climbs to its z (default: 0,0,10)",
     )
-    parser.add_argument("--runtime", type=float, default=5.0, help="flight length in s (default: 5)")
+    parser.add_argument(
+        "--runtime",
+        type=_number_in(0.0, MAX_SIMULATE_RUNTIME, "s", low_open=True),
+        default=5.0,
+        help=f"flight length in s, in (0, {MAX_SIMULATE_RUNTIME:,.0f}] (default: 5)",
+    )
     parser.add_argument(
         "--dynamics",
         choices=DYNAMICS,
@@ -103,17 +148,25 @@ def _add_simulate(commands):
         "--out",
         type=Path,
         default=Path("flight.csv"),
-        help="CSV to write; the panels (.png) and the 3-D path (_path.png) go beside it (default: flight.csv)",
+        help="CSV to write; the panels (.png) and the 3-D path (_path.png) go beside it (default: flight.csv). "
+        "Files that exist are not replaced without --overwrite",
     )
+    parser.add_argument("--overwrite", action="store_true", help="replace the CSV and PNGs of --out if they exist")
     parser.set_defaults(run=_simulate)
 
 
 def _simulate(args):
     from .controllers import ConstantController, PDAltitudeController, PDHoverController, RandomController
     from .flight import fly
-    from .plots import write_flight_plots
+    from .plots import flight_plot_paths, write_flight_plots
     from .sim import PhysicsSim
 
+    outputs = [args.out, *flight_plot_paths(args.out.with_suffix(""))]
+    existing = [str(path) for path in outputs if path.exists()]
+    if existing and not args.overwrite:
+        raise ValueError(
+            f"simulate would replace {', '.join(existing)}: give another --out, or --overwrite to replace them"
+        )
     sim = PhysicsSim(init_pose=args.init_pose, runtime=args.runtime, dynamics=args.dynamics)
     controller = {
         "pd": lambda: PDAltitudeController(target_z=args.target[2]),
@@ -207,7 +260,12 @@ def _add_train(commands):
         "--env-steps, --seconds or --episodes then set a new budget",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace the run in --out (its files only)")
-    parser.add_argument("--eval-episodes", type=int, default=100, help="evaluation episodes at the end (default: 100)")
+    parser.add_argument(
+        "--eval-episodes",
+        type=_int_in(1, MAX_EVALUATION_EPISODES),
+        default=100,
+        help=f"evaluation episodes at the end, in [1, {MAX_EVALUATION_EPISODES:,}] (default: 100)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=_train)
 
@@ -240,15 +298,13 @@ def _config_overrides(pairs):
 
 def _train(args):
     from .presets import takeoff_config
-    from .runs import ACTORS, finish_run, next_run_folder
-    from .training import TrainingInterrupted, TrainSettings, train
+    from .runs import claim_run_folder
+    from .training import TrainSettings
 
     # The budgets given on the command line replace the default one; those not given are then off (0).
     budgets = dict(env_steps=args.env_steps, seconds=args.seconds, episodes=args.episodes)
     given = any(value is not None for value in budgets.values())
     budgets = {name: value or 0 for name, value in budgets.items()} if given else {}
-    if args.eval_episodes < 1:
-        raise ValueError(f"--eval-episodes must be >= 1; got {args.eval_episodes}")
     if args.resume:
         if args.out is None:
             raise ValueError("--resume needs --out: the folder of the run to continue")
@@ -277,7 +333,10 @@ def _train(args):
     else:
         defaults = TrainSettings()
         dynamics = args.dynamics or defaults.dynamics
-        config = takeoff_config(args.seed or 0, dynamics).replace(**_config_overrides(args.set))
+        overrides = _config_overrides(args.set)
+        if args.seed is not None and overrides.get("seed", args.seed) != args.seed:
+            raise ValueError(f"--seed {args.seed} and --set seed={overrides['seed']} disagree: give one of them")
+        config = takeoff_config(args.seed or 0, dynamics).replace(**overrides)
         settings = TrainSettings(
             num_envs=defaults.num_envs if args.num_envs is None else args.num_envs,
             dynamics=dynamics,
@@ -285,7 +344,16 @@ def _train(args):
             fused=not args.numpy_path,
             **budgets,
         ).validate()
-    out = args.out if args.out is not None else next_run_folder()
+    # The folder is locked from here until its last file is written: a second training into it is refused.
+    with claim_run_folder(args.out) as out:
+        _train_in(args, config, settings, budgets, out)
+
+
+def _train_in(args, config, settings, budgets, out):
+    """Train into the claimed folder ``out``, finish the run and say what it gave."""
+    from .runs import ACTORS, finish_run
+    from .training import TrainingInterrupted, train
+
     print(f"run folder: {out}")
     started = time.perf_counter()
     try:
@@ -321,7 +389,6 @@ def _train(args):
 
 
 def _add_evaluate(commands):
-    from .evaluation import EVALUATION_SEED
 
     parser = commands.add_parser(
         "evaluate",
@@ -335,7 +402,12 @@ def _add_evaluate(commands):
     parser.add_argument(
         "actor", type=Path, help="a saved actor, e.g. runs/takeoff/actor.keras, or a run folder (its actor.keras)"
     )
-    parser.add_argument("--episodes", type=int, default=100, help="takeoffs to fly (default: 100)")
+    parser.add_argument(
+        "--episodes",
+        type=_int_in(1, MAX_EVALUATION_EPISODES),
+        default=100,
+        help=f"takeoffs to fly, in [1, {MAX_EVALUATION_EPISODES:,}], in groups of {EVALUATION_GROUP:,} (default: 100)",
+    )
     parser.add_argument(
         "--dynamics",
         choices=DYNAMICS,
@@ -359,16 +431,32 @@ def _evaluate(args):
     from .runs import check_observation_version, read_file
     from .tasks import LONG_HOLD_RUNTIME, TAKEOFF_RUNTIME
 
-    if args.episodes < 1:
-        raise ValueError(f"--episodes must be >= 1; got {args.episodes}")
     actor = args.actor / "actor.keras" if args.actor.is_dir() else args.actor
+    training = folder_lock.holder(actor.parent)
     if not actor.exists():
-        raise ValueError(f"no saved actor at {actor}")
+        still = (
+            f": the run is still training (process {training}), and writes its actors at the end" if training else ""
+        )
+        raise ValueError(f"no saved actor at {actor}{still}")
+    if training:
+        print(
+            f"note: the run in {actor.parent} is still training (process {training}); this flies the actor saved so far"
+        )
     settings_path = actor.parent / "settings.json"
     settings = read_file(settings_path, json.loads) if settings_path.exists() else {}
+    if not isinstance(settings, dict):
+        raise ValueError(
+            f"{settings_path} must hold a JSON object of the run's settings; got a {type(settings).__name__}"
+        )
     if settings:  # an actor saved by train: refuse one that learned from another observation
         check_observation_version(settings, settings_path)
-    dynamics = args.dynamics or settings.get("dynamics", "udacity")
+    trained_on = settings.get("dynamics")
+    dynamics = args.dynamics or trained_on or "udacity"
+    if trained_on and dynamics != trained_on:
+        print(
+            f"note: this actor learned on the {trained_on} dynamics and flies on {dynamics} here; "
+            "a policy rarely carries over from one to the other (drop --dynamics to fly it on its own)"
+        )
     try:
         model = keras.models.load_model(actor)
     except Exception as error:  # Keras reports a corrupt archive in several ways, some misleading
@@ -411,12 +499,19 @@ def _add_plot(commands):
 
 
 def _plot(args):
-    from .plots import read_csv, write_flight_plots, write_run_plots
+    from .plots import check_flight, read_csv, write_flight_plots, write_run_plots
 
+    folder = args.source if args.source.is_dir() else args.source.parent
+    training = folder_lock.holder(folder)
+    if training:
+        raise ValueError(
+            f"{folder} is still training (process {training}): plot writes its pictures there, so run it once the "
+            "training has ended"
+        )
     if args.source.is_dir():
         written = write_run_plots(args.source, target=args.target, gif=args.gif)
     elif args.source.suffix == ".csv" and args.source.exists():
-        flight = read_csv(args.source)
+        flight = check_flight(read_csv(args.source), str(args.source))
         # FLIGHT_plot.png, not FLIGHT.png: that one may be simulate's, with a better title.
         written = write_flight_plots(
             flight,

@@ -41,14 +41,52 @@ def evaluate_actor(
 ) -> pd.DataFrame:
     """Fly ``episodes`` deterministic takeoffs of ``runtime`` s from random starts on the ground (at rest,
     z in [0, 0.5] m, v_z in [0, 0.1] m/s, drawn with ``seed``) with ``act(states (N, 15)) -> rotor
-    speeds (N, 4)``, all at once. ``starts`` = (init_pose (N, 6), init_velocities (N, 3)) replaces the
+    speeds (N, 4)``, side by side. ``starts`` = (init_pose (N, 6), init_velocities (N, 3)) replaces the
     random starts.
 
     Returns a DataFrame with one row per episode: episode_return, length, final_z, success (the
-    takeoff-and-hold rule).
+    takeoff-and-hold rule). At most :data:`MAX_EVALUATION_EPISODES`; they fly in groups of
+    :data:`EVALUATION_GROUP`, so that memory does not grow with their number.
     """
     if starts is None:
+        episodes = check_evaluation_episodes(episodes)
         starts = sample_takeoff_starts(np.random.default_rng(seed), episodes)
+    else:
+        check_evaluation_episodes(len(starts[0]))
+    groups = [
+        _fly_first_episodes(
+            act,
+            (starts[0][first : first + EVALUATION_GROUP], starts[1][first : first + EVALUATION_GROUP]),
+            seed,
+            dynamics,
+            action_repeat,
+            runtime,
+        )
+        for first in range(0, len(starts[0]), EVALUATION_GROUP)
+    ]
+    return pd.concat(groups, ignore_index=True)
+
+
+MAX_EVALUATION_EPISODES = 100_000
+"""The most takeoffs one evaluation flies (about an hour here for the 10 s and 30 s flights of ``evaluate``)."""
+EVALUATION_GROUP = 1_000
+"""Takeoffs flown side by side in an evaluation; more fly group after group."""
+
+
+def check_evaluation_episodes(episodes: int) -> int:
+    """``episodes`` if it is an integer in [1, :data:`MAX_EVALUATION_EPISODES`]; else ``ValueError``."""
+    if not (isinstance(episodes, (int, np.integer)) and not isinstance(episodes, bool)) or not (
+        1 <= episodes <= MAX_EVALUATION_EPISODES
+    ):
+        raise ValueError(
+            f"evaluation episodes must be an integer in [1, {MAX_EVALUATION_EPISODES:,}]; got {episodes!r}"
+        )
+    return int(episodes)
+
+
+def _fly_first_episodes(act, starts, seed, dynamics, action_repeat, runtime):
+    """The first episode of each of the starts (init_pose (N, 6), init_velocities (N, 3)), flown side by
+    side: a DataFrame of :func:`evaluate_actor`'s rows."""
     episodes = len(starts[0])
     envs = VectorTakeoffTask(
         episodes, np.random.default_rng(seed), runtime=runtime, dynamics=dynamics, action_repeat=action_repeat

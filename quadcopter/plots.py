@@ -284,7 +284,8 @@ def animate_flight(
 
 
 def check_flight(flight, source="the flight"):
-    """Raise ``ValueError`` unless ``flight`` has the 17 flight columns and at least one row."""
+    """Raise ``ValueError`` unless ``flight`` has the 17 flight columns, at least one row, and only finite
+    numbers in them (a NaN would fail deep inside matplotlib, after other plots were written)."""
     from .flight import LABELS
 
     missing = [label for label in LABELS if label not in flight.columns]
@@ -293,7 +294,30 @@ def check_flight(flight, source="the flight"):
             f"{source} must be a flight table with the columns {LABELS} and at least one row; "
             f"missing columns {missing}, {len(flight)} rows"
         )
+    check_finite(flight, LABELS, source)
     return flight
+
+
+def check_finite(table: pd.DataFrame, columns: list[str], source: str) -> None:
+    """Raise ``ValueError`` naming the first column and row of ``table`` (read from ``source``) whose value
+    is not a finite number."""
+    for column in columns:
+        values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            row = int(bad[0])
+            raise ValueError(
+                f"{source}: column {column!r} holds {table[column].iloc[row]} in row {row + 1} (of {len(table)}); "
+                "every value must be a finite number, so nothing is plotted"
+            )
+
+
+def flight_plot_paths(stem: str | Path, gif: bool = False) -> list[Path]:
+    """The files :func:`write_flight_plots` writes for ``stem``: ``STEM.png``, ``STEM_path.png`` and, with
+    ``gif``, ``STEM.gif``."""
+    stem = Path(stem)
+    names = [".png", "_path.png"] + ([".gif"] if gif else [])
+    return [stem.with_name(stem.name + ending) for ending in names]
 
 
 def write_flight_plots(
@@ -303,14 +327,12 @@ def write_flight_plots(
 
     ``stem`` is a path without suffix. Returns the list of files written.
     """
-    stem = Path(stem)
     check_flight(flight, str(stem))
-    written = [stem.with_name(stem.name + ".png"), stem.with_name(stem.name + "_path.png")]
+    written = flight_plot_paths(stem, gif)
     plot_flight_panels(flight, title=title, target=target).savefig(written[0], dpi=100)
     plot_path_3d(flight, title=f"{title}: path", target=target).savefig(written[1], dpi=100)
     if gif:
-        written.append(stem.with_name(stem.name + ".gif"))
-        animate_flight(flight, written[-1], target=target)
+        animate_flight(flight, written[2], target=target)
     return written
 
 
@@ -344,21 +366,29 @@ def write_run_plots(run: str | Path, target: Target = (0.0, 0.0, 10.0), gif: boo
     ``flight.gif``. CSVs that are missing are skipped; returns the list of files written."""
     run = Path(run)
     written = []
-    if (run / "episodes.csv").exists():
-        episodes = read_csv(run / "episodes.csv")
-        tests = read_csv(run / "tests.csv") if (run / "tests.csv").exists() else None
-        if len(episodes):
-            written.append(run / "reward_curve.png")
-            step = _actor_lr_step(run / "settings.json")
-            plot_reward_curve(episodes, tests=tests, actor_lr_step=step).savefig(written[-1], dpi=100)
-    if (run / "flight.csv").exists():
-        flight = read_csv(run / "flight.csv")
+
+    def read_if_there(name):
+        return read_csv(run / name) if (run / name).exists() else None
+
+    # Every CSV is read and checked before the first PNG is written: a bad one changes nothing.
+    episodes, tests, flight, table = (
+        read_if_there(name) for name in ("episodes.csv", "tests.csv", "flight.csv", "evaluation_flights.csv")
+    )
+    if episodes is not None and "episode_return" in episodes.columns:
+        check_finite(episodes, ["episode_return"], str(run / "episodes.csv"))
+    if flight is not None:
+        check_flight(flight, str(run / "flight.csv"))
+    if table is not None:
+        flights = [check_flight(group, str(run / "evaluation_flights.csv")) for _, group in table.groupby("flight")]
+    if episodes is not None and len(episodes):
+        written.append(run / "reward_curve.png")
+        step = _actor_lr_step(run / "settings.json")
+        plot_reward_curve(episodes, tests=tests, actor_lr_step=step).savefig(written[-1], dpi=100)
+    if flight is not None:
         written += write_flight_plots(
             flight, run / "flight", title="Trained actor, one takeoff", target=target, gif=gif
         )
-    if (run / "evaluation_flights.csv").exists():
-        table = read_csv(run / "evaluation_flights.csv")
-        flights = [check_flight(group, "evaluation_flights.csv") for _, group in table.groupby("flight")]
+    if table is not None:
         written.append(run / "evaluation_flights.png")
         plot_flights_overlaid(
             flights, title=f"Trained actor, {len(flights)} evaluation takeoffs", target=target

@@ -1,14 +1,17 @@
 """The run folder: its files, checkpoints and resume, and what a finished run writes (:func:`finish_run`)."""
 
+import contextlib
 import dataclasses
 import io
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from . import folder_lock
 from .evaluation import EVALUATION_SEED, evaluate_both, fly_actor, fly_evaluation_flights, greedy_policy
 
 
@@ -149,6 +152,36 @@ def check_reward_version(settings: dict, path) -> None:
         )
 
 
+@contextlib.contextmanager
+def claim_run_folder(
+    out: str | Path | None = None, parent: str | Path = "runs", name: str = "takeoff"
+) -> Iterator[Path]:
+    """Hold a run folder's lock for the ``with`` block (see :mod:`quadcopter.folder_lock`) and give its path:
+    ``out`` (``FolderInUseError`` at once if another process trains there), or, when ``out`` is None, the
+    first of ``parent/name``, ``name-2``, ... that holds no run and that no other process has claimed,
+    so that two trainings started together never share one."""
+    if out is not None:
+        with folder_lock.hold(out) as folder:
+            yield folder
+        return
+    number = 1
+    while True:
+        candidate = Path(parent) / (name if number == 1 else f"{name}-{number}")
+        if not Run(candidate).holds_run():
+            lock = folder_lock.FolderLock(candidate)
+            try:
+                lock.acquire()
+            except folder_lock.FolderInUseError:
+                pass  # another training has just claimed it
+            else:
+                if not Run(candidate).holds_run():  # still free now that it is ours
+                    break
+                lock.release()
+        number += 1
+    with folder_lock.hold(candidate, acquired=lock) as folder:
+        yield folder
+
+
 def next_run_folder(parent: str | Path = "runs", name: str = "takeoff") -> Path:
     """``parent/name`` if it holds no run, else the first of ``parent/name-2``, ``name-3``, ... that holds
     none: what ``python -m quadcopter train`` uses without ``--out``, so that no run replaces another."""
@@ -188,16 +221,75 @@ def run_checkpoint(agent, tests, rollout, state):
     )
 
 
-def restore_newest_intact(checkpoint, manager, say):
-    """Restore the newest checkpoint that reads back whole, newest first; say which were skipped and
-    why. Raises ``ValueError`` if none does."""
+def checkpoint_paths(directory, manager, say):
+    """The checkpoints in ``directory``, newest first: those of the manager's index file
+    (``checkpoints/checkpoint``), or, when the index is missing, every ``ckpt-N`` whose files are there
+    (then ``say`` so). Raises ``ValueError`` if there is none, without advice that would delete anything."""
+    paths = list(reversed(manager.checkpoints))
+    if paths:
+        return paths
+    found = sorted(
+        (int(index.name[len("ckpt-") : -len(".index")]), str(index.with_suffix("")))
+        for index in Path(directory).glob("ckpt-*.index")
+        if index.name[len("ckpt-") : -len(".index")].isdigit()
+    )
+    if not found:
+        raise ValueError(
+            f"nothing to resume: {directory} holds no checkpoint files (ckpt-N.index and ckpt-N.data-*), so the "
+            "run cannot continue; its other files are untouched. To train again, give a new folder (--out)"
+        )
+    index = Path(directory) / "checkpoint"
+    say(f"the checkpoint index {index} is missing; found {len(found)} checkpoint(s) by their files, trying the newest")
+    return [path for _, path in reversed(found)]
+
+
+STATE_KEY = "state/.ATTRIBUTES/VARIABLE_VALUE"
+"""Where :func:`run_checkpoint`'s ``state`` string lies in a checkpoint file."""
+
+BUDGET_SETTINGS = ("env_steps", "seconds", "episodes")
+"""The settings a resumed run may change (its budget): settings.json records the new one."""
+
+
+def check_unedited(run, path):
+    """Raise ``ValueError`` naming config.json or settings.json if it no longer holds what the checkpoint at
+    ``path`` recorded (the budget aside): an edited file would make the checkpoint unreadable, or the
+    run another run. A checkpoint from before the record was kept, or one that cannot be read, passes."""
     import tensorflow as tf
 
-    paths = list(reversed(manager.checkpoints))
+    try:
+        saved = json.loads(tf.train.load_checkpoint(path).get_tensor(STATE_KEY).decode())
+    except (tf.errors.OpError, ValueError, KeyError, AttributeError, IndexError):  # a damaged file: no record
+        return
+    for name, recorded, ignore in (
+        ("config.json", saved.get("config"), ()),
+        ("settings.json", saved.get("settings"), BUDGET_SETTINGS),
+    ):
+        if recorded is None:
+            continue
+        now = read_file(run.out / name, json.loads)
+        if not isinstance(now, dict):
+            raise ValueError(f"{run.out / name} was edited: it must hold a JSON object; got a {type(now).__name__}")
+        changed = sorted(
+            key for key in set(now) | set(recorded) if key not in ignore and now.get(key) != recorded.get(key)
+        )
+        if changed:
+            shown = ", ".join(f"{key} {recorded.get(key)!r} -> {now.get(key)!r}" for key in changed[:4])
+            raise ValueError(
+                f"{run.out / name} was edited after the run's checkpoints were written ({shown}): put the "
+                "values back to resume this run, or train a new run in another folder with the new values"
+            )
+
+
+def restore_newest_intact(checkpoint, manager, say, paths=None):
+    """Restore the newest checkpoint that reads back whole, newest first (``paths``, default the
+    manager's index); say which were skipped and why. Raises ``ValueError`` if none does."""
+    import tensorflow as tf
+
+    paths = list(reversed(manager.checkpoints)) if paths is None else paths
     if not paths:
         raise ValueError(
-            f"nothing to resume: {manager.directory} holds no checkpoint "
-            "(train without --resume, or with --overwrite to start again)"
+            f"nothing to resume: {manager.directory} holds no checkpoint; its other files are untouched. "
+            "To train again, give a new folder (--out)"
         )
     for path in paths:
         try:
@@ -206,7 +298,10 @@ def restore_newest_intact(checkpoint, manager, say):
         except (tf.errors.OpError, ValueError, IndexError, AssertionError) as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             say(f"checkpoint {path} is unreadable ({reason}); trying an older one")
-    raise ValueError(f"nothing to resume: every checkpoint in {manager.directory} is unreadable")
+    raise ValueError(
+        f"nothing to resume: every checkpoint in {manager.directory} is unreadable (if config.json or "
+        "settings.json was edited since they were written, put it back)"
+    )
 
 
 ACTORS = {"selected": "actor.keras", "final": "actor_final.keras"}

@@ -23,13 +23,30 @@ def _check_runtime(runtime):
     return float(runtime)
 
 
+MAX_START_SPEED = 1_000.0
+"""m/s: the largest start velocity component the simulators take (about three times the speed of sound;
+the propeller and drag models mean nothing there, and a finite 1e300 m/s turns NaN at its first squared drag)."""
+MAX_START_RATE = 1_000.0
+"""rad/s: the largest start angular rate the simulators take (a rotor turns at most 900 rev/s, 5,655 rad/s,
+and the rate drag, which squares the rate, overflows from about 1e154 rad/s)."""
+START_LIMITS = {"init_velocities": (MAX_START_SPEED, "m/s"), "init_angle_velocities": (MAX_START_RATE, "rad/s")}
+
+
 def _as_state_array(name, value, default, shape):
-    """``value`` (or ``default`` when None) as a new float64 array of ``shape``, all finite."""
-    array = np.array(default if value is None else value, dtype=float)
+    """``value`` (or ``default`` when None) as a new float64 array of ``shape``, all finite, and within
+    :data:`START_LIMITS` for the velocities and rates."""
+    try:
+        array = np.array(default if value is None else value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numbers; got {shown(value)}") from None
     if array.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}; got shape {array.shape} from {value!r}")
+        raise ValueError(f"{name} must have shape {shape}; got shape {array.shape} from {shown(value)}")
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite; got {value!r}")
+        raise ValueError(f"{name} must be finite; got {shown(value)}")
+    if name in START_LIMITS:
+        largest, unit = START_LIMITS[name]
+        if not np.all(np.abs(array) <= largest):
+            raise ValueError(f"{name} must lie within +-{largest:,.0f} {unit}; got {shown(value)}")
     return array
 
 
@@ -46,8 +63,35 @@ def shown(value):
     return repr(value) if np.size(value) <= 16 else f"an array of shape {np.shape(value)}"
 
 
+STATE_NAMES = ("pose", "v", "angular_v", "linear_accel", "angular_accels", "prop_wind_speed")
+"""The simulator's state, in the order the step functions return it."""
+
+
+def _raise_if_not_finite(state, time, speeds):
+    """``FloatingPointError`` naming the first non-finite value of one quadcopter's step result ``state``
+    (the six parts of :data:`STATE_NAMES`), if there is one; the simulator's state is then left as it was."""
+    for name, part in zip(STATE_NAMES, state):
+        values = np.asarray(part, dtype=float)
+        if not np.all(np.isfinite(values)):
+            index = np.unravel_index(np.flatnonzero(~np.isfinite(values))[0], values.shape)
+            raise FloatingPointError(
+                f"the step from t = {time:.2f} s would make {name}{list(index)} = {values[index]} (rotor speeds "
+                f"{shown(speeds)}): the model's arithmetic overflowed, which a flight within the bounds never "
+                "does (a step after the episode ended can); the state is left as it was, reset() to go on"
+            )
+
+
+MAX_ROTOR_SPEED = 10_000.0
+"""rev/s: the fastest rotor the simulators take, eleven times the tasks' 900 rev/s (a thrust of about 600
+times the weight). Beyond it the model's squares overflow (from about 1e77 rev/s) long before anything
+physical happens."""
+
+
 def _bad_rotor_speeds(rotor_speeds, shape):
-    return ValueError(f"rotor_speeds must be finite values >= 0 (rev/s) with shape {shape}; got {shown(rotor_speeds)}")
+    return ValueError(
+        f"rotor_speeds must be values in [0, {MAX_ROTOR_SPEED:,.0f}] rev/s with shape {shape}; "
+        f"got {shown(rotor_speeds)}"
+    )
 
 
 class PhysicsSim:
@@ -118,7 +162,7 @@ class PhysicsSim:
         self.out_of_bounds = False
 
     def next_timestep(self, rotor_speeds: ArrayLike) -> bool:
-        """Advance one step of ``dt`` with the 4 rotor speeds (rev/s, each finite and >= 0).
+        """Advance one step of ``dt`` with the 4 rotor speeds (rev/s, each in [0, MAX_ROTOR_SPEED]).
 
         Returns ``done``: a bound was touched (the position is clamped to it) or ``time > runtime``.
         ``done`` stays set until :meth:`reset`. Raises ``ValueError`` on bad speeds, state unchanged.
@@ -128,12 +172,17 @@ class PhysicsSim:
             raise _bad_rotor_speeds(rotor_speeds, (4,))
         speeds = speeds.tolist()
         for n in speeds:
-            if not 0.0 <= n < math.inf:  # also false for nan
+            if not 0.0 <= n <= MAX_ROTOR_SPEED:  # also false for nan
                 raise _bad_rotor_speeds(rotor_speeds, (4,))
 
         pose, v, angular_v, linear_accel, angular_accels, wind = self._step_function(
             self.pose.tolist(), self.v.tolist(), self.angular_v.tolist(), speeds, SCALAR_OPS
         )
+        new_state = (pose, v, angular_v, linear_accel, angular_accels, wind)
+        # NaN and inf spread through a sum. After the end (a bound touched) the original may overflow,
+        # and does so silently here too, as VectorPhysicsSim's rows do.
+        if not self.done and not math.isfinite(sum(sum(part) for part in new_state)):
+            _raise_if_not_finite(new_state, self.time, speeds)
         x, y, z, touched = physics.check_bounds(pose[0], pose[1], pose[2], SCALAR_OPS)
 
         self.pose = np.array((x, y, z, pose[3], pose[4], pose[5]))
@@ -250,14 +299,14 @@ class VectorPhysicsSim:
         return rows
 
     def next_timestep(self, rotor_speeds: ArrayLike, active: np.ndarray | None = None) -> np.ndarray:
-        """Advance the rows one step with rotor speeds of shape (N, 4) (rev/s, finite, >= 0).
+        """Advance the rows one step with rotor speeds of shape (N, 4) (rev/s, in [0, MAX_ROTOR_SPEED]).
 
         ``active``: a boolean mask (N,) of the rows to step (default: all). The others keep their
         whole state, time included, as a ``PhysicsSim`` that is not stepped would. Returns a copy of
         ``done`` (N,). Raises ``ValueError`` on bad speeds or mask, state unchanged.
         """
         speeds = _as_float_array(rotor_speeds, (self.num_envs, 4))
-        if speeds.shape != (self.num_envs, 4) or not np.all((speeds >= 0.0) & (speeds < math.inf)):
+        if speeds.shape != (self.num_envs, 4) or not np.all((speeds >= 0.0) & (speeds <= MAX_ROTOR_SPEED)):
             raise _bad_rotor_speeds(rotor_speeds, (self.num_envs, 4))
         if active is not None:
             active = np.asarray(active)
@@ -266,12 +315,15 @@ class VectorPhysicsSim:
         speeds = np.ascontiguousarray(speeds.T)
         state = self._state
         touched = np.empty(self.num_envs, dtype=bool)
+        # The rows whose arithmetic must stay finite: those stepped that had not ended. A row stepped on
+        # after its end may overflow to inf and nan, silently, as in the original.
+        live = ~self.done if active is None else active & ~self.done
         # Blocks of rows small enough that the equations' temporaries stay in the CPU cache
-        # (measured here: twice as fast as whole arrays at N = 65,536).
+        # (measured here: twice as fast as whole arrays at N = 65,536). Every block is computed before
+        # any is stored, so that a non-finite row leaves the state as it was.
+        blocks = []
         for start in range(0, self.num_envs, self._BLOCK_ROWS):
             rows = slice(start, start + self._BLOCK_ROWS)
-            # A row that tumbles (the udacity model is unstable) overflows to inf and nan, silently,
-            # as PhysicsSim's Python floats do.
             with np.errstate(over="ignore", invalid="ignore"):
                 results = self._step_function(
                     tuple(state["pose"][:, rows]),
@@ -280,6 +332,15 @@ class VectorPhysicsSim:
                     tuple(speeds[:, rows]),
                     ARRAY_OPS,
                 )
+                row_sums = sum(c for part in results for c in part)  # NaN or inf where any value is
+            bad = np.flatnonzero(live[rows] & ~np.isfinite(row_sums))
+            if len(bad):
+                row = int(bad[0])
+                _raise_if_not_finite(
+                    [[c[row] for c in part] for part in results], self.time[start + row], speeds[:, start + row]
+                )
+            blocks.append((rows, results))
+        for rows, results in blocks:
             pose = results[0]
             x, y, z, touched[rows] = physics.check_bounds(pose[0], pose[1], pose[2], ARRAY_OPS)
             results = ((x, y, z) + pose[3:],) + results[1:]

@@ -263,7 +263,8 @@ class QuadcopterTask:
     """What every task shares: a ``PhysicsSim``, ``action_repeat`` sub-steps per action, episode ends.
 
     Subclasses define ``state_size``, :meth:`observe` (the state after a step) and
-    :meth:`step_reward` (the reward of one simulator step).
+    :meth:`get_reward` (the reward of one simulator step: the Udacity ``Task``'s hook, which
+    :meth:`step` calls after every sub-step and sums, as the original does).
 
     After each :meth:`step`, ``terminated`` is True when the quadcopter touched a bound (a crash,
     the end of the episode's value) and ``truncated`` when the time limit ended it (learning should
@@ -297,9 +298,34 @@ class QuadcopterTask:
     def observe(self):
         raise NotImplementedError
 
-    def step_reward(self):
-        """The reward of the simulator step just taken."""
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "step_reward" in cls.__dict__:
+            # The hook's name before the Udacity one was restored: an override under it would be ignored.
+            raise TypeError(
+                f"{cls.__qualname__} defines step_reward(); the reward hook is get_reward(), the Udacity "
+                "name (step() calls it after every simulator step and sums it): rename the method"
+            )
+
+    def get_reward(self):
+        """The reward of the simulator step just taken (read ``self.sim``): the one reward hook. A learner's
+        ``Task`` subclass overrides it as in the Udacity project; :meth:`step` calls it after each of the
+        ``action_repeat`` simulator steps and returns the sum."""
         raise NotImplementedError
+
+    def _checked_reward(self):
+        """:meth:`get_reward` as a float; ``ValueError`` naming the task and the method unless it is one
+        finite number (a NaN or an array would otherwise surface much later, inside the agent)."""
+        reward = self.get_reward()
+        try:
+            value = float(reward)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not math.isfinite(value):
+            raise ValueError(
+                f"{type(self).__qualname__}.get_reward() must return one finite number; got {shown(reward)}"
+            )
+        return value
 
     def track_substep(self):
         """Called after every simulator step of :meth:`step`, before its reward: what a task keeps
@@ -331,7 +357,7 @@ class QuadcopterTask:
         for _ in range(self.action_repeat):
             done = self.sim.next_timestep(action)
             self.track_substep()
-            reward += self.step_reward()
+            reward += self._checked_reward()
             if done:
                 break
         self.terminated = bool(self.sim.out_of_bounds)
@@ -409,9 +435,16 @@ class TakeoffTask(QuadcopterTask):
         self.rng = np.random.default_rng(seed)
         self.in_air_start = False
         self.held = True
-        # The lowest and highest reward of one step (action_repeat sub-steps, each in [0, REWARD_MAX]);
-        # DDPG can bound its critic's targets with it (DDPGConfig.clip_q_targets).
-        self.reward_range = (0.0, REWARD_MAX * self.action_repeat)
+
+    @property
+    def reward_range(self):
+        """The lowest and highest reward of one step (action_repeat sub-steps, each in [0, REWARD_MAX]),
+        with which DDPG can bound its critic's targets (``DDPGConfig.clip_q_targets``); None when a subclass
+        pays its own ``get_reward``, whose range this class cannot know (a subclass that knows it can
+        define ``reward_range`` too)."""
+        if type(self).get_reward is not TakeoffTask.get_reward:
+            return None
+        return (0.0, REWARD_MAX * self.action_repeat)
 
     def reset(self):
         if self.random_starts:
@@ -428,7 +461,8 @@ class TakeoffTask(QuadcopterTask):
     def observe(self):
         return takeoff_observation(self.sim.pose, self.sim.v, self.sim.angular_v, self.target_pos)
 
-    def step_reward(self):
+    def get_reward(self):
+        """:func:`takeoff_reward` of the simulator's state (see the class docstring)."""
         return float(
             takeoff_reward(self.sim.pose, self.sim.v, self.sim.angular_v, self.target_pos, dynamics=self.sim.dynamics)
         )
@@ -501,7 +535,8 @@ class ReachTargetTask(QuadcopterTask):
     def track_substep(self):
         self._poses.append(self.sim.pose)  # the state is the poses of the step's sub-steps
 
-    def step_reward(self):
+    def get_reward(self):
+        """The original sample's reward of one simulator step."""
         return 1.0 - 0.3 * float(np.abs(self.sim.pose[:3] - self.target_pos).sum())
 
     def step(self, rotor_speeds):

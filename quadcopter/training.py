@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import folder_lock
 from .dynamics import DYNAMICS
 from .evaluation import (  # noqa: F401  (re-exported: quadcopter.training was their home)
     EVALUATION_SEED,
@@ -39,12 +40,22 @@ from .runs import (  # noqa: F401  (re-exported likewise)
     TEST_COLUMNS,
     Run,
     RunExistsError,
+    check_unedited,
+    checkpoint_paths,
     finish_run,
     next_run_folder,
     restore_newest_intact,
     run_checkpoint,
 )
 from .tasks import OBSERVATION_VERSION, REWARD_VERSION, TAKEOFF_RUNTIME, TakeoffTask, VectorTakeoffTask
+
+MAX_ENV_STEPS = 100_000_000
+"""The largest ``env_steps`` budget: about four hours at the default run's speed here, and the run's table
+of about 600,000 episodes fits in memory."""
+MAX_EPISODES = 1_000_000
+"""The largest ``episodes`` budget (the run keeps a row of about 1 kB for every episode)."""
+MAX_SECONDS = 604_800
+"""The largest ``seconds`` budget: a week."""
 
 
 @dataclasses.dataclass
@@ -114,20 +125,28 @@ class TrainSettings:
             self,
             [
                 ("num_envs", integer_in(1, 4096), "an integer in [1, 4096]"),
-                ("env_steps", integer_in(0), "an integer >= 0"),
-                ("seconds", number(lambda v: v >= 0), "a finite number >= 0"),
-                ("episodes", integer_in(0), "an integer >= 0"),
-                ("steps_per_round", integer_in(1), "an integer >= 1"),
-                ("updates_per_round", integer_in(0), "an integer >= 0"),
+                ("env_steps", integer_in(0, MAX_ENV_STEPS), f"an integer in [0, {MAX_ENV_STEPS:,}]"),
+                ("seconds", number(lambda v: 0 <= v <= MAX_SECONDS), f"a number of seconds in [0, {MAX_SECONDS:,}]"),
+                ("episodes", integer_in(0, MAX_EPISODES), f"an integer in [0, {MAX_EPISODES:,}]"),
+                ("steps_per_round", integer_in(1, 1_000), "an integer in [1, 1,000]"),
+                ("updates_per_round", integer_in(0, 10_000), "an integer in [0, 10,000]"),
                 ("dynamics", lambda v: v in DYNAMICS, f"one of {list(DYNAMICS)}"),
-                ("action_repeat", integer_in(1), "an integer >= 1"),
+                ("action_repeat", integer_in(1, 100), "an integer in [1, 100]"),
                 ("runtime", number(lambda v: 0 < v <= 600), "a number of seconds in (0, 600]"),
                 ("air_starts", number(lambda v: 0 <= v <= 1), "a share in [0, 1]"),
-                ("checkpoint_every", number(lambda v: v > 0), "a number of seconds > 0"),
-                ("test_every", integer_in(0), "an integer number of environment steps >= 0"),
+                ("checkpoint_every", number(lambda v: 0 < v <= 86_400), "a number of seconds in (0, 86,400]"),
+                (
+                    "test_every",
+                    integer_in(0, MAX_ENV_STEPS),
+                    f"an integer number of environment steps in [0, {MAX_ENV_STEPS:,}]",
+                ),
                 ("test_episodes", integer_in(1, 4096), "an integer in [1, 4096]"),
                 ("fused", lambda v: isinstance(v, bool), "True or False"),
-                ("late_actor_lr_from", integer_in(0), "an integer number of environment steps >= 0"),
+                (
+                    "late_actor_lr_from",
+                    integer_in(0, MAX_ENV_STEPS),
+                    f"an integer number of environment steps in [0, {MAX_ENV_STEPS:,}]",
+                ),
                 ("late_actor_lr_factor", number(lambda v: 0 < v <= 1), "a number in (0, 1]"),
                 (
                     "observation_version",
@@ -398,6 +417,9 @@ def train(
             more noise on the Udacity simulator, whose angles drift with it, can keep it near 0%);
             the best noise-free test's success rate; steps/s).
         overwrite: remove the run in ``out`` (its files only, :data:`RUN_FILES`) and start a new one.
+            Whatever the flags, ``out`` is locked while training writes there: a second process training
+            into it is refused at once (:class:`~quadcopter.folder_lock.FolderInUseError`), before it
+            writes anything.
         budget: with ``resume``, new budgets (a dict with any of env_steps, seconds, episodes) that
             replace the run's: a resumed run can be extended this way.
 
@@ -418,14 +440,22 @@ def train(
     run at the end of its round with a checkpoint and raises :class:`TrainingInterrupted`; ``resume``
     then continues it, and the fused path's run ends exactly as it would have without the stop.
     """
+    if resume and (out is None or not Run(out).holds_run()):
+        raise ValueError(f"resume needs the folder of an earlier run; got {out!r}")
+    if out is None:
+        return _train(config, settings, None, resume, progress, overwrite, budget)
+    with folder_lock.hold(out):  # no other process trains into this folder meanwhile
+        return _train(config, settings, out, resume, progress, overwrite, budget)
+
+
+def _train(config, settings, out, resume, progress, overwrite, budget):
+    """:func:`train`, with the run folder ``out`` (if any) locked by this process."""
     import tensorflow as tf
 
     from .presets import takeoff_config
 
     run = Run(out) if out is not None else None
     if resume:
-        if run is None or not run.holds_run():
-            raise ValueError(f"resume needs the folder of an earlier run; got {out!r}")
         if config is not None or settings is not None:
             raise ValueError("resume continues a run with its own config and settings; give only the budget to change")
         config, settings = run.load_config()
@@ -457,10 +487,18 @@ def train(
         checkpoint = run_checkpoint(agent, tests, rollout, state)
         manager = tf.train.CheckpointManager(checkpoint, run.checkpoints, max_to_keep=2)
         if resume:
-            restore_newest_intact(checkpoint, manager, print)
+            paths = checkpoint_paths(run.checkpoints, manager, print)
+            check_unedited(run, paths[0])
+            restore_newest_intact(checkpoint, manager, print, paths)
             agent.policy.mark_stale()  # the checkpoint's actor replaced the new one
             saved = json.loads(state.numpy().decode())
             counters.update(saved["counters"])
+            if budget and settings.budget_spent(counters["env_steps"], counters["seconds"], saved["episodes"]):
+                raise ValueError(
+                    f"the new budget {budget} is used up already: the run has made {counters['env_steps']:,} "
+                    f"environment steps and {saved['episodes']:,} episodes in {counters['seconds']:.0f} s; give a "
+                    "larger one to go on (nothing was changed)"
+                )
             agent.set_random_state(saved["rng"])
             episodes = [e for e in run.load_episodes() if e["episode"] <= saved["episodes"]]
             if len(episodes) != saved["episodes"]:
@@ -475,9 +513,10 @@ def train(
     def save_checkpoint():
         if run is None:
             return
-        state.assign(
-            json.dumps(dict(counters=counters, rng=agent.random_state(), episodes=len(episodes), tests=tests.history))
-        )
+        record = dict(counters=counters, rng=agent.random_state(), episodes=len(episodes), tests=tests.history)
+        # The run's config and settings too, so that a resume can name a file edited since (check_unedited).
+        record.update(config=json.loads(config.to_json()), settings=dataclasses.asdict(settings))
+        state.assign(json.dumps(record))
         run.save_episodes(episodes)
         run.save_tests(tests.history)
         manager.save()

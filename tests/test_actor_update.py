@@ -195,6 +195,7 @@ def test_the_critic_regresses_on_targets_clipped_to_the_task_returns(clip):
     assert critic_loss == pytest.approx(float(np.mean((q_before - target) ** 2)), rel=1e-5)
 
 
+@pytest.mark.slow
 def test_target_policy_smoothing_changes_only_the_critic_targets():
     """TD3's smoothing is off by default; on, it moves the critic's TD target, reproducibly per seed."""
     rng = np.random.default_rng(0)

@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agents.agent import DDPG, DDPGConfig
+from agents.checks import LARGEST_INPUT
 from agents.replay_buffer import ReplayBuffer, TensorReplayBuffer
-from quadcopter.sim import PhysicsSim
+from quadcopter.sim import MAX_ROTOR_SPEED, PhysicsSim
 from quadcopter.tasks import TakeoffTask
 from quadcopter.training import TrainSettings
 
@@ -23,8 +24,8 @@ ANY_FLOAT = st.floats(allow_nan=True, allow_infinity=True, width=64)
 
 
 def fits(values):
-    """True if every value is finite in float32, which the agent and its buffers store."""
-    return all(math.isfinite(x) and abs(x) <= float(np.finfo(np.float32).max) for x in values)
+    """True if every value is finite and within LARGEST_INPUT, which the agent and its buffers take."""
+    return all(math.isfinite(x) and abs(x) <= LARGEST_INPUT for x in values)
 
 
 def sim_state(sim):
@@ -45,8 +46,8 @@ def test_the_simulator_steps_good_speeds_and_refuses_bad_ones_unchanged(speeds):
     if all(0 <= s <= 900 for s in speeds):
         sim.next_timestep(speeds)
         assert all(np.all(np.isfinite(x)) for x in sim_state(sim))
-    elif all(math.isfinite(s) and s >= 0 for s in speeds):
-        sim.next_timestep(speeds)  # fast rotors are allowed by the simulator on its own
+    elif all(0 <= s <= MAX_ROTOR_SPEED for s in speeds):
+        sim.next_timestep(speeds)  # fast rotors are allowed by the simulator on its own, up to its limit
     else:
         with pytest.raises(ValueError, match="rotor"):
             sim.next_timestep(speeds)
@@ -330,3 +331,135 @@ def test_an_unexpected_error_is_one_line_too_and_debug_shows_the_traceback(capsy
     one_line_exit_2(capsys, ["plot", "anything"], "KeyError: 'surprise' (run with --debug for the traceback)")
     with pytest.raises(KeyError):
         cli.main(["--debug", "plot", "anything"])
+
+
+# --- Magnitudes that would overflow, limits on every count, NaN inside (issue: no input can exhaust the
+# machine or poison an agent) ---
+
+
+def test_a_huge_finite_reward_or_state_is_refused_before_it_reaches_the_agent():
+    agent = DDPG(TakeoffTask(seed=0), SMALL)
+    state = agent.reset_episode()
+    action = agent.act(state)
+    for reward, next_state, name in ((1e30, state, "reward"), (1.0, state + 1e7, "next_state")):
+        with pytest.raises(ValueError, match=rf"{name} must be finite with \|x\| <= 1e\+06"):
+            agent.step(action, reward, next_state, False)
+        assert len(agent.memory) == 0
+    with pytest.raises(ValueError, match=r"state must be finite with \|x\| <= 1e\+06"):
+        agent.act(state + 1e7)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: TakeoffTask(init_angle_velocities=[1e300, 0, 0]), r"init_angle_velocities must lie within \+-1,000"),
+        (lambda: PhysicsSim(init_velocities=[1e300, 0, 0]), r"init_velocities must lie within \+-1,000 m/s"),
+        (lambda: PhysicsSim(init_velocities=[0, -1001, 0]), r"init_velocities must lie within"),
+    ],
+)
+def test_start_velocities_and_rates_that_would_overflow_are_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_a_nan_inside_the_simulator_stops_the_step_and_names_it():
+    sim = PhysicsSim(init_pose=[0, 0, 10, 0, 0, 0])
+    sim.v = np.array([1e200, 0.0, 0.0])  # set by hand past the start's checks: the squared drag overflows
+    before = sim_state(sim)
+    with pytest.raises(FloatingPointError, match=r"the step from t = 0.00 s would make (v|pose|linear_accel)\["):
+        sim.next_timestep([404.0] * 4)
+    assert_same_state(before, sim_state(sim))
+
+
+def test_a_nan_inside_the_networks_stops_the_step_and_names_its_first_source():
+    agent = DDPG(TakeoffTask(seed=0), SMALL)
+    state = agent.reset_episode()
+    kernel = agent.actor_local.network.weights[0]
+    kernel.assign(np.full(kernel.shape, np.nan, np.float32))
+    agent.policy.mark_stale()
+    with pytest.raises(FloatingPointError, match=r"the first non-finite weight is actor's .*kernel"):
+        agent.act(state)
+    healthy = DDPG(TakeoffTask(seed=0), SMALL)
+    critic_kernel = healthy.critic_local.model.weights[0]
+    critic_kernel.assign(np.full(critic_kernel.shape, np.nan, np.float32))
+    batch = tuple(np.zeros((4, width), np.float32) for width in (15, 4)) + (
+        np.zeros(4, np.float32),
+        np.zeros((4, 15), np.float32),
+        np.zeros(4, np.float32),
+    )
+    with pytest.raises(FloatingPointError, match=r"losses are critic nan.*first non-finite weight is critic's"):
+        healthy.learn(batch)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (dict(buffer_size=10**8), r"buffer_size must be an integer in \[1, 10,000,000\]"),
+        (dict(actor_units=(10**5,)), r"actor_units must be 1 to 8 layer widths, each an integer in \[1, 4096\]"),
+        (dict(critic_units=(8,) * 9), r"critic_units must be 1 to 8 layer widths"),
+        (dict(batch_size=70_000, buffer_size=100_000), r"batch_size must be an integer in \[1, min\("),
+    ],
+)
+def test_config_sizes_have_upper_bounds(changes, message):
+    with pytest.raises(ValueError, match=message):
+        DDPGConfig(**changes).validate()
+
+
+def test_an_agent_that_would_not_fit_in_memory_is_refused_before_it_is_made(monkeypatch):
+    import agents.checks
+
+    monkeypatch.setattr(agents.checks, "available_memory", lambda: 100_000_000)  # 0.1 GB
+    with pytest.raises(ValueError, match=r"buffer_size=1,000,000 .* would need about 0.1 GB of memory, and this"):
+        DDPG(TakeoffTask(seed=0), SMALL.replace(buffer_size=1_000_000))
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("env_steps", 10**23, r"env_steps must be an integer in \[0, 100,000,000\]"),
+        ("episodes", 10**7, r"episodes must be an integer in \[0, 1,000,000\]"),
+        ("seconds", 1e9, r"seconds must be a number of seconds in \[0, 604,800\]"),
+        ("updates_per_round", 10**6, r"updates_per_round must be an integer in \[0, 10,000\]"),
+    ],
+)
+def test_train_budgets_have_upper_bounds(name, value, message):
+    with pytest.raises(ValueError, match=message):
+        TrainSettings(**{name: value}).validate()
+
+
+def test_cli_counts_and_durations_have_upper_bounds(tmp_path, capsys):
+    actor = tmp_path / "actor.keras"
+    actor.write_bytes(b"")
+    one_line_exit_2(capsys, ["evaluate", str(actor), "--episodes", "100000000"], "expected an integer in [1, 100,000]")
+    one_line_exit_2(capsys, ["train", "--eval-episodes", "100000000"], "expected an integer in [1, 100,000]")
+    one_line_exit_2(
+        capsys, ["train", "--set", "buffer_size=100000000", "--out", str(tmp_path / "r")], "buffer_size must be"
+    )
+    one_line_exit_2(
+        capsys, ["train", "--env-steps", str(10**23), "--out", str(tmp_path / "r")], "env_steps must be an integer"
+    )
+    one_line_exit_2(capsys, ["simulate", "--runtime", "1e9"], "expected a number of s in (0, 3,600]")
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_long_evaluation_flies_in_groups_with_the_same_results(monkeypatch):
+    import quadcopter.evaluation as evaluation
+
+    sizes = []
+    real = evaluation.VectorTakeoffTask
+
+    def recording(num_envs, *args, **kwargs):
+        sizes.append(num_envs)
+        return real(num_envs, *args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "VectorTakeoffTask", recording)
+    monkeypatch.setattr(evaluation, "EVALUATION_GROUP", 40)
+
+    def act(states):  # a PD climb on the observation's z error and vertical speed, equal rotors
+        return np.clip(404.0 - 40.0 * states[:, [2]] - 40.0 * states[:, [5]], 0.0, 900.0) * np.ones((1, 4))
+
+    grouped = evaluation.evaluate_actor(act, 100, runtime=1.0)
+    assert sizes == [40, 40, 20]
+    monkeypatch.setattr(evaluation, "EVALUATION_GROUP", 1000)
+    whole = evaluation.evaluate_actor(act, 100, runtime=1.0)
+    pd.testing.assert_frame_equal(grouped, whole)

@@ -57,6 +57,7 @@ def test_bench_pendulum_agent_offsets_keep_the_starts_and_count_the_target(monke
     assert f"offsets reaching -200 on every seed: {met} of 2" in lines
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["bench_sim", "bench_envs", "bench_fused", "bench_agent"])
 def test_speed_benchmarks_run_to_their_table(name, monkeypatch, capsys):
     """Each speed benchmark runs to the end with a tiny measuring time and prints a full table.

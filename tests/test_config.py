@@ -33,7 +33,7 @@ def test_a_config_saved_before_updates_per_step_existed_keeps_one_update_per_ste
     "change, message",
     [
         (dict(tau=-0.1), r"DDPGConfig.tau must be in \(0, 1\]; got -0.1"),
-        (dict(batch_size=2000), r"DDPGConfig.batch_size must be an integer in \[1, buffer_size=1000\]"),
+        (dict(batch_size=2000), r"DDPGConfig.batch_size must be an integer in \[1, min\(buffer_size=1000, 65,536\)\]"),
         (dict(gamma=1.0), r"DDPGConfig.gamma must be in \[0, 1\)"),
         (dict(noise="pink"), r"DDPGConfig.noise must be one of"),
         (dict(updates_per_step=0), r"DDPGConfig.updates_per_step must be an integer in \[1, 100\]; got 0"),

@@ -11,6 +11,8 @@ from nbclient import NotebookClient
 
 from quadcopter.presets import TAKEOFF_CONFIG
 
+pytestmark = pytest.mark.slow  # left out of make test-quick: the notebook trains for about 2 minutes
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "Quadcopter_Project.ipynb"
 

@@ -147,6 +147,7 @@ def test_animation_is_a_gif_with_one_frame_per_every_steps(pd_flight, tmp_path):
         plots.animate_flight(short, tmp_path / "bad.gif", every=0)
 
 
+@pytest.mark.slow
 def test_plot_command_on_a_flight_csv(pd_flight, tmp_path, capsys):
     csv = tmp_path / "pd.csv"
     pd_flight.to_csv(csv, index=False)

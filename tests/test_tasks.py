@@ -111,8 +111,8 @@ def test_the_yaw_term_is_paid_on_the_rigid_body_only(dynamics, yaw_costs):
     """The Udacity simulator has no yaw moment (no policy changes its yaw), so its tasks pay no yaw term."""
     yawed = TakeoffTask(init_pose=[0, 0, 10, 0, 0, 0.5], dynamics=dynamics)
     facing = TakeoffTask(init_pose=[0, 0, 10, 0, 0, 0.0], dynamics=dynamics)
-    assert (yawed.step_reward() < facing.step_reward()) == yaw_costs
-    assert facing.step_reward() == pytest.approx(REWARD_MAX)
+    assert (yawed.get_reward() < facing.get_reward()) == yaw_costs
+    assert facing.get_reward() == pytest.approx(REWARD_MAX)
 
 
 def test_observation_wraps_the_udacity_angles():

@@ -15,6 +15,7 @@ def random_starts(rng, n):
     return pose, rng.uniform(-1, 1, (n, 3)), rng.uniform(-0.3, 0.3, (n, 3))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dynamics", physics.DYNAMICS)
 @pytest.mark.parametrize("compiled", [False, True], ids=["eager", "xla"])
 def test_tensor_ops_step_matches_the_numpy_step_for_250_steps(dynamics, compiled):

@@ -72,7 +72,7 @@ def test_bad_input_raises_and_changes_nothing():
         np.array([[400.0] * 4] * 2 + [[400, 400, np.nan, 400]]),
     ]
     for speeds in bad_speeds:
-        with pytest.raises(ValueError, match=r"rotor_speeds must be finite values >= 0 \(rev/s\) with shape \(3, 4\)"):
+        with pytest.raises(ValueError, match=r"rotor_speeds must be values in \[0, 10,000\] rev/s with shape \(3, 4\)"):
             vector.next_timestep(speeds)
     with pytest.raises(ValueError, match=r"rows must be indices in \[0, 2\]"):
         vector.reset([5])
