@@ -30,7 +30,7 @@ from bench_sim import cpu_name  # noqa: E402
 
 from agents.agent import DDPG, DDPGConfig  # noqa: E402
 from quadcopter import takeoff_agent  # noqa: E402
-from quadcopter.tasks import VectorTakeoffTask  # noqa: E402
+from quadcopter.vector_task import VectorTakeoffTask  # noqa: E402
 from task import Task  # noqa: E402
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from . import folder_lock
 from .dynamics import DYNAMICS
 from .evaluation import EVALUATION_GROUP, EVALUATION_SEED, MAX_EVALUATION_EPISODES
+from .task_specs import TASKS, load_task
 
 
 def _floats(count):
@@ -213,6 +214,13 @@ def _add_train(commands):
     )
     parser.add_argument("--seed", type=int, default=None, help="seed of everything random in the run (default: 0)")
     parser.add_argument(
+        "--task",
+        default=None,
+        metavar="NAME",
+        help=f"the task to learn: one of {', '.join(TASKS)} (quadcopter/task_specs.py), or MODULE:CLASS, a "
+        "FlightTask of your own in MODULE.py beside you (default: takeoff)",
+    )
+    parser.add_argument(
         "--env-steps",
         type=int,
         default=None,
@@ -315,6 +323,7 @@ def _train(args):
                 flag
                 for flag, value in (
                     ("--seed", args.seed),
+                    ("--task", args.task),
                     ("--num-envs", args.num_envs),
                     ("--dynamics", args.dynamics),
                     ("--test-every", args.test_every),
@@ -338,6 +347,7 @@ def _train(args):
             raise ValueError(f"--seed {args.seed} and --set seed={overrides['seed']} disagree: give one of them")
         config = takeoff_config(args.seed or 0, dynamics).replace(**overrides)
         settings = TrainSettings(
+            task=args.task or defaults.task,
             num_envs=defaults.num_envs if args.num_envs is None else args.num_envs,
             dynamics=dynamics,
             test_every=defaults.test_every if args.test_every is None else args.test_every,
@@ -463,6 +473,7 @@ def _evaluate(args):
         raise ValueError(f"{actor} is not a readable saved actor (.keras file): {type(error).__name__}") from None
     print(f"actor: {actor}")
     act = lambda states: model(states.astype(np.float32)).numpy()  # noqa: E731
+    task_name = settings.get("task", "takeoff")
     summary = evaluate_with_long_hold(
         act,
         args.episodes,
@@ -470,8 +481,12 @@ def _evaluate(args):
         dynamics,
         settings.get("action_repeat", 3),
         settings.get("runtime", TAKEOFF_RUNTIME),
+        load_task(task_name),
     )
-    print(f"success rate {summary['success_rate']:.0%} over {summary['episodes']} takeoffs ({dynamics} dynamics)")
+    print(
+        f"success rate {summary['success_rate']:.0%} over {summary['episodes']} {task_name} episodes "
+        f"({dynamics} dynamics)"
+    )
     print(f"long hold (to {LONG_HOLD_RUNTIME:g} s): success rate {summary['long_hold_success_rate']:.0%}")
     print(f"median final altitude {summary['median_final_z']:.2f} m")
     print(f"mean return {summary['mean_return']:.1f}")

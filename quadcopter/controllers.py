@@ -8,7 +8,8 @@ import numpy as np
 
 from .dynamics import GRAVITY, hover_rotor_speed
 from .sim import PhysicsSim
-from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, takeoff_observation, wrap_angle
+from .task_specs import FlightTask
+from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, wrap_angle
 
 
 class ConstantController:
@@ -93,16 +94,19 @@ class PDHoverController:
 
 class ActorController:
     """Flies a policy like the hand-written controllers do (``act(sim)`` every simulator step): it
-    asks ``policy(states (1, 15)) -> rotor speeds (1, 4)`` for a new action on the takeoff state
-    every ``action_repeat`` steps and holds it in between, as ``TakeoffTask.step`` would."""
+    asks ``policy(states (1, state_size)) -> rotor speeds (1, 4)`` for a new action on the task's
+    observation (default: the takeoff's) of the goal ``target`` every ``action_repeat`` steps and holds it
+    in between, as ``TakeoffTask.step`` would."""
 
-    def __init__(self, policy, action_repeat=3, target=DEFAULT_TARGET):
+    def __init__(self, policy, action_repeat=3, target=DEFAULT_TARGET, task=None):
         self.policy, self.action_repeat, self.target = policy, action_repeat, np.asarray(target, dtype=float)
+        self.task = task or FlightTask()
         self.steps, self.action = 0, None
 
     def act(self, sim: PhysicsSim) -> np.ndarray:
         if self.steps % self.action_repeat == 0:
-            state = takeoff_observation(sim.pose, sim.v, sim.angular_v, self.target)
+            physics = np.concatenate([sim.pose, sim.v, sim.angular_v])[None, :]
+            state = self.task.observe(physics, self.target[None, :])[0]
             self.action = np.clip(np.asarray(self.policy(state[None, :]))[0], ACTION_LOW, ACTION_HIGH)
         self.steps += 1
         return self.action

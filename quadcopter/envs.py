@@ -30,10 +30,10 @@ from .tasks import (
     HoverTask,
     ReachTargetTask,
     TakeoffTask,
-    VectorTakeoffTask,
     sample_takeoff_starts,
     takeoff_success,
 )
+from .vector_task import VectorTakeoffTask
 
 # Observation bounds beyond the simulator's own: speeds (m/s) and angular rates (rad/s) above
 # these only happen in a tumbling crash; observations are clipped to them so that they always

@@ -14,15 +14,15 @@ import numpy as np
 import pandas as pd
 
 from .controllers import ActorController
+from .task_specs import FlightTask, NumpyDraw, load_task
 from .tasks import (
     DEFAULT_TARGET,
     LONG_HOLD_RUNTIME,
     TAKEOFF_RUNTIME,
     TakeoffTask,
-    VectorTakeoffTask,
-    sample_takeoff_starts,
     squared_length,
 )
+from .vector_task import VectorTakeoffTask
 
 # Seeds of the random takeoff starts: the final evaluation's, and another for the test flights
 # during training, so that choosing the best actor never sees the evaluation's starts.
@@ -38,19 +38,21 @@ def evaluate_actor(
     action_repeat: int = 3,
     starts: tuple[np.ndarray, np.ndarray] | None = None,
     runtime: float = TAKEOFF_RUNTIME,
+    task: FlightTask | None = None,
 ) -> pd.DataFrame:
-    """Fly ``episodes`` deterministic takeoffs of ``runtime`` s from random starts on the ground (at rest,
-    z in [0, 0.5] m, v_z in [0, 0.1] m/s, drawn with ``seed``) with ``act(states (N, 15)) -> rotor
-    speeds (N, 4)``, side by side. ``starts`` = (init_pose (N, 6), init_velocities (N, 3)) replaces the
-    random starts.
+    """Fly ``episodes`` deterministic episodes of ``task`` (default: the takeoff) of ``runtime`` s from the
+    task's test starts drawn with ``seed`` (the takeoff's: on the ground at rest, z in [0, 0.5] m, v_z in
+    [0, 0.1] m/s) with ``act(states (N, state_size)) -> rotor speeds (N, 4)``, side by side. ``starts`` =
+    (starts (N, 12): pose, velocity, angular_v; goals (N, 3)) replaces the random starts.
 
     Returns a DataFrame with one row per episode: episode_return, length, final_z, success (the
     takeoff-and-hold rule). At most :data:`MAX_EVALUATION_EPISODES`; they fly in groups of
     :data:`EVALUATION_GROUP`, so that memory does not grow with their number.
     """
+    task = task or FlightTask()
     if starts is None:
         episodes = check_evaluation_episodes(episodes)
-        starts = sample_takeoff_starts(np.random.default_rng(seed), episodes)
+        starts = task.test_starts(NumpyDraw(np.random.default_rng(seed)), episodes)
     else:
         check_evaluation_episodes(len(starts[0]))
     groups = [
@@ -61,6 +63,7 @@ def evaluate_actor(
             dynamics,
             action_repeat,
             runtime,
+            task,
         )
         for first in range(0, len(starts[0]), EVALUATION_GROUP)
     ]
@@ -84,12 +87,17 @@ def check_evaluation_episodes(episodes: int) -> int:
     return int(episodes)
 
 
-def _fly_first_episodes(act, starts, seed, dynamics, action_repeat, runtime):
-    """The first episode of each of the starts (init_pose (N, 6), init_velocities (N, 3)), flown side by
-    side: a DataFrame of :func:`evaluate_actor`'s rows."""
+def _fly_first_episodes(act, starts, seed, dynamics, action_repeat, runtime, task):
+    """The first episode of each of the starts (starts (N, 12), goals (N, 3)), flown side by side: a
+    DataFrame of :func:`evaluate_actor`'s rows."""
     episodes = len(starts[0])
     envs = VectorTakeoffTask(
-        episodes, np.random.default_rng(seed), runtime=runtime, dynamics=dynamics, action_repeat=action_repeat
+        episodes,
+        np.random.default_rng(seed),
+        runtime=runtime,
+        dynamics=dynamics,
+        action_repeat=action_repeat,
+        task=task,
     )
     states = envs.restart_from(*starts)
     first = {}
@@ -129,7 +137,8 @@ class ActorTestFlights:
         import tensorflow as tf
 
         self.agent, self.settings, self.rollout = agent, settings, rollout
-        self.starts = sample_takeoff_starts(np.random.default_rng(TEST_SEED), settings.test_episodes)
+        draw = NumpyDraw(np.random.default_rng(TEST_SEED))
+        self.starts = rollout.task.test_starts(draw, settings.test_episodes)  # (starts (n, 12), goals (n, 3))
         self.best_weights = [tf.Variable(w, trainable=False) for w in agent.actor_weights()]
         self.history = []
 
@@ -180,11 +189,12 @@ def evaluate_with_long_hold(
     dynamics: str = "udacity",
     action_repeat: int = 3,
     runtime: float = TAKEOFF_RUNTIME,
+    task: FlightTask | None = None,
 ) -> dict:
-    """:func:`summarise_evaluation` of ``episodes`` takeoffs of ``runtime`` s (:func:`evaluate_actor`),
-    plus ``long_hold_success_rate``: the success rate of the same takeoffs flown for the long hold
-    (the same rule to 30 s)."""
-    common = dict(seed=seed, dynamics=dynamics, action_repeat=action_repeat)
+    """:func:`summarise_evaluation` of ``episodes`` episodes of ``task`` (default: the takeoff) of
+    ``runtime`` s (:func:`evaluate_actor`), plus ``long_hold_success_rate``: the success rate of the same
+    episodes flown for the long hold (the same rule to 30 s)."""
+    common = dict(seed=seed, dynamics=dynamics, action_repeat=action_repeat, task=task)
     summary = summarise_evaluation(evaluate_actor(act, episodes, runtime=runtime, **common))
     long_hold = evaluate_actor(act, episodes, runtime=LONG_HOLD_RUNTIME, **common)
     summary["long_hold_success_rate"] = float(long_hold["success"].mean())
@@ -193,28 +203,32 @@ def evaluate_with_long_hold(
 
 def evaluate_both(agent, weights, settings, episodes=100, seed=EVALUATION_SEED):
     """Evaluate each actor of ``weights`` ({name: actor weights}) with :func:`evaluate_with_long_hold`
-    on ``episodes`` takeoffs of ``settings.runtime`` s: {name: summary}. The agent's actor is left with
-    the last weights."""
+    on ``episodes`` episodes of the run's task (``settings.task``) of ``settings.runtime`` s: {name:
+    summary}. The agent's actor is left with the last weights."""
     summaries = {}
+    task = load_task(settings.task)
     for name, actor_weights in weights.items():
         agent.set_actor_weights(actor_weights)
         summaries[name] = evaluate_with_long_hold(
-            greedy_policy(agent), episodes, seed, settings.dynamics, settings.action_repeat, settings.runtime
+            greedy_policy(agent), episodes, seed, settings.dynamics, settings.action_repeat, settings.runtime, task
         )
     return summaries
 
 
 def fly_evaluation_flights(
-    act, count=10, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3, runtime=TAKEOFF_RUNTIME
+    act, count=10, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3, runtime=TAKEOFF_RUNTIME, task=None
 ):
-    """``count`` flights of ``act`` from random takeoff starts (drawn as in :func:`evaluate_actor`),
-    as one DataFrame: a ``flight`` column (1, 2, ...) and the 17 flight labels."""
+    """``count`` flights of ``act`` from the task's test starts (default: takeoffs; drawn as in
+    :func:`evaluate_actor`), as one DataFrame: a ``flight`` column (1, 2, ...) and the 17 flight labels."""
     from .flight import LABELS
 
-    init_poses, init_velocities = sample_takeoff_starts(np.random.default_rng(seed), count)
+    task = task or FlightTask()
+    starts, goals = task.test_starts(NumpyDraw(np.random.default_rng(seed)), count)
     flights = [
-        fly_actor(act, pose, velocity, dynamics, action_repeat, runtime).assign(flight=i + 1)
-        for i, (pose, velocity) in enumerate(zip(init_poses, init_velocities))
+        fly_actor(act, start[0:6], start[6:9], dynamics, action_repeat, runtime, start[9:12], goal, task).assign(
+            flight=i + 1
+        )
+        for i, (start, goal) in enumerate(zip(starts, goals))
     ]
     return pd.concat(flights, ignore_index=True)[["flight"] + LABELS]
 
@@ -245,15 +259,21 @@ def fly_actor(
     dynamics: str = "udacity",
     action_repeat: int = 3,
     runtime: float = TAKEOFF_RUNTIME,
+    init_angle_velocities: np.ndarray | None = None,
+    goal: np.ndarray | None = None,
+    task: FlightTask | None = None,
 ) -> pd.DataFrame:
-    """One deterministic takeoff with ``act(states (1, 15)) -> rotor speeds (1, 4)``, as a flight DataFrame
-    (one row per simulator step, the original 17 labels). Starts at rest on the ground unless given."""
+    """One deterministic flight of ``task`` (default: the takeoff) to ``goal`` (default: the task's target)
+    with ``act(states (1, state_size)) -> rotor speeds (1, 4)``, as a flight DataFrame (one row per
+    simulator step, the original 17 labels). Starts at rest on the ground unless given."""
     from .flight import fly
 
+    task = task or FlightTask()
     sim = TakeoffTask(
         init_pose=np.zeros(6) if init_pose is None else init_pose,
         init_velocities=init_velocities,
+        init_angle_velocities=init_angle_velocities,
         dynamics=dynamics,
         runtime=runtime,
     ).sim
-    return fly(sim, ActorController(act, action_repeat))
+    return fly(sim, ActorController(act, action_repeat, task.target if goal is None else goal, task))

@@ -25,27 +25,21 @@ import tensorflow as tf
 
 from agents.agent import TANH_EDGE
 
+from .task_specs import FlightTask
 from .tasks import DEFAULT_TARGET, TAKEOFF_RUNTIME, to_rotor_speeds
-from .tensor_task import (
-    TakeoffState,
-    initial_state,
-    numpy_starts,
-    observe,
-    sample_starts,
-    steps_per_episode,
-    takeoff_step,
-)
+from .tensor_task import TENSOR_MATH, TakeoffState, TensorDraw, initial_state, steps_per_episode, task_step
 
 
 class FusedTakeoff:
-    """N takeoffs, a DDPG agent and its tensor replay buffer, stepped and trained in compiled rounds.
+    """N episodes of a task, a DDPG agent and its tensor replay buffer, stepped and trained in compiled rounds.
 
     Args:
-        agent: an :class:`agents.agent.DDPG` built for the takeoff (state 15, action 4, [0, 900] rev/s).
-        num_envs: N, takeoffs side by side.
-        runtime, target, dynamics, action_repeat: the task's settings (as ``TakeoffTask``).
-        air_starts: the share of training episodes that start around the target (the test flights
-            always start on the ground).
+        agent: an :class:`agents.agent.DDPG` built for the task (its state size, action 4, [0, 900] rev/s).
+        num_envs: N, episodes side by side.
+        task: a :class:`~quadcopter.task_specs.FlightTask` (default: the takeoff to ``target`` with a share
+            ``air_starts`` of its training starts around the target; the test flights start where the
+            task's ``test_starts`` put them).
+        runtime, dynamics, action_repeat: the simulation's settings (as ``TakeoffTask``).
         warmup: transitions stored before updates start (a round with fewer makes none).
         seed: seeds the generator of starts, noise and batches.
     """
@@ -55,6 +49,7 @@ class FusedTakeoff:
         agent,
         num_envs,
         *,
+        task=None,
         runtime=TAKEOFF_RUNTIME,
         target=DEFAULT_TARGET,
         dynamics="udacity",
@@ -64,19 +59,14 @@ class FusedTakeoff:
         seed=0,
     ):
         self.agent, self.num_envs, self.warmup = agent, int(num_envs), int(warmup)
-        self.task_settings = dict(
-            runtime=float(runtime),
-            target=tuple(float(t) for t in target),
-            dynamics=dynamics,
-            action_repeat=int(action_repeat),
-        )
-        self.air_starts = float(air_starts)
+        self.task = task or FlightTask(target=tuple(float(t) for t in target), air_starts=float(air_starts))
+        self.task_settings = dict(runtime=float(runtime), dynamics=dynamics, action_repeat=int(action_repeat))
         self.memory = agent.use_tensor_memory()
         self.generator = tf.random.Generator.from_seed(seed)
-        first = initial_state(*self._sample_starts())
+        starts, goals, in_air = self._sample_starts()
+        first = initial_state(starts, in_air, goals)
         self.flying = TakeoffState(*(tf.Variable(x, trainable=False) for x in first))
         self.noise_state = tf.Variable(tf.zeros((self.num_envs, agent.action_size)), trainable=False)
-        self._target = tf.constant(self.task_settings["target"], tf.float64)
         self._round = tf.function(self._round_graph, jit_compile=True)
         self._fly = tf.function(self._fly_graph, jit_compile=True)
 
@@ -90,7 +80,9 @@ class FusedTakeoff:
         )
 
     def _sample_starts(self):
-        return sample_starts(self.generator, self.num_envs, self.task_settings["target"], self.air_starts)
+        """(starts (N, 12), goals (N, 3), in_air (N,)): the task's training starts, drawn in the graph."""
+        starts, goals, in_air = self.task.train_starts(TensorDraw(self.generator), self.num_envs, TENSOR_MATH)
+        return starts, goals, in_air
 
     # --- Acting ---
 
@@ -163,12 +155,12 @@ class FusedTakeoff:
         success = tf.TensorArray(tf.bool, size=steps)
         air_start = tf.TensorArray(tf.bool, size=steps)
         state = TakeoffState(*(v.read_value() for v in self.flying))
-        observations = observe(state.physics, self._target)
+        observations = self.task.observe(state.physics, state.goal, TENSOR_MATH)
         for k in tf.range(steps):
             states = tf.cast(observations, tf.float32)
             actions = self._add_noise(self.agent.actor_local.network(states, training=False))
-            starts, in_air = self._sample_starts()
-            state, result = takeoff_step(state, self._rotor_speeds(actions), starts, in_air, **self.task_settings)
+            restarts = self._sample_starts()
+            state, result = task_step(self.task, state, self._rotor_speeds(actions), restarts, **self.task_settings)
             self.memory.write(
                 states,
                 actions,
@@ -210,22 +202,22 @@ class FusedTakeoff:
 
     # --- Noise-free flights ---
 
-    def fly(self, init_pose, init_velocities, runtime=None):
-        """Fly the actor without noise from M starts on the ground, ``init_pose`` (M, 6) and
-        ``init_velocities`` (M, 3), until every row's first episode has ended, in one compiled call.
-        ``runtime`` (s) replaces the task's time limit (the evaluation's long hold).
+    def fly(self, starts, goals, runtime=None):
+        """Fly the actor without noise from M starts (M, 12) (pose, velocity, angular_v) towards goals
+        (M, 3), until every row's first episode has ended, in one compiled call. ``runtime`` (s) replaces
+        the task's time limit (the evaluation's long hold).
 
         Returns a DataFrame with one row per start: episode_return, length, final_z, success.
         """
         runtime = float(runtime or self.task_settings["runtime"])
         steps = steps_per_episode(runtime, self.task_settings["action_repeat"])
-        starts = tf.constant(numpy_starts(init_pose, init_velocities), tf.float64)
-        returns, lengths, final_z, success = (x.numpy() for x in self._fly(starts, steps, runtime))
+        starts, goals = tf.constant(starts, tf.float64), tf.constant(goals, tf.float64)
+        returns, lengths, final_z, success = (x.numpy() for x in self._fly(starts, goals, steps, runtime))
         return pd.DataFrame(dict(episode_return=returns, length=lengths, final_z=final_z, success=success))
 
-    def _fly_graph(self, starts, steps, runtime):
+    def _fly_graph(self, starts, goals, steps, runtime):
         settings = dict(self.task_settings, runtime=runtime)
-        state = initial_state(starts)
+        state = initial_state(starts, goals=goals)
         n = tf.shape(starts)[0]
         seen = tf.zeros((n,), tf.bool)
         first = (
@@ -234,10 +226,11 @@ class FusedTakeoff:
             tf.zeros((n,), tf.float64),
             tf.zeros((n,), tf.bool),
         )
-        observations = observe(starts, self._target)
+        observations = self.task.observe(starts, goals, TENSOR_MATH)
         for _ in tf.range(steps):
             actions = self.agent.actor_local.network(tf.cast(observations, tf.float32), training=False)
-            state, result = takeoff_step(state, self._rotor_speeds(actions), starts, state.air_start, **settings)
+            restarts = (starts, goals, state.air_start)
+            state, result = task_step(self.task, state, self._rotor_speeds(actions), restarts, **settings)
             observations = result.states
             new = result.ended & ~seen
             first = tuple(

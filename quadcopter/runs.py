@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import folder_lock
 from .evaluation import EVALUATION_SEED, evaluate_both, fly_actor, fly_evaluation_flights, greedy_policy
+from .task_specs import load_task
 
 
 def write_atomically(path, write):
@@ -341,11 +342,14 @@ def finish_run(
     summaries = {name: summaries[name] for name in ACTORS}
     write_atomically(run.out / "evaluation.json", lambda p: p.write_text(json.dumps(summaries, indent=2)))
     act = greedy_policy(agent)
-    flight = fly_actor(act, dynamics=settings.dynamics, action_repeat=settings.action_repeat, runtime=settings.runtime)
+    task = load_task(settings.task)
+    common = dict(dynamics=settings.dynamics, action_repeat=settings.action_repeat, runtime=settings.runtime)
+    if settings.task == "takeoff":  # one takeoff from the ground at rest
+        flight = fly_actor(act, **common)
+    else:  # the first of the evaluation's starts
+        flight = fly_evaluation_flights(act, 1, seed, task=task, **common)
     write_atomically(run.out / "flight.csv", lambda p: flight.to_csv(p, index=False, columns=LABELS))
-    flights = fly_evaluation_flights(
-        act, flights_to_plot, seed, settings.dynamics, settings.action_repeat, settings.runtime
-    )
+    flights = fly_evaluation_flights(act, flights_to_plot, seed, task=task, **common)
     write_atomically(run.out / "evaluation_flights.csv", lambda p: flights.to_csv(p, index=False))
     if not (run.out / "episodes.csv").exists():  # train(out=None) kept none
         run.save_episodes(episodes)

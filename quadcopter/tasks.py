@@ -6,7 +6,7 @@ original Udacity sample task; :class:`HoverTask` starts at the target. All share
 from the time limit (truncated).
 
 The takeoff's observation and reward are functions of arrays with any leading shape, so the same
-lines serve one quadcopter here and N of them in :class:`VectorTakeoffTask`.
+lines serve one quadcopter here and N of them in :class:`~quadcopter.vector_task.VectorTask`.
 """
 
 import math
@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .dynamics import DT, check_dynamics
-from .sim import PhysicsSim, VectorPhysicsSim, shown
+from .sim import PhysicsSim, shown
 
 ACTION_LOW = 0.0  # rev/s
 ACTION_HIGH = 900.0  # rev/s
@@ -546,161 +546,3 @@ class ReachTargetTask(QuadcopterTask):
     def observe(self):
         poses = self._poses + [self._poses[-1]] * (self.action_repeat - len(self._poses))
         return np.concatenate(poses)
-
-
-class VectorStep(tuple):
-    """What :meth:`VectorTakeoffTask.step` produces, all arrays with N rows. It unpacks as
-    ``next_states, rewards, terminated, truncated`` (as the step always returned), and also holds
-    ``states``, the states to act on next, so that nothing has to be read back from the task:
-
-    * ``next_states`` (N, 15): the states the step ended in, before any restart (the replay buffer's
-      next states);
-    * ``rewards`` (N,): summed over the sub-steps;
-    * ``terminated`` (N,) bool: a bound was touched (a crash); ``truncated`` (N,) bool: the time limit;
-    * ``states`` (N, 15): ``next_states`` with the rows that ended restarted.
-    """
-
-    def __new__(cls, next_states, rewards, terminated, truncated, states):
-        step = super().__new__(cls, (next_states, rewards, terminated, truncated))
-        step.states = states
-        return step
-
-    next_states = property(lambda self: self[0])
-    rewards = property(lambda self: self[1])
-    terminated = property(lambda self: self[2])
-    truncated = property(lambda self: self[3])
-
-
-class VectorTakeoffTask:
-    """N takeoff episodes side by side on a :class:`VectorPhysicsSim`, each restarting when it ends.
-
-    States, actions, rewards and success are those of :class:`TakeoffTask`, row by row, so that an
-    agent trained here flies ``task.Task``. Starts are drawn by :func:`sample_starts` from ``rng``,
-    a share ``air_starts`` around the target (default 0: every start on the ground, as the
-    evaluation's).
-
-    :meth:`step` returns ``(next_states, rewards, terminated, truncated)``; for a row that ended,
-    ``next_states`` is its final state, and the row is restarted: the new episode's first state
-    is in :attr:`states` (as vector environments usually do it). Finished episodes are reported in
-    :attr:`finished`: a list of dicts (env, episode_return, length, final_z, success, air_start)
-    since the last call of :meth:`pop_finished`.
-    """
-
-    state_size = TakeoffTask.state_size
-    action_size = 4
-    action_low = ACTION_LOW
-    action_high = ACTION_HIGH
-
-    def __init__(
-        self,
-        num_envs,
-        rng,
-        runtime=TAKEOFF_RUNTIME,
-        target_pos=None,
-        dynamics="udacity",
-        action_repeat=3,
-        air_starts=0.0,
-    ):
-        if not (isinstance(num_envs, (int, np.integer)) and num_envs >= 1):
-            raise ValueError(f"num_envs must be an integer >= 1; got {num_envs!r}")
-        check_action_repeat(action_repeat)
-        if not (isinstance(air_starts, (int, float)) and 0.0 <= air_starts <= 1.0):
-            raise ValueError(f"air_starts must be a share in [0, 1]; got {air_starts!r}")
-        self.num_envs = int(num_envs)
-        self.rng = rng
-        self.action_repeat = int(action_repeat)
-        self.air_starts = float(air_starts)
-        self.target_pos = np.array(DEFAULT_TARGET if target_pos is None else target_pos, dtype=float)
-        init_pose, init_velocities, init_rates, self.in_air = sample_starts(
-            rng, self.num_envs, self.target_pos, self.air_starts
-        )
-        self.sim = VectorPhysicsSim(init_pose, init_velocities, init_rates, runtime=runtime, dynamics=dynamics)
-        self.returns = np.zeros(self.num_envs)
-        self.lengths = np.zeros(self.num_envs, dtype=int)
-        self.held = np.ones(self.num_envs, dtype=bool)
-        self.finished = []
-        self.states = self._observe()
-
-    def _observe(self):
-        return takeoff_observation(self.sim.pose, self.sim.v, self.sim.angular_v, self.target_pos)
-
-    def reset(self):
-        """Restart every row from a new random start; returns the states (N, 15)."""
-        self._restart(np.arange(self.num_envs))
-        return self.states
-
-    def restart_from(self, init_pose, init_velocities, init_angle_velocities=None):
-        """Restart every row from the given starts, (N, 6), (N, 3) and (N, 3) (default: no rotation), as
-        ground starts; returns the states (N, 15)."""
-        self.sim.reset(
-            init_pose=init_pose,
-            init_velocities=init_velocities,
-            init_angle_velocities=np.zeros((self.num_envs, 3))
-            if init_angle_velocities is None
-            else init_angle_velocities,
-        )
-        self._clear(np.arange(self.num_envs))
-        self.in_air[:] = False
-        return self.states
-
-    def _restart(self, rows):
-        init_pose, init_velocities, init_rates, in_air = sample_starts(
-            self.rng, len(rows), self.target_pos, self.air_starts
-        )
-        self.sim.reset(rows, init_pose=init_pose, init_velocities=init_velocities, init_angle_velocities=init_rates)
-        self.in_air[rows] = in_air
-        self._clear(rows)
-
-    def _clear(self, rows):
-        self.returns[rows] = 0.0
-        self.lengths[rows] = 0
-        self.held[rows] = True
-        self.states = self._observe()
-
-    def step(self, rotor_speeds):
-        """Apply rotor speeds (N, 4) to every row for ``action_repeat`` sub-steps (see the class doc).
-        Returns a :class:`VectorStep`; rows that ended are restarted, and their finished episodes
-        wait in :meth:`pop_finished`."""
-        action = check_action(rotor_speeds, (self.num_envs, self.action_size))
-        rewards = np.zeros(self.num_envs)
-        active = np.ones(self.num_envs, dtype=bool)
-        terminated = np.zeros(self.num_envs, dtype=bool)
-        for _ in range(self.action_repeat):
-            # Rows that ended in an earlier sub-step are not stepped (the simulator's mask): they earn
-            # nothing and keep their final state, as TakeoffTask.step, which stops, would.
-            done = self.sim.next_timestep(action, active=active)
-            self.held = np.where(
-                active, still_held(self.held, self.sim.pose, self.sim.time, self.target_pos), self.held
-            )
-            step_rewards = takeoff_reward(
-                self.sim.pose, self.sim.v, self.sim.angular_v, self.target_pos, dynamics=self.sim.dynamics
-            )
-            rewards += np.where(active, step_rewards, 0.0)
-            terminated |= active & self.sim.out_of_bounds
-            active &= ~done
-        truncated = done & ~terminated
-        next_states = self._observe()
-        self.returns += rewards
-        self.lengths += 1
-        success = takeoff_success(truncated, self.held)
-        ended = np.flatnonzero(done)
-        for i in ended:
-            self.finished.append(
-                dict(
-                    env=int(i),
-                    episode_return=float(self.returns[i]),
-                    length=int(self.lengths[i]),
-                    final_z=float(self.sim.pose[i, 2]),
-                    success=bool(success[i]),
-                    air_start=bool(self.in_air[i]),
-                )
-            )
-        self.states = next_states
-        if len(ended):
-            self._restart(ended)
-        return VectorStep(next_states, rewards, terminated, truncated, self.states)
-
-    def pop_finished(self):
-        """The episodes finished since the last call, as a list of dicts, and forget them."""
-        finished, self.finished = self.finished, []
-        return finished

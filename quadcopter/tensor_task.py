@@ -1,4 +1,4 @@
-"""The vectorised takeoff in TensorFlow: the simulator and the task as pure functions on tensors.
+"""The vectorised tasks in TensorFlow: the simulator and a task's step as pure functions on tensors.
 
 The fused training path (:mod:`quadcopter.fused`) runs whole rounds of acting, simulating and
 storing inside one compiled call, so the simulator and the task must be TensorFlow code too. They
@@ -6,8 +6,9 @@ are the same equations and the same reward as the numpy path, not a second copy:
 
 * :func:`sim_step` calls :func:`~quadcopter.dynamics.udacity_step` or
   :func:`~quadcopter.dynamics.rigid_body_step` with :data:`~quadcopter.dynamics.TENSOR_OPS`;
-* :func:`takeoff_step` uses :func:`~quadcopter.tasks.takeoff_reward` and
-  :func:`~quadcopter.tasks.takeoff_observation` with :data:`TENSOR_MATH`.
+* :func:`task_step` calls the task's own functions (:class:`~quadcopter.task_specs.FlightTask`:
+  observation, reward, hold) with :data:`TENSOR_MATH`, and its starts are drawn by the task's
+  functions with a :class:`TensorDraw`.
 
 A row here is a row of :class:`~quadcopter.tasks.VectorTakeoffTask`: given the same starts and
 actions both give the same observations, rewards and ends, to round-off (tests/test_tensor_task.py).
@@ -24,6 +25,7 @@ field          shape     meaning
 ``lengths``    (N,)      agent steps of the episode so far (int32)
 ``held``       (N,)      the hold rule kept so far (bool, see ``tasks.still_held``)
 ``air_start``  (N,)      the episode started around the target, not on the ground (bool)
+``goal``       (N, 3)    the episode's goal, m (the takeoff's target, or a drawn one)
 =============  ========  ==========================================================
 """
 
@@ -35,23 +37,16 @@ import numpy as np
 import tensorflow as tf
 
 from . import dynamics as physics
-from .tasks import (
-    ACTION_HIGH,
-    ACTION_LOW,
-    AIR_START_ANGLE,
-    AIR_START_POSITION,
-    AIR_START_RATE,
-    AIR_START_SPEED,
-    DEFAULT_TARGET,
-    TAKEOFF_RUNTIME,
-    still_held,
-    takeoff_observation,
-    takeoff_reward,
-)
+from .task_specs import FlightTask, takeoff_starts
+from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, TAKEOFF_RUNTIME, takeoff_observation
 
-# The numpy functions that the takeoff's observation and reward use, for float64 tensors.
+# The numpy functions that the tasks' starts, observations and rewards use, for float64 tensors.
 TENSOR_MATH = SimpleNamespace(
-    asarray=tf.convert_to_tensor,
+    asarray=lambda x: tf.convert_to_tensor(x, dtype_hint=tf.float64),
+    zeros=lambda shape: tf.zeros(shape, tf.float64),
+    ones=lambda shape: tf.ones(shape, tf.float64),
+    stack=lambda tensors, axis: tf.stack(tensors, axis=axis),
+    where=tf.where,
     abs=tf.abs,
     sqrt=tf.sqrt,
     exp=tf.exp,
@@ -63,8 +58,19 @@ TENSOR_MATH = SimpleNamespace(
 )
 
 
+class TensorDraw:
+    """Uniform draws from a ``tf.random.Generator``: ``uniform(low, high, shape)`` as float64 tensors (the
+    tasks' starts call it as they call :class:`~quadcopter.task_specs.NumpyDraw`)."""
+
+    def __init__(self, generator: tf.random.Generator) -> None:
+        self.generator = generator
+
+    def uniform(self, low: float, high: float, shape: tuple) -> tf.Tensor:
+        return self.generator.uniform(shape, low, high, dtype=tf.float64)
+
+
 class TakeoffState(NamedTuple):
-    """N takeoffs in flight (see the module's table)."""
+    """N episodes in flight (see the module's table)."""
 
     physics: tf.Tensor
     time: tf.Tensor
@@ -72,10 +78,11 @@ class TakeoffState(NamedTuple):
     lengths: tf.Tensor
     held: tf.Tensor
     air_start: tf.Tensor
+    goal: tf.Tensor
 
 
 class StepResult(NamedTuple):
-    """What one agent step of N takeoffs gives, each of shape (N, ...).
+    """What one agent step of N episodes gives, each of shape (N, ...).
 
     ``next_states`` is the state after the step (for a row that ended: its final state);
     ``states`` is the state the agent acts on next (for a row that ended: the new episode's first).
@@ -115,20 +122,91 @@ def sim_step(physics_state, rotor_speeds, dynamics):
     return tf.stack((x, y, z) + tuple(pose[3:]) + tuple(velocity) + tuple(angular_v), axis=1), touched
 
 
-def initial_state(starts, in_air=None):
+def initial_state(starts, in_air=None, goals=None):
     """A :class:`TakeoffState` at the start of N episodes: starts (N, 12) float64 (pose, velocity,
-    angular_v); ``in_air`` (N,) bool marks air starts (default: all on the ground)."""
+    angular_v); ``in_air`` (N,) bool marks air starts (default: all on the ground); ``goals`` (N, 3)
+    float64 (default: the takeoff's target)."""
     n = tf.shape(starts)[0]
     zeros = tf.zeros((n,), tf.float64)
     in_air = tf.zeros((n,), tf.bool) if in_air is None else in_air
-    return TakeoffState(starts, zeros, zeros, tf.zeros((n,), tf.int32), tf.ones((n,), tf.bool), in_air)
+    if goals is None:
+        goals = tf.zeros((n, 3), tf.float64) + tf.constant(DEFAULT_TARGET, tf.float64)
+    return TakeoffState(starts, zeros, zeros, tf.zeros((n,), tf.int32), tf.ones((n,), tf.bool), in_air, goals)
 
 
 def observe(physics_state, target):
-    """The takeoff observation (N, 15) float64 of physics states (N, 12)."""
+    """The takeoff observation (N, 15) float64 of physics states (N, 12) and a target (3,) or goals (N, 3)."""
     return takeoff_observation(
         physics_state[:, 0:6], physics_state[:, 6:9], physics_state[:, 9:12], target, TENSOR_MATH
     )
+
+
+def task_step(task, state, rotor_speeds, restarts, *, runtime=TAKEOFF_RUNTIME, dynamics="udacity", action_repeat=3):
+    """One agent step of N episodes of ``task`` (a :class:`~quadcopter.task_specs.FlightTask`), as
+    :meth:`VectorTakeoffTask.step <quadcopter.tasks.VectorTakeoffTask.step>`.
+
+    Args:
+        task: the task, whose observation, reward and hold rule this step runs on tensors.
+        state: a :class:`TakeoffState`.
+        rotor_speeds: (N, 4) float64, rev/s, clipped to [0, 900].
+        restarts: ``(starts (N, 12), goals (N, 3), in_air (N,) bool)``: where each row starts again if its
+            episode ends in this step (rows that go on ignore theirs).
+        runtime, dynamics, action_repeat: the task's settings (Python values: they are part of the
+            compiled graph).
+
+    Returns ``(new TakeoffState, StepResult)``. For ``action_repeat`` sub-steps, a row that ended
+    in an earlier sub-step keeps its final state and earns nothing; ``terminated`` means a bound was
+    touched while the row was flying, ``truncated`` that the time limit ended it.
+    """
+    starts, goals, starts_in_air = restarts
+    rotor_speeds = tf.clip_by_value(rotor_speeds, ACTION_LOW, ACTION_HIGH)  # as tasks.check_action
+    physics_state, time, held, goal = state.physics, state.time, state.held, state.goal
+    n = tf.shape(physics_state)[0]
+    rewards = tf.zeros((n,), tf.float64)
+    active = tf.ones((n,), tf.bool)
+    terminated = tf.zeros((n,), tf.bool)
+    done = tf.zeros((n,), tf.bool)
+    for _ in tf.range(action_repeat):  # a loop in the graph, not unrolled: a third of the compile time
+        stepped, touched = sim_step(physics_state, rotor_speeds, dynamics)
+        physics_state = tf.where(active[:, None], stepped, physics_state)
+        time = time + physics.DT
+        held = tf.where(active, task.track(held, physics_state, time, goal, TENSOR_MATH), held)
+        terminated = terminated | (active & touched)
+        done = done | (active & (touched | (time > runtime)))
+        step_rewards = task.reward(physics_state, goal, dynamics, TENSOR_MATH)
+        rewards += tf.where(active, step_rewards, tf.zeros_like(step_rewards))
+        active = active & ~done
+    truncated = done & ~terminated
+    next_states = task.observe(physics_state, goal, TENSOR_MATH)
+    returns, lengths = state.returns + rewards, state.lengths + 1
+    success = task.success(truncated, held)
+
+    # Rows that ended start again from their row of ``restarts``.
+    restarted = tf.where(done[:, None], starts, physics_state)
+    new_goal = tf.where(done[:, None], goals, goal)
+    new_state = TakeoffState(
+        restarted,
+        tf.where(done, tf.zeros_like(time), time),
+        tf.where(done, tf.zeros_like(returns), returns),
+        tf.where(done, tf.zeros_like(lengths), lengths),
+        held | done,
+        tf.where(done, starts_in_air, state.air_start),
+        new_goal,
+    )
+    result = StepResult(
+        next_states,
+        rewards,
+        terminated,
+        truncated,
+        task.observe(restarted, new_goal, TENSOR_MATH),
+        done,
+        returns,
+        lengths,
+        physics_state[:, 2],
+        success,
+        state.air_start,
+    )
+    return new_state, result
 
 
 def takeoff_step(
@@ -142,99 +220,26 @@ def takeoff_step(
     dynamics="udacity",
     action_repeat=3,
 ):
-    """One agent step of N takeoffs, as :meth:`VectorTakeoffTask.step <quadcopter.tasks.VectorTakeoffTask.step>`.
-
-    Args:
-        state: a :class:`TakeoffState`.
-        rotor_speeds: (N, 4) float64, rev/s, clipped to [0, 900].
-        starts: (N, 12) float64: where each row starts again if its episode ends in this step
-            (rows that go on ignore theirs); ``starts_in_air`` (N,) bool: which of them are air starts.
-        runtime, target, dynamics, action_repeat: the task's settings (Python values: they are
-            part of the compiled graph).
-
-    Returns ``(new TakeoffState, StepResult)``. For ``action_repeat`` sub-steps, a row that ended
-    in an earlier sub-step keeps its final state and earns nothing; ``terminated`` means a bound was
-    touched while the row was flying, ``truncated`` that the time limit ended it.
-    """
-    target = tf.constant(target, tf.float64)
-    rotor_speeds = tf.clip_by_value(rotor_speeds, ACTION_LOW, ACTION_HIGH)  # as tasks.check_action
-    physics_state, time, held = state.physics, state.time, state.held
-    n = tf.shape(physics_state)[0]
-    rewards = tf.zeros((n,), tf.float64)
-    active = tf.ones((n,), tf.bool)
-    terminated = tf.zeros((n,), tf.bool)
-    done = tf.zeros((n,), tf.bool)
-    for _ in tf.range(action_repeat):  # a loop in the graph, not unrolled: a third of the compile time
-        stepped, touched = sim_step(physics_state, rotor_speeds, dynamics)
-        physics_state = tf.where(active[:, None], stepped, physics_state)
-        time = time + physics.DT
-        held = tf.where(active, still_held(held, physics_state[:, 0:6], time, target, TENSOR_MATH), held)
-        terminated = terminated | (active & touched)
-        done = done | (active & (touched | (time > runtime)))
-        step_rewards = takeoff_reward(
-            physics_state[:, 0:6],
-            physics_state[:, 6:9],
-            physics_state[:, 9:12],
-            target,
-            TENSOR_MATH,
-            dynamics=dynamics,
-        )
-        rewards += tf.where(active, step_rewards, tf.zeros_like(step_rewards))
-        active = active & ~done
-    truncated = done & ~terminated
-    next_states = observe(physics_state, target)
-    returns, lengths = state.returns + rewards, state.lengths + 1
-    success = truncated & held
-
-    # Rows that ended start again from their row of ``starts``.
-    restarted = tf.where(done[:, None], starts, physics_state)
-    new_state = TakeoffState(
-        restarted,
-        tf.where(done, tf.zeros_like(time), time),
-        tf.where(done, tf.zeros_like(returns), returns),
-        tf.where(done, tf.zeros_like(lengths), lengths),
-        held | done,
-        tf.where(done, starts_in_air, state.air_start),
+    """:func:`task_step` of the takeoff to ``target``, restarting rows that end from ``starts`` (N, 12)
+    (``starts_in_air`` (N,) bool: which are air starts)."""
+    goals = tf.zeros_like(starts[:, 0:3]) + tf.constant(target, tf.float64)
+    return task_step(
+        FlightTask(target=tuple(target)),
+        state,
+        rotor_speeds,
+        (starts, goals, starts_in_air),
+        runtime=runtime,
+        dynamics=dynamics,
+        action_repeat=action_repeat,
     )
-    result = StepResult(
-        next_states,
-        rewards,
-        terminated,
-        truncated,
-        observe(restarted, target),
-        done,
-        returns,
-        lengths,
-        physics_state[:, 2],
-        success,
-        state.air_start,
-    )
-    return new_state, result
 
 
 def sample_starts(generator, n, target=DEFAULT_TARGET, air_fraction=0.0):
     """Training starts drawn with a ``tf.random.Generator``, distributed as
     :func:`~quadcopter.tasks.sample_starts` draws them: a share ``air_fraction`` around the target,
     the rest on the ground. Returns ``(starts (n, 12) float64, in_air (n,) bool)``."""
-
-    def uniform(shape, bound):
-        return generator.uniform(shape, -bound, bound, dtype=tf.float64)
-
-    zeros = tf.zeros((n,), tf.float64)
-    z = generator.uniform((n,), 0.0, 0.5, dtype=tf.float64)
-    v_z = generator.uniform((n,), 0.0, 0.1, dtype=tf.float64)
-    ground = tf.stack([zeros, zeros, z, zeros, zeros, zeros, zeros, zeros, v_z, zeros, zeros, zeros], axis=1)
-    air = tf.concat(
-        [
-            tf.constant(target, tf.float64) + uniform((n, 3), AIR_START_POSITION),
-            uniform((n, 3), AIR_START_ANGLE),
-            uniform((n, 3), AIR_START_SPEED),
-            uniform((n, 3), AIR_START_RATE),
-        ],
-        axis=1,
-    )
-    in_air = generator.uniform((n,), dtype=tf.float64) < air_fraction
-    return tf.where(in_air[:, None], air, ground), in_air
+    starts, _, in_air = takeoff_starts(TensorDraw(generator), n, target, air_fraction, TENSOR_MATH)
+    return starts, in_air
 
 
 def numpy_starts(init_pose, init_velocities, init_angle_velocities=None):

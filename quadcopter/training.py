@@ -3,7 +3,7 @@
 :func:`train` runs rounds of ``steps_per_round`` steps of the ``num_envs`` takeoffs followed by
 ``updates_per_round`` updates. By default each round is one compiled TensorFlow call
 (:class:`~quadcopter.fused.FusedTakeoff`); :class:`NumpyRollout` is the numpy path
-(:class:`~quadcopter.tasks.VectorTakeoffTask`, one compiled actor call per step), the reference the
+(:class:`~quadcopter.vector_task.VectorTask`, one compiled actor call per step), the reference the
 fused path is tested against. The test flights and the evaluation are in :mod:`quadcopter.evaluation`,
 the run folder (files, checkpoints, resume, :func:`~quadcopter.runs.finish_run`) in :mod:`quadcopter.runs`.
 ``python -m quadcopter train`` runs :func:`train` and ``finish_run``; the notebook calls them too.
@@ -47,7 +47,9 @@ from .runs import (  # noqa: F401  (re-exported likewise)
     restore_newest_intact,
     run_checkpoint,
 )
-from .tasks import OBSERVATION_VERSION, REWARD_VERSION, TAKEOFF_RUNTIME, TakeoffTask, VectorTakeoffTask
+from .task_specs import TASKS, load_task
+from .tasks import OBSERVATION_VERSION, REWARD_VERSION, TAKEOFF_RUNTIME, TakeoffTask
+from .vector_task import ScalarTask, VectorTakeoffTask
 
 MAX_ENV_STEPS = 100_000_000
 """The largest ``env_steps`` budget: about four hours at the default run's speed here, and the run's table
@@ -62,8 +64,11 @@ MAX_SECONDS = 604_800
 class TrainSettings:
     """How a training run uses its time (the agent's own settings are in ``DDPGConfig``)."""
 
+    task: str = "takeoff"
+    """The task to learn: one of :data:`~quadcopter.task_specs.TASKS` (takeoff, hover, reach), or
+    ``MODULE:CLASS``, a :class:`~quadcopter.task_specs.FlightTask` of your own (see docs/tasks.md)."""
     num_envs: int = 16
-    """Takeoff episodes run side by side."""
+    """Episodes run side by side."""
     env_steps: int = 256_000
     """Stop after this many environment steps, all environments together (0: no limit). The default
     budget: it fixes how much the run learns, so the same seed gives the same numbers however busy
@@ -124,6 +129,7 @@ class TrainSettings:
         check_fields(
             self,
             [
+                ("task", _loads_task, f"one of {sorted(TASKS)} or MODULE:CLASS (a FlightTask of your own)"),
                 ("num_envs", integer_in(1, 4096), "an integer in [1, 4096]"),
                 ("env_steps", integer_in(0, MAX_ENV_STEPS), f"an integer in [0, {MAX_ENV_STEPS:,}]"),
                 ("seconds", number(lambda v: 0 <= v <= MAX_SECONDS), f"a number of seconds in [0, {MAX_SECONDS:,}]"),
@@ -173,17 +179,39 @@ class TrainSettings:
         )
 
 
+def _loads_task(name):
+    """True if ``name`` names a task :func:`~quadcopter.task_specs.load_task` can make (a built-in one
+    without importing anything); a learner's task that cannot be made raises its own message."""
+    return isinstance(name, str) and (name in TASKS or load_task(name) is not None)
+
+
 def make_agent(config, settings):
+    """The DDPG agent for the run's task: the Udacity ``task.Task`` for the takeoff (as always), a
+    :class:`~quadcopter.vector_task.ScalarTask` of the task otherwise."""
     from agents.agent import DDPG
 
-    task = TakeoffTask(
-        runtime=settings.runtime,
-        dynamics=settings.dynamics,
-        action_repeat=settings.action_repeat,
-        air_starts=settings.air_starts,
-        seed=config.seed,
-    )
+    if settings.task == "takeoff":
+        task = TakeoffTask(
+            runtime=settings.runtime,
+            dynamics=settings.dynamics,
+            action_repeat=settings.action_repeat,
+            air_starts=settings.air_starts,
+            seed=config.seed,
+        )
+    else:
+        task = ScalarTask(
+            run_task(settings), settings.runtime, settings.dynamics, settings.action_repeat, seed=config.seed
+        )
     return DDPG(task, config)
+
+
+def run_task(settings):
+    """The :class:`~quadcopter.task_specs.FlightTask` of a run's settings (the takeoff's with its share of
+    air starts)."""
+    task = load_task(settings.task)
+    if settings.task == "takeoff":
+        task = dataclasses.replace(task, air_starts=settings.air_starts)
+    return task
 
 
 class NumpyRollout:
@@ -197,6 +225,7 @@ class NumpyRollout:
 
     def __init__(self, agent, settings):
         self.agent, self.settings = agent, settings
+        self.task = run_task(settings)
         self.memory = agent.use_tensor_memory()
         self.envs = VectorTakeoffTask(
             settings.num_envs,
@@ -204,7 +233,7 @@ class NumpyRollout:
             runtime=settings.runtime,
             dynamics=settings.dynamics,
             action_repeat=settings.action_repeat,
-            air_starts=settings.air_starts,
+            task=self.task,
         )
         self.noise = agent.make_noise((settings.num_envs, agent.action_size))
         self.states = self.envs.reset()
@@ -230,13 +259,14 @@ class NumpyRollout:
             losses, updates_made = agent.learn_many(updates), updates
         return finished, losses, updates_made
 
-    def fly(self, init_pose, init_velocities, runtime=None):
+    def fly(self, starts, goals, runtime=None):
         return evaluate_actor(
             greedy_policy(self.agent),
-            starts=(init_pose, init_velocities),
+            starts=(starts, goals),
             dynamics=self.settings.dynamics,
             action_repeat=self.settings.action_repeat,
             runtime=runtime or self.settings.runtime,
+            task=self.task,
         )
 
 
@@ -249,10 +279,10 @@ def make_rollout(agent, settings):
     return FusedTakeoff(
         agent,
         settings.num_envs,
+        task=run_task(settings),
         runtime=settings.runtime,
         dynamics=settings.dynamics,
         action_repeat=settings.action_repeat,
-        air_starts=settings.air_starts,
         warmup=agent.config.warmup,
         seed=agent.config.seed,
     )
@@ -282,16 +312,12 @@ class TrainingLog:
     Q(s0, mu(s0)): what the critic believes a takeoff is worth, to set against the return it earns.
     """
 
-    def __init__(self, folder, agent, starts, every=25):
+    def __init__(self, folder, agent, task, starts, every=25):
         import tensorflow as tf
-
-        from .tasks import DEFAULT_TARGET, takeoff_observation
 
         self.writer = tf.summary.create_file_writer(str(folder))
         self.agent, self.every, self.rounds = agent, every, 0
-        init_pose, init_velocities = starts
-        observations = takeoff_observation(init_pose, init_velocities, np.zeros_like(init_velocities), DEFAULT_TARGET)
-        self.start_states = tf.constant(observations, tf.float32)
+        self.start_states = tf.constant(task.observe(*starts), tf.float32)
         self.finished, self.last = [], None
 
     def _scalars(self, env_steps, values):
@@ -508,7 +534,7 @@ def _train(config, settings, out, resume, progress, overwrite, budget):
                 )
             tests.history = saved["tests"]
         run.save_config(config, settings)
-    log = TrainingLog(run.out / "logs", agent, tests.starts) if run is not None else None
+    log = TrainingLog(run.out / "logs", agent, rollout.task, tests.starts) if run is not None else None
 
     def save_checkpoint():
         if run is None:

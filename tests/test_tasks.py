@@ -10,11 +10,11 @@ from quadcopter.tasks import (
     HoverTask,
     ReachTargetTask,
     TakeoffTask,
-    VectorTakeoffTask,
     takeoff_observation,
     takeoff_reward,
     takeoff_success,
 )
+from quadcopter.vector_task import VectorTakeoffTask
 from task import Task
 
 

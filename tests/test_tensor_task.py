@@ -6,8 +6,8 @@ import tensorflow as tf
 
 from quadcopter import VectorPhysicsSim, hover_rotor_speed
 from quadcopter import dynamics as physics
-from quadcopter.tasks import VectorTakeoffTask
 from quadcopter.tensor_task import initial_state, numpy_starts, sim_step, takeoff_step
+from quadcopter.vector_task import VectorTakeoffTask
 
 
 def random_starts(rng, n):

@@ -1,0 +1,323 @@
+"""Tasks written once for every path: starts, observation, reward, hold and success as array functions.
+
+A :class:`FlightTask` is data (its start ranges, its goal) plus a few pure functions of arrays with a
+leading batch axis. ``xp`` is numpy, or :data:`~quadcopter.tensor_task.TENSOR_MATH` for float64
+TensorFlow tensors; ``draw`` draws uniform numbers from a numpy ``Generator`` (:class:`NumpyDraw`) or a
+``tf.random.Generator`` (``TensorDraw``). The numpy vector path (:class:`~quadcopter.tasks.VectorTakeoffTask`),
+the fused TensorFlow path (:mod:`quadcopter.tensor_task`) and the evaluation call these same functions,
+so a task behaves alike everywhere (``tests/test_task_specs.py``).
+
+Every built-in task is *fly to a goal and hold it*: the observation and the reward are the takeoff's
+(:func:`~quadcopter.tasks.takeoff_observation`, :func:`~quadcopter.tasks.takeoff_reward`) measured from
+the episode's goal, and success is the takeoff's hold rule around that goal. What differs is where
+episodes start and where the goal is:
+
+=========  ===============================================  ==================================================
+task       start                                            goal
+=========  ===============================================  ==================================================
+takeoff    on the ground at rest, z in [0, 0.5] m, v_z in   (0, 0, 10) m
+           [0, 0.1] m/s; in training, half of them around
+           the goal instead (within 2 m, 1 m/s, 0.2 rad,
+           0.2 rad/s), so that holding is learned early
+hover      at the goal plus a push: within 1 m on each      (0, 0, 10) m
+           axis, 2 m/s on each axis, 0.3 rad of roll,
+           pitch and yaw, 1 rad/s on each rate
+reach      anywhere in the box x, y in [-5, 5] m, z in       drawn anew every episode in the same box
+           [5, 15] m, nearly at rest (0.5 m/s, 0.1 rad,
+           0.1 rad/s)
+=========  ===============================================  ==================================================
+
+A learner's own task is a subclass that overrides some of these functions (see ``docs/tasks.md``);
+:func:`check_task` runs them on numpy and TensorFlow values before training, so that a wrong shape, a
+non-finite value or numpy-only code is named before anything starts.
+"""
+
+import dataclasses
+import importlib
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .dynamics import DT
+from .tasks import (
+    AIR_START_ANGLE,
+    AIR_START_POSITION,
+    AIR_START_RATE,
+    AIR_START_SPEED,
+    DEFAULT_TARGET,
+    HOLD_DISTANCE,
+    HOLD_FROM,
+    HOLD_TILT,
+    squared_length,
+    takeoff_observation,
+    takeoff_reward,
+    wrap_angle,
+)
+
+
+class NumpyDraw:
+    """Uniform draws from a numpy ``Generator``: ``uniform(low, high, shape)`` as float64 arrays."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+
+    def uniform(self, low: float, high: float, shape: tuple) -> np.ndarray:
+        return self.rng.uniform(low, high, shape)
+
+
+@dataclasses.dataclass(frozen=True)
+class FlightTask:
+    """Take off from the ground, then hold the goal (the takeoff; subclasses change the starts and goals).
+
+    **Physics state** (the rows the functions take): ``physics`` (N, 12) = pose (x, y, z m; phi, theta,
+    psi rad), velocity (m/s, earth frame), angular_v (rad/s); ``goal`` (N, 3) m; ``time`` (N,) s.
+
+    **Observation** (:meth:`observe`, ``state_size`` = 15): :func:`~quadcopter.tasks.takeoff_observation`
+    from the goal. **Reward** of one simulator step (:meth:`reward`):
+    :func:`~quadcopter.tasks.takeoff_reward` from the goal, in [0, 1.25]. **End**: a bound touched (the
+    ground included: terminated) or the time limit (truncated). **Success** (:meth:`success`): truncated,
+    and at every simulator step from ``hold_from`` s on within ``HOLD_DISTANCE`` (1 m) of the goal with
+    roll and pitch under ``HOLD_TILT`` (0.3 rad) (:meth:`track` keeps that flag, ``held``).
+    """
+
+    name: str = "takeoff"
+    target: tuple = DEFAULT_TARGET
+    """The goal, m (tasks whose goal is drawn ignore it)."""
+    air_starts: float = 0.5
+    """Share of the training starts around the goal instead of on the ground (the takeoff's)."""
+    hold_from: float = HOLD_FROM
+    """s: the hold is judged from here to the end of the episode."""
+
+    state_size = 15
+
+    # --- Starts ---
+
+    def train_starts(self, draw: Any, n: int, xp: Any = np) -> tuple:
+        """Training starts: ``(starts (n, 12), goals (n, 3), in_air (n,) bool)`` drawn with ``draw``."""
+        return takeoff_starts(draw, n, self.target, self.air_starts, xp)
+
+    def test_starts(self, draw: Any, n: int, xp: Any = np) -> tuple:
+        """Starts of the test flights and the evaluation (drawn with their own seeds): ``(starts, goals)``."""
+        return ground_starts(draw, n, xp), xp.zeros((n, 3)) + xp.asarray(self.target)
+
+    # --- What the agent sees and earns ---
+
+    def observe(self, physics: Any, goal: Any, xp: Any = np) -> Any:
+        """The observation (N, ``state_size``) of physics states (N, 12) and goals (N, 3)."""
+        return takeoff_observation(physics[:, 0:6], physics[:, 6:9], physics[:, 9:12], goal, xp)
+
+    def reward(self, physics: Any, goal: Any, dynamics: str, xp: Any = np) -> Any:
+        """The reward (N,) of one simulator step that ended in ``physics``."""
+        return takeoff_reward(physics[:, 0:6], physics[:, 6:9], physics[:, 9:12], goal, xp, dynamics=dynamics)
+
+    def reward_range(self, action_repeat: int) -> tuple[float, float] | None:
+        """(lowest, highest) reward of one agent step, or None when unknown (a learner's own reward)."""
+        if type(self).reward is not FlightTask.reward:
+            return None
+        from .tasks import REWARD_MAX
+
+        return (0.0, REWARD_MAX * action_repeat)
+
+    # --- Success ---
+
+    def track(self, held: Any, physics: Any, time: Any, goal: Any, xp: Any = np) -> Any:
+        """``held`` (N,) bool after a simulator step that reached ``time``: False from the first step at or
+        after ``hold_from`` outside the hold band, for good."""
+        judged = time >= self.hold_from - 0.5 * DT
+        angles = wrap_angle(physics[:, 3:5], xp)
+        in_band = (
+            (squared_length(physics[:, 0:3] - goal) <= HOLD_DISTANCE * HOLD_DISTANCE)
+            & (xp.abs(angles[:, 0]) < HOLD_TILT)
+            & (xp.abs(angles[:, 1]) < HOLD_TILT)
+        )
+        return held & (~judged | in_band)
+
+    def success(self, truncated: Any, held: Any) -> Any:
+        """The episode's success (N,) bool from how it ended and the tracked flag."""
+        return truncated & held
+
+
+def ground_starts(draw, n, xp=np):
+    """Takeoff starts on the ground: (n, 12) at rest, level, z in [0, 0.5] m, v_z in [0, 0.1] m/s (never
+    downwards, which at z = 0 would be a crash before the rotors can act)."""
+    zeros = xp.zeros((n,))
+    z = draw.uniform(0.0, 0.5, (n,))
+    v_z = draw.uniform(0.0, 0.1, (n,))
+    return xp.stack([zeros, zeros, z, zeros, zeros, zeros, zeros, zeros, v_z, zeros, zeros, zeros], axis=1)
+
+
+def takeoff_starts(draw, n, target, air_fraction, xp=np):
+    """The takeoff's training starts: a share ``air_fraction`` around ``target`` (within AIR_START_POSITION m,
+    AIR_START_SPEED m/s, AIR_START_ANGLE rad and AIR_START_RATE rad/s on each axis), the rest on the
+    ground (:func:`ground_starts`). Returns ``(starts (n, 12), goals (n, 3), in_air (n,))``; the draws come
+    in the order the takeoff always drew them, so its runs are unchanged."""
+    ground = ground_starts(draw, n, xp)
+    air = xp.concatenate(
+        [
+            xp.asarray(target) + draw.uniform(-AIR_START_POSITION, AIR_START_POSITION, (n, 3)),
+            draw.uniform(-AIR_START_ANGLE, AIR_START_ANGLE, (n, 3)),
+            draw.uniform(-AIR_START_SPEED, AIR_START_SPEED, (n, 3)),
+            draw.uniform(-AIR_START_RATE, AIR_START_RATE, (n, 3)),
+        ],
+        axis=1,
+    )
+    in_air = draw.uniform(0.0, 1.0, (n,)) < air_fraction
+    return xp.where(in_air[:, None], air, ground), xp.zeros((n, 3)) + xp.asarray(target), in_air
+
+
+def pushed_starts(draw, n, center, position, speed, angle, rate, xp=np):
+    """Starts (n, 12) around ``center`` (3 numbers, m): uniform within +-``position`` m, +-``speed`` m/s,
+    +-``angle`` rad and +-``rate`` rad/s on each axis (a number, or three for the position)."""
+    return xp.concatenate(
+        [
+            xp.asarray(center) + draw.uniform(-1.0, 1.0, (n, 3)) * xp.asarray(position),
+            draw.uniform(-angle, angle, (n, 3)),
+            draw.uniform(-speed, speed, (n, 3)),
+            draw.uniform(-rate, rate, (n, 3)),
+        ],
+        axis=1,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Hover(FlightTask):
+    """Recover from a push near the goal and hold it: starts at the goal plus uniform offsets within
+    ``position`` m, ``speed`` m/s, ``angle`` rad (roll, pitch, yaw) and ``rate`` rad/s on each axis, in
+    training and evaluation alike. Observation, reward, end and success as :class:`FlightTask`."""
+
+    name: str = "hover"
+    position: float = 1.0
+    speed: float = 2.0
+    angle: float = 0.3
+    rate: float = 1.0
+
+    def _starts(self, draw, n, xp):
+        starts = pushed_starts(draw, n, self.target, self.position, self.speed, self.angle, self.rate, xp)
+        return starts, xp.zeros((n, 3)) + xp.asarray(self.target)
+
+    def train_starts(self, draw, n, xp=np):
+        starts, goals = self._starts(draw, n, xp)
+        return starts, goals, xp.ones((n,)) > 0.0
+
+    def test_starts(self, draw, n, xp=np):
+        return self._starts(draw, n, xp)
+
+
+REACH_LOW = (-5.0, -5.0, 5.0)
+"""m: the corner of the reach task's box nearest the origin (x, y, z)."""
+REACH_HIGH = (5.0, 5.0, 15.0)
+"""m: the opposite corner: a box 10 m across on every axis, its floor 5 m above the ground."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Reach(FlightTask):
+    """Fly to a goal drawn anew every episode and hold it: the goal uniform in the box ``low`` to ``high``
+    (m), the start uniform in the same box, nearly at rest (within ``speed`` m/s, ``angle`` rad and
+    ``rate`` rad/s on each axis). The goal is in the observation as the position error, so one actor
+    flies to any goal. Reward, end and success as :class:`FlightTask`, around the episode's goal."""
+
+    name: str = "reach"
+    low: tuple = REACH_LOW
+    high: tuple = REACH_HIGH
+    speed: float = 0.5
+    angle: float = 0.1
+    rate: float = 0.1
+
+    def _starts(self, draw, n, xp):
+        low, high = np.asarray(self.low, float), np.asarray(self.high, float)
+        center, half = (low + high) / 2, (high - low) / 2
+        starts = pushed_starts(draw, n, tuple(center), tuple(half), self.speed, self.angle, self.rate, xp)
+        goals = xp.asarray(tuple(center)) + draw.uniform(-1.0, 1.0, (n, 3)) * xp.asarray(tuple(half))
+        return starts, goals
+
+    def train_starts(self, draw, n, xp=np):
+        starts, goals = self._starts(draw, n, xp)
+        return starts, goals, xp.ones((n,)) > 0.0
+
+    def test_starts(self, draw, n, xp=np):
+        return self._starts(draw, n, xp)
+
+
+TASKS = {"takeoff": FlightTask, "hover": Hover, "reach": Reach}
+"""The built-in tasks by name: ``train --task NAME``, ``evaluate``, the Gymnasium ids."""
+
+
+def load_task(name: str) -> FlightTask:
+    """The task called ``name``: a built-in one (:data:`TASKS`), or ``MODULE:CLASS``, a learner's own
+    :class:`FlightTask` subclass in a module importable from the current folder (``mytasks.py``), made with
+    no arguments and checked with :func:`check_task`. ``ValueError`` naming what is wrong."""
+    if name in TASKS:
+        return TASKS[name]()
+    module_name, _, class_name = name.partition(":")
+    if not module_name or not class_name:
+        raise ValueError(f"--task takes one of {sorted(TASKS)} or MODULE:CLASS (a task of your own); got {name!r}")
+    if str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(f"task {name!r}: cannot import {module_name!r} ({error})") from None
+    task_class = getattr(module, class_name, None)
+    if not (isinstance(task_class, type) and issubclass(task_class, FlightTask)):
+        raise ValueError(f"task {name!r}: {module_name}.{class_name} must be a subclass of quadcopter.FlightTask")
+    return check_task(task_class())
+
+
+def check_task(task: FlightTask, dynamics: str = "udacity") -> FlightTask:
+    """Run every function of ``task`` on a few numpy rows and on the same rows as TensorFlow tensors; return
+    the task, or raise ``ValueError`` naming the task and the function that gave a wrong shape, a
+    non-finite value, or numpy-only code that TensorFlow cannot run."""
+    from .tensor_task import TENSOR_MATH, TensorDraw
+
+    label = f"{type(task).__module__}.{type(task).__qualname__}"
+    n = 5
+
+    def call(function_name, xp, *args):
+        try:
+            return getattr(task, function_name)(*args, xp=xp) if xp is not None else getattr(task, function_name)(*args)
+        except Exception as error:  # the learner's code: whatever it raises is named
+            where = "numpy" if xp is np else "TensorFlow tensors (the fast path)"
+            raise ValueError(
+                f"task {label}: {function_name}() failed on {where}: {type(error).__name__}: {error}"
+            ) from None
+
+    def expect(function_name, value, shape, kind="finite"):
+        array = np.asarray(value)
+        if array.shape != shape:
+            raise ValueError(f"task {label}: {function_name}() must return shape {shape}; got {array.shape}")
+        if kind == "finite" and not np.all(np.isfinite(array.astype(float))):
+            raise ValueError(f"task {label}: {function_name}() returned a value that is not finite: {array}")
+
+    import tensorflow as tf
+
+    starts, goals, in_air = call("train_starts", np, NumpyDraw(np.random.default_rng(0)), n)
+    expect("train_starts", starts, (n, 12))
+    expect("train_starts (goals)", goals, (n, 3))
+    expect("train_starts (in_air)", in_air, (n,), kind="bool")
+    test_starts, test_goals = call("test_starts", np, NumpyDraw(np.random.default_rng(1)), n)
+    expect("test_starts", test_starts, (n, 12))
+
+    def run_all(xp, physics, goal, draw):
+        time = physics[:, 0] * 0.0 + 6.0
+        return (
+            call("train_starts", xp, draw, n)[0],
+            call("observe", xp, physics, goal),
+            call("reward", xp, physics, goal, dynamics),
+            call("track", xp, physics[:, 0] >= -math.inf, physics, time, goal),
+        )
+
+    generator = tf.random.Generator.from_seed(0)
+    # In a compiled graph, as the fused path runs them: numpy-only code fails there, not in eager mode.
+    compiled = tf.function(lambda physics, goal: run_all(TENSOR_MATH, physics, goal, TensorDraw(generator)))
+    for results in (
+        run_all(np, starts, goals, NumpyDraw(np.random.default_rng(2))),
+        compiled(tf.constant(starts, tf.float64), tf.constant(goals, tf.float64)),
+    ):
+        expect("train_starts", results[0], (n, 12))
+        expect("observe", results[1], (n, task.state_size))
+        expect("reward", results[2], (n,))
+        expect("track", results[3], (n,), kind="bool")
+    return task

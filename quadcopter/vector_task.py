@@ -1,0 +1,231 @@
+"""N episodes of a task side by side on the numpy simulator, each restarting when it ends.
+
+:class:`VectorTask` is the numpy path of training and the evaluation's flights: the task's own functions
+(:class:`~quadcopter.task_specs.FlightTask`) on the rows of a :class:`~quadcopter.sim.VectorPhysicsSim`.
+Row ``i`` is one episode as the scalar Udacity loop would fly it, and the fused TensorFlow path
+(:func:`~quadcopter.tensor_task.task_step`) gives the same episodes to round-off.
+"""
+
+import numpy as np
+
+from .sim import VectorPhysicsSim
+from .task_specs import FlightTask, NumpyDraw
+from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, TAKEOFF_RUNTIME, check_action, check_action_repeat
+
+
+class VectorStep(tuple):
+    """What :meth:`VectorTask.step` produces, all arrays with N rows. It unpacks as
+    ``next_states, rewards, terminated, truncated`` (as the step always returned), and also holds
+    ``states``, the states to act on next, so that nothing has to be read back from the task:
+
+    * ``next_states`` (N, state_size): the states the step ended in, before any restart (the replay
+      buffer's next states);
+    * ``rewards`` (N,): summed over the sub-steps;
+    * ``terminated`` (N,) bool: a bound was touched (a crash); ``truncated`` (N,) bool: the time limit;
+    * ``states`` (N, state_size): ``next_states`` with the rows that ended restarted.
+    """
+
+    def __new__(cls, next_states, rewards, terminated, truncated, states):
+        step = super().__new__(cls, (next_states, rewards, terminated, truncated))
+        step.states = states
+        return step
+
+    next_states = property(lambda self: self[0])
+    rewards = property(lambda self: self[1])
+    terminated = property(lambda self: self[2])
+    truncated = property(lambda self: self[3])
+
+
+class VectorTask:
+    """N episodes of ``task`` side by side on a :class:`VectorPhysicsSim`, each restarting when it ends.
+
+    States, actions, rewards and success are the task's (:class:`~quadcopter.task_specs.FlightTask`; by
+    default the takeoff to ``target_pos`` with a share ``air_starts`` of its starts around the target,
+    default 0: every start on the ground, as the evaluation's), row by row. Starts and goals are drawn
+    with the task's ``train_starts`` from ``rng``.
+
+    :meth:`step` returns ``(next_states, rewards, terminated, truncated)``; for a row that ended,
+    ``next_states`` is its final state, and the row is restarted: the new episode's first state
+    is in :attr:`states` (as vector environments usually do it). Finished episodes are reported in
+    :attr:`finished`: a list of dicts (env, episode_return, length, final_z, success, air_start)
+    since the last call of :meth:`pop_finished`.
+    """
+
+    action_size = 4
+    action_low = ACTION_LOW
+    action_high = ACTION_HIGH
+
+    def __init__(
+        self,
+        num_envs,
+        rng,
+        runtime=TAKEOFF_RUNTIME,
+        target_pos=None,
+        dynamics="udacity",
+        action_repeat=3,
+        air_starts=0.0,
+        task=None,
+    ):
+        if not (isinstance(num_envs, (int, np.integer)) and num_envs >= 1):
+            raise ValueError(f"num_envs must be an integer >= 1; got {num_envs!r}")
+        check_action_repeat(action_repeat)
+        if not (isinstance(air_starts, (int, float)) and 0.0 <= air_starts <= 1.0):
+            raise ValueError(f"air_starts must be a share in [0, 1]; got {air_starts!r}")
+        target = tuple(float(t) for t in (DEFAULT_TARGET if target_pos is None else target_pos))
+        self.task = task or FlightTask(target=target, air_starts=float(air_starts))
+        self.target_pos = np.array(self.task.target, dtype=float)  # the task's goal (a drawn goal: goals)
+        self.state_size = self.task.state_size
+        self.num_envs = int(num_envs)
+        self.draw = NumpyDraw(rng)
+        self.action_repeat = int(action_repeat)
+        starts, self.goals, self.in_air = self.task.train_starts(self.draw, self.num_envs)
+        self.sim = VectorPhysicsSim(starts[:, 0:6], starts[:, 6:9], starts[:, 9:12], runtime=runtime, dynamics=dynamics)
+        self.returns = np.zeros(self.num_envs)
+        self.lengths = np.zeros(self.num_envs, dtype=int)
+        self.held = np.ones(self.num_envs, dtype=bool)
+        self.finished = []
+        self.states = self._observe()
+
+    @property
+    def rng(self):
+        """The numpy Generator that the starts are drawn from (a Gymnasium env sets its own)."""
+        return self.draw.rng
+
+    @rng.setter
+    def rng(self, value):
+        self.draw = NumpyDraw(value)
+
+    @property
+    def physics(self):
+        """The simulator's state as the task's functions take it: (N, 12) pose, velocity, angular_v."""
+        return np.concatenate([self.sim.pose, self.sim.v, self.sim.angular_v], axis=1)
+
+    def _observe(self):
+        return self.task.observe(self.physics, self.goals)
+
+    def reset(self):
+        """Restart every row from a new random start; returns the states (N, state_size)."""
+        self._restart(np.arange(self.num_envs))
+        return self.states
+
+    def restart_from(self, starts, goals=None):
+        """Restart every row from the given starts (N, 12) (pose, velocity, angular_v) towards ``goals``
+        (N, 3; default: the rows' goals as they are); returns the states (N, state_size)."""
+        starts = np.asarray(starts, dtype=float)
+        self.sim.reset(init_pose=starts[:, 0:6], init_velocities=starts[:, 6:9], init_angle_velocities=starts[:, 9:12])
+        if goals is not None:
+            self.goals = np.array(goals, dtype=float)
+        self.in_air[:] = False
+        self._clear(np.arange(self.num_envs))
+        return self.states
+
+    def _restart(self, rows):
+        starts, goals, in_air = self.task.train_starts(self.draw, len(rows))
+        self.sim.reset(
+            rows, init_pose=starts[:, 0:6], init_velocities=starts[:, 6:9], init_angle_velocities=starts[:, 9:12]
+        )
+        self.goals[rows] = goals
+        self.in_air[rows] = in_air
+        self._clear(rows)
+
+    def _clear(self, rows):
+        self.returns[rows] = 0.0
+        self.lengths[rows] = 0
+        self.held[rows] = True
+        self.states = self._observe()
+
+    def step(self, rotor_speeds):
+        """Apply rotor speeds (N, 4) to every row for ``action_repeat`` sub-steps (see the class doc).
+        Returns a :class:`VectorStep`; rows that ended are restarted, and their finished episodes
+        wait in :meth:`pop_finished`."""
+        action = check_action(rotor_speeds, (self.num_envs, self.action_size))
+        rewards = np.zeros(self.num_envs)
+        active = np.ones(self.num_envs, dtype=bool)
+        terminated = np.zeros(self.num_envs, dtype=bool)
+        for _ in range(self.action_repeat):
+            # Rows that ended in an earlier sub-step are not stepped (the simulator's mask): they earn
+            # nothing and keep their final state, as TakeoffTask.step, which stops, would.
+            done = self.sim.next_timestep(action, active=active)
+            physics = self.physics
+            self.held = np.where(active, self.task.track(self.held, physics, self.sim.time, self.goals), self.held)
+            step_rewards = self.task.reward(physics, self.goals, self.sim.dynamics)
+            rewards += np.where(active, step_rewards, 0.0)
+            terminated |= active & self.sim.out_of_bounds
+            active &= ~done
+        truncated = done & ~terminated
+        next_states = self._observe()
+        self.returns += rewards
+        self.lengths += 1
+        success = self.task.success(truncated, self.held)
+        ended = np.flatnonzero(done)
+        for i in ended:
+            self.finished.append(
+                dict(
+                    env=int(i),
+                    episode_return=float(self.returns[i]),
+                    length=int(self.lengths[i]),
+                    final_z=float(self.sim.pose[i, 2]),
+                    success=bool(success[i]),
+                    air_start=bool(self.in_air[i]),
+                )
+            )
+        self.states = next_states
+        if len(ended):
+            self._restart(ended)
+        return VectorStep(next_states, rewards, terminated, truncated, self.states)
+
+    def pop_finished(self):
+        """The episodes finished since the last call, as a list of dicts, and forget them."""
+        finished, self.finished = self.finished, []
+        return finished
+
+
+VectorTakeoffTask = VectorTask
+"""The name of :class:`VectorTask` from when the takeoff was its only task."""
+
+
+class ScalarTask:
+    """One episode at a time of a :class:`~quadcopter.task_specs.FlightTask`, with the Udacity ``Task``
+    API: :meth:`reset` -> state, :meth:`step` (4 rotor speeds, rev/s) -> ``(next_state, reward, done)``,
+    and after a step ``terminated``, ``truncated`` and ``success``. It runs the task's own functions
+    through a :class:`VectorTask` of one row, so a Udacity loop sees exactly the episodes of the fast
+    paths. ``seed`` seeds the starts (the task's training starts)."""
+
+    action_size = 4
+    action_low = ACTION_LOW
+    action_high = ACTION_HIGH
+
+    def __init__(self, task=None, runtime=TAKEOFF_RUNTIME, dynamics="udacity", action_repeat=3, seed=None):
+        self.task = task or FlightTask()
+        self.envs = VectorTask(
+            1, np.random.default_rng(seed), runtime, dynamics=dynamics, action_repeat=action_repeat, task=self.task
+        )
+        self.state_size = self.task.state_size
+        self.action_repeat = self.envs.action_repeat
+        self.reward_range = self.task.reward_range(self.action_repeat)
+        self.terminated = self.truncated = self.success = False
+        self._ended = True
+
+    def reset(self, start=None, goal=None):
+        """Start a new episode from a new random start, or from ``start`` (12,: pose, velocity, angular_v)
+        towards ``goal`` (3,; default the task's target); returns its first state (state_size,)."""
+        self.terminated = self.truncated = self.success = False
+        self._ended = False
+        if start is None:
+            return self.envs.reset()[0]
+        goal = self.task.target if goal is None else goal
+        start, goal = np.asarray(start, dtype=float)[None, :], np.asarray(goal, dtype=float)[None, :]
+        return self.envs.restart_from(start, goal)[0]
+
+    def step(self, rotor_speeds):
+        """Apply 4 rotor speeds (rev/s; finite ones clipped to [0, 900]) for ``action_repeat`` simulator steps.
+        Returns ``(next_state, reward, done)``; ``RuntimeError`` once the episode has ended (call reset)."""
+        if self._ended:
+            raise RuntimeError("the episode has ended (or none has started): call reset() before stepping")
+        action = check_action(rotor_speeds, (self.action_size,))
+        result = self.envs.step(action[None, :])
+        finished = self.envs.pop_finished()
+        self.terminated, self.truncated = bool(result.terminated[0]), bool(result.truncated[0])
+        self._ended = bool(finished)
+        self.success = bool(finished and finished[0]["success"])
+        return result.next_states[0], float(result.rewards[0]), self._ended
