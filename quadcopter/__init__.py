@@ -7,8 +7,19 @@ it when first asked for.
 
 from .dynamics import hover_rotor_speed
 from .sim import PhysicsSim, VectorPhysicsSim
+from .task_specs import TASKS, FlightTask, Hover, Reach
 
-__all__ = ["PhysicsSim", "VectorPhysicsSim", "hover_rotor_speed", "takeoff_agent", "takeoff_config"]
+__all__ = [
+    "TASKS",
+    "FlightTask",
+    "Hover",
+    "PhysicsSim",
+    "Reach",
+    "VectorPhysicsSim",
+    "hover_rotor_speed",
+    "takeoff_agent",
+    "takeoff_config",
+]
 
 
 def __getattr__(name):

@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from . import folder_lock
+from .course import COURSES
 from .dynamics import DYNAMICS
 from .evaluation import EVALUATION_GROUP, EVALUATION_SEED, MAX_EVALUATION_EPISODES
-from .task_specs import TASKS, load_task
+from .task_specs import TASKS, NumpyDraw, load_task
 
 
 def _floats(count):
@@ -121,9 +122,9 @@ def _add_simulate(commands):
     parser.add_argument(
         "--init-pose",
         type=_floats(6),
-        default=[0, 0, 0, 0, 0, 0],
+        default=None,
         metavar="X,Y,Z,PHI,THETA,PSI",
-        help="start pose in m and rad (default: on the ground, 0,0,0,0,0,0)",
+        help="start pose in m and rad (default: on the ground, 0,0,0,0,0,0, or --task's start)",
     )
     parser.add_argument(
         "--target",
@@ -144,7 +145,28 @@ def _add_simulate(commands):
         default="udacity",
         help="udacity: the original simulator, quirks included; rigid_body: corrected physics (default: udacity)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random controller (default: 0)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the random controller and of --task's start (default: 0)"
+    )
+    parser.add_argument(
+        "--task",
+        default=None,
+        metavar="NAME",
+        help=f"start where the task's evaluation starts (drawn with --seed) and aim at its goal: one of "
+        f"{', '.join(TASKS)}, MODULE:CLASS, or course (a trained reach actor, --actor, through --waypoints)",
+    )
+    parser.add_argument(
+        "--actor",
+        type=Path,
+        default=None,
+        help="fly a saved actor (a .keras file or a run folder) instead of --controller",
+    )
+    parser.add_argument(
+        "--waypoints",
+        default="square",
+        help=f"with --task course: {' or '.join(COURSES)} (built in, 2-5 m apart), or a CSV of x,y,z lines in m "
+        "(default: square)",
+    )
     parser.add_argument(
         "--out",
         type=Path,
@@ -157,7 +179,13 @@ def _add_simulate(commands):
 
 
 def _simulate(args):
-    from .controllers import ConstantController, PDAltitudeController, PDHoverController, RandomController
+    from .controllers import (
+        ActorController,
+        ConstantController,
+        PDAltitudeController,
+        PDHoverController,
+        RandomController,
+    )
     from .flight import fly
     from .plots import flight_plot_paths, write_flight_plots
     from .sim import PhysicsSim
@@ -168,26 +196,82 @@ def _simulate(args):
         raise ValueError(
             f"simulate would replace {', '.join(existing)}: give another --out, or --overwrite to replace them"
         )
-    sim = PhysicsSim(init_pose=args.init_pose, runtime=args.runtime, dynamics=args.dynamics)
-    controller = {
-        "pd": lambda: PDAltitudeController(target_z=args.target[2]),
-        "hover": lambda: PDHoverController(target_z=args.target[2]),
-        "constant": lambda: ConstantController(args.speeds),
-        "random": lambda: RandomController(np.random.default_rng(args.seed)),
-    }[args.controller]()
+    if args.task == "course":
+        return _simulate_course(args)
+    task = load_task(args.task) if args.task else None
+    start = np.concatenate([np.zeros(6) if args.init_pose is None else args.init_pose, np.zeros(6)])
+    if task is not None:
+        starts, goals = task.test_starts(NumpyDraw(np.random.default_rng(args.seed)), 1)
+        args.target = list(goals[0])
+        if args.init_pose is None:
+            start = starts[0]
+    sim = PhysicsSim(start[0:6], start[6:9], start[9:12], runtime=args.runtime, dynamics=args.dynamics)
+    if args.actor is not None:
+        controller = ActorController(_load_actor(args.actor), target=args.target, task=task)
+        name = f"actor {args.actor}"
+    else:
+        controller = {
+            "pd": lambda: PDAltitudeController(target_z=args.target[2]),
+            "hover": lambda: PDHoverController(target_z=args.target[2]),
+            "constant": lambda: ConstantController(args.speeds),
+            "random": lambda: RandomController(np.random.default_rng(args.seed)),
+        }[args.controller]()
+        name = f"{args.controller} controller"
     flight = fly(sim, controller)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     flight.to_csv(args.out, index=False)
     written = write_flight_plots(
         flight,
         args.out.with_suffix(""),
-        title=f"{args.controller} controller, {args.dynamics} dynamics",
+        title=f"{name}, {args.task + ', ' if args.task else ''}{args.dynamics} dynamics",
         target=args.target,
     )
     end = "touched a bound" if sim.out_of_bounds else "reached the time limit"
     print(
         f"{len(flight) - 1} steps, {end} at t = {sim.time:.2f} s; final position "
         f"({sim.pose[0]:.2f}, {sim.pose[1]:.2f}, {sim.pose[2]:.2f}) m"
+    )
+    print(f"wrote {', '.join(str(path) for path in [args.out, *written])}")
+
+
+def _load_actor(path):
+    """``act(states) -> rotor speeds`` of a saved actor: a .keras file, or a run folder's actor_final.keras."""
+    import keras
+
+    import agents  # noqa: F401  (registers the actor's layers)
+
+    actor = path / "actor_final.keras" if path.is_dir() else path
+    if not actor.exists():
+        raise ValueError(f"no saved actor at {actor}")
+    try:
+        model = keras.models.load_model(actor)
+    except Exception as error:  # Keras reports a corrupt archive in several ways, some misleading
+        raise ValueError(f"{actor} is not a readable saved actor (.keras file): {type(error).__name__}") from None
+    return lambda states: model(np.asarray(states, np.float32)).numpy()
+
+
+def _simulate_course(args):
+    """``simulate --task course``: the reach actor ``--actor`` through ``--waypoints``; CSV, panels, 3-D path."""
+    from .course import SWITCH_RADIUS, fly_course, read_waypoints
+    from .plots import plot_flight_panels, plot_path_3d
+
+    if args.actor is None:
+        raise ValueError(
+            "--task course flies a trained reach actor: give --actor (a .keras file or a reach run folder)"
+        )
+    waypoints = read_waypoints(args.waypoints)
+    flight, summary = fly_course(_load_actor(args.actor), waypoints, dynamics=args.dynamics)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    flight.to_csv(args.out, index=False)
+    stem = args.out.with_suffix("")
+    title = f"course {args.waypoints}, {args.dynamics} dynamics"
+    written = [stem.with_name(stem.name + ".png"), stem.with_name(stem.name + "_path.png")]
+    plot_flight_panels(flight, title=title).savefig(written[0], dpi=100)
+    plot_path_3d(flight, title=title, waypoints=waypoints).savefig(written[1], dpi=100)
+    print(
+        f"passed {summary['passed']} of {len(waypoints) - 1} waypoints (within {SWITCH_RADIUS} m), "
+        f"{'crashed' if summary['crashed'] else 'no crash'}, {summary['seconds']:.1f} s; the path strays at most "
+        f"{summary['largest_distance']:.2f} m from the course"
     )
     print(f"wrote {', '.join(str(path) for path in [args.out, *written])}")
 
@@ -389,12 +473,14 @@ def _train_in(args, config, settings, budgets, out):
     print(f"trained for {seconds:.1f} s: {len(episodes)} episodes")
     for name, summary in summaries.items():
         print(
-            f"{name} actor ({ACTORS[name]}), over {summary['episodes']} takeoffs: "
+            f"{name} actor ({ACTORS[name]}), over {summary['episodes']} {settings.task} episodes: "
             f"success {summary['success_rate']:.0%} "
             f"(held to {settings.runtime:g} s), long hold {summary['long_hold_success_rate']:.0%} (to 30 s), "
             f"median final z {summary['median_final_z']:.2f} m, mean return {summary['mean_return']:.1f}"
         )
-    written = sorted(path.name + ("/" if path.is_dir() else "") for path in Path(out).iterdir())
+    written = sorted(
+        path.name + ("/" if path.is_dir() else "") for path in Path(out).iterdir() if not path.name.startswith(".")
+    )
     print(f"wrote {out}/: {', '.join(written)}")
 
 
@@ -582,7 +668,7 @@ def main(argv=None):
     _add_plot(commands)
     args = parser.parse_args(_join_negative_lists(sys.argv[1:] if argv is None else list(argv)))
     try:
-        if args.command in ("train", "evaluate") and not args.debug:
+        if (args.command in ("train", "evaluate") or getattr(args, "actor", None)) and not args.debug:
             _import_tensorflow_quietly()
         args.run(args)
     except KeyboardInterrupt:

@@ -1,12 +1,16 @@
 """Gymnasium environments for the quadcopter tasks (needs the optional extra: ``pip install .[gym]``).
 
-Importing this module registers three environments::
+Importing this module registers the environments::
 
     import gymnasium
     env = gymnasium.make("quadcopter.envs:QuadcopterTakeoff-v5")   # also QuadcopterHover-v5,
                                                                     # QuadcopterReachTarget-v1
+    env = gymnasium.make("quadcopter.envs:QuadcopterReach-v0")     # the tasks of train --task: also
+                                                                    # QuadcopterHoverPush-v0, and
+    env = gymnasium.make("quadcopter.envs:QuadcopterTask-v0", task="mytasks:Perch")  # your own
 
-:class:`QuadcopterEnv` wraps one task of :mod:`quadcopter.tasks` (one ``PhysicsSim``);
+:class:`QuadcopterEnv` wraps one task of :mod:`quadcopter.tasks` (one ``PhysicsSim``); :class:`FlightTaskEnv`
+one of :mod:`quadcopter.task_specs`;
 :class:`QuadcopterVectorEnv` runs N takeoffs in one :class:`~quadcopter.sim.VectorPhysicsSim`, a
 native ``gymnasium.vector.VectorEnv`` that is much faster than N copies of the single env.
 """
@@ -22,6 +26,7 @@ from gymnasium.vector.utils import batch_space
 from . import dynamics as physics
 from . import tasks
 from .sim import shown
+from .task_specs import check_task, load_task
 from .tasks import (
     POSITION_SCALE,
     RATE_SCALE,
@@ -33,7 +38,7 @@ from .tasks import (
     sample_takeoff_starts,
     takeoff_success,
 )
-from .vector_task import VectorTakeoffTask
+from .vector_task import ScalarTask, VectorTakeoffTask
 
 # Observation bounds beyond the simulator's own: speeds (m/s) and angular rates (rad/s) above
 # these only happen in a tumbling crash; observations are clipped to them so that they always
@@ -307,6 +312,56 @@ class QuadcopterVectorEnv(VectorEnv):
         return self._observation(step.states), rewards, terminated, truncated, info
 
 
+class FlightTaskEnv(gymnasium.Env):
+    """Any :class:`~quadcopter.task_specs.FlightTask` as a Gymnasium env: a built-in one by name (``hover``,
+    ``reach``, ``takeoff``) or a learner's (``"mytasks:Perch"``, or an instance).
+
+    The task's docstring is the specification (start, goal, observation, reward, end, success). The env
+    runs the task's own functions (:class:`~quadcopter.vector_task.ScalarTask`), so its episodes are those
+    of ``train --task NAME``. **Action**: 4 values in [-1, 1], mapped linearly to rotor speeds in [0, 900]
+    rev/s. **Observation**: float32, the task's state: for the built-in tasks the 15 values of
+    :class:`~quadcopter.tasks.TakeoffTask`, measured from the episode's goal (clipped to the bounds of
+    :func:`takeoff_observation_space`); a learner's task with another state size is unbounded.
+    ``reset`` draws the task's training start (and goal) from the env's ``np_random``; ``terminated`` is
+    a bound touched (a crash), ``truncated`` the time limit, ``info["success"]`` the task's success
+    rule.
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, task="hover", dynamics="udacity", action_repeat=3, runtime=TAKEOFF_RUNTIME):
+        self.task = load_task(task) if isinstance(task, str) else check_task(task)
+        self._episode = ScalarTask(self.task, runtime, dynamics, action_repeat)
+        self.action_space = spaces.Box(-1.0, 1.0, shape=(4,), dtype=np.float32)
+        if self.task.state_size == TakeoffTask.state_size:
+            # A goal 10 m from the task's target moves the bounds by 4 units; the simulator's bounds are
+            # 150 m away, so the Box holds every observation of a flight that has not crashed.
+            self.observation_space = takeoff_observation_space(np.asarray(self.task.target, dtype=float))
+        else:
+            self.observation_space = spaces.Box(-np.inf, np.inf, shape=(self.task.state_size,), dtype=np.float32)
+        self._started = False
+
+    def _observation(self, state):
+        space = self.observation_space
+        return np.clip(np.asarray(state, dtype=np.float32), space.low, space.high)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        if options:
+            raise ValueError(f"FlightTaskEnv.reset takes no options; got {options!r}")
+        self._episode.envs.rng = self.np_random
+        self._started = True
+        return self._observation(self._episode.reset()), {"success": False}
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
+        if not self._started:
+            raise RuntimeError("call reset() before step(), and again after an episode has ended")
+        state, reward, done = self._episode.step(to_rotor_speeds(_check_actions(action, (4,))))
+        self._started = not done
+        info = {"success": self._episode.success}
+        return self._observation(state), float(reward), self._episode.terminated, self._episode.truncated, info
+
+
 def _register():
     for name, task in (
         ("QuadcopterTakeoff-v5", "takeoff"),
@@ -320,6 +375,14 @@ def _register():
                 kwargs={"task": task},
                 vector_entry_point=QuadcopterVectorEnv if task == "takeoff" else None,
             )
+    # The tasks of quadcopter.task_specs (train --task NAME), and any FlightTask: task="mytasks:Perch".
+    for name, task in (
+        ("QuadcopterHoverPush-v0", "hover"),
+        ("QuadcopterReach-v0", "reach"),
+        ("QuadcopterTask-v0", "hover"),
+    ):
+        if name not in gymnasium.registry:
+            gymnasium.register(id=name, entry_point=FlightTaskEnv, kwargs={"task": task})
 
 
 _register()

@@ -174,11 +174,20 @@ def _label_3d(ax, flights=(), target=None, min_half_span=1.0):
         set_limits(middle - half, middle + half)
 
 
-def plot_path_3d(flight: pd.DataFrame, title: str = "Flight path", target: Target | None = None) -> Figure:
-    """The 3-D path of one flight, with its start, end and (if given) the target (x, y, z in m) marked."""
+def plot_path_3d(
+    flight: pd.DataFrame, title: str = "Flight path", target: Target | None = None, waypoints: np.ndarray | None = None
+) -> Figure:
+    """The 3-D path of one flight, with its start, end and (if given) the target (x, y, z in m) marked, and
+    (if given) a course's waypoints (K, 3), numbered, and the polyline through them."""
     figure = Figure(figsize=(7, 6.5), layout="constrained")
     ax = figure.add_subplot(projection="3d")
     ax.plot(flight["x"], flight["y"], flight["z"], color="C0", label="path")
+    if waypoints is not None:
+        waypoints = np.asarray(waypoints, dtype=float)
+        ax.plot(*waypoints.T, color="0.5", linestyle="--", linewidth=1, label="course")
+        ax.scatter(*waypoints.T, color="C1", marker="o", s=30, label="waypoints", depthshade=False)
+        for i, point in enumerate(waypoints[:-1]):
+            ax.text(*point, f" {i}", fontsize="x-small")
     _mark_start_target_end(ax, flight["x"].to_numpy(), flight["y"].to_numpy(), flight["z"].to_numpy(), target)
     _label_3d(ax, [flight], target)
     ax.legend(loc="upper left", fontsize="small")
@@ -359,6 +368,15 @@ def _actor_lr_step(path: Path) -> tuple[int, float] | None:
     return settings["late_actor_lr_from"], settings.get("late_actor_lr_factor", 1.0)
 
 
+def _run_task_name(path: Path) -> str:
+    """The task a run learned, from its settings.json (runs from before tasks had names: the takeoff)."""
+    try:
+        settings = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return "takeoff"
+    return str(settings.get("task", "takeoff")) if isinstance(settings, dict) else "takeoff"
+
+
 def write_run_plots(run: str | Path, target: Target = (0.0, 0.0, 10.0), gif: bool = False) -> list[Path]:
     """Write the PNGs of a training run's folder from its CSVs: ``reward_curve.png`` (episodes.csv),
     ``flight.png`` and ``flight_path.png`` (flight.csv, one flight of the trained actor),
@@ -384,14 +402,15 @@ def write_run_plots(run: str | Path, target: Target = (0.0, 0.0, 10.0), gif: boo
         written.append(run / "reward_curve.png")
         step = _actor_lr_step(run / "settings.json")
         plot_reward_curve(episodes, tests=tests, actor_lr_step=step).savefig(written[-1], dpi=100)
+    task = _run_task_name(run / "settings.json")
     if flight is not None:
         written += write_flight_plots(
-            flight, run / "flight", title="Trained actor, one takeoff", target=target, gif=gif
+            flight, run / "flight", title=f"Trained actor, one {task}", target=target, gif=gif
         )
     if table is not None:
         written.append(run / "evaluation_flights.png")
         plot_flights_overlaid(
-            flights, title=f"Trained actor, {len(flights)} evaluation takeoffs", target=target
+            flights, title=f"Trained actor, {len(flights)} evaluation flights ({task})", target=target
         ).savefig(written[-1], dpi=100)
     if not written:
         raise ValueError(f"{run} has none of episodes.csv, flight.csv, evaluation_flights.csv to plot")

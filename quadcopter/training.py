@@ -129,7 +129,11 @@ class TrainSettings:
         check_fields(
             self,
             [
-                ("task", _loads_task, f"one of {sorted(TASKS)} or MODULE:CLASS (a FlightTask of your own)"),
+                (
+                    "task",
+                    lambda v: isinstance(v, str) and (v in TASKS or ":" in v),
+                    f"one of {sorted(TASKS)} or MODULE:CLASS (a FlightTask of your own)",
+                ),
                 ("num_envs", integer_in(1, 4096), "an integer in [1, 4096]"),
                 ("env_steps", integer_in(0, MAX_ENV_STEPS), f"an integer in [0, {MAX_ENV_STEPS:,}]"),
                 ("seconds", number(lambda v: 0 <= v <= MAX_SECONDS), f"a number of seconds in [0, {MAX_SECONDS:,}]"),
@@ -166,6 +170,8 @@ class TrainSettings:
                 ),
             ],
         )
+        if self.task not in TASKS:
+            load_task(self.task)  # a learner's task: imported and checked, its own error naming what is wrong
         if not (self.env_steps or self.seconds or self.episodes):
             raise ValueError("TrainSettings needs a budget: env_steps, seconds or episodes > 0; got all three 0")
         return self
@@ -177,12 +183,6 @@ class TrainSettings:
             or (self.seconds and seconds >= self.seconds)
             or (self.episodes and episodes >= self.episodes)
         )
-
-
-def _loads_task(name):
-    """True if ``name`` names a task :func:`~quadcopter.task_specs.load_task` can make (a built-in one
-    without importing anything); a learner's task that cannot be made raises its own message."""
-    return isinstance(name, str) and (name in TASKS or load_task(name) is not None)
 
 
 def make_agent(config, settings):

@@ -168,3 +168,91 @@ def test_a_broken_learners_task_is_named_before_training(task, message):
     with np.errstate(divide="ignore", invalid="ignore"):
         with pytest.raises(ValueError, match=message):
             check_task(task)
+
+
+def test_the_built_in_courses_have_waypoints_2_to_5_m_apart_and_read_from_files(tmp_path):
+    from quadcopter.course import COURSES, distance_to_polyline, read_waypoints
+
+    for name in COURSES:
+        waypoints = read_waypoints(name)
+        gaps = np.linalg.norm(np.diff(waypoints, axis=0), axis=1)
+        assert len(waypoints) >= 9 and gaps.min() >= 2.0 and gaps.max() <= 5.0, (name, gaps)
+    path = tmp_path / "line.csv"
+    path.write_text("x,y,z\n0,0,10\n3,0,10\n3,4,10\n")
+    np.testing.assert_array_equal(read_waypoints(path), [[0, 0, 10], [3, 0, 10], [3, 4, 10]])
+    path.write_text("0,0,10\n")
+    with pytest.raises(ValueError, match="need at least 2 lines of 3 finite numbers"):
+        read_waypoints(path)
+    points = np.array([[1.5, 1.0, 10.0], [3.0, 2.0, 10.0]])
+    segment = np.array([[0.0, 0.0, 10.0], [3.0, 0.0, 10.0]])
+    np.testing.assert_allclose(distance_to_polyline(points, segment), [1.0, 2.0])
+
+
+def test_a_course_switches_goal_within_the_radius_and_reports_the_path(monkeypatch):
+    from quadcopter.course import fly_course
+
+    seen = []
+
+    def act(states):  # hover thrust; remember the goal's error as the observation shows it (m)
+        seen.append(states[0, 0:3] * 2.5)
+        return np.full((1, 4), 404.0)
+
+    waypoints = np.array([[0, 0, 10], [0, 0, 10.3], [0, 0, 10.3]])  # the second within 0.5 m of the start
+    flight, summary = fly_course(act, waypoints, hold=0.5, timeout=2.0)
+    assert summary["passed"] == 2 and summary["all_passed"] and not summary["crashed"]
+    assert set(flight["goal"]) == {1, 2} and summary["largest_distance"] < 0.31
+    far = np.array([[0, 0, 10], [0, 0, 14]])  # a goal never reached: the leg times out
+    flight, summary = fly_course(act, far, hold=0.5, timeout=1.0)
+    assert summary["passed"] == 0 and not summary["all_passed"] and summary["seconds"] == pytest.approx(1.0, abs=0.03)
+
+
+def test_the_gymnasium_env_runs_every_task_by_name():
+    gymnasium = pytest.importorskip("gymnasium", reason="the Gymnasium extra is not installed")
+    from gymnasium.utils.env_checker import check_env
+
+    import quadcopter.envs  # noqa: F401  (registers the ids)
+
+    for name in ("QuadcopterHoverPush-v0", "QuadcopterReach-v0"):
+        env = gymnasium.make(f"quadcopter.envs:{name}")
+        check_env(env.unwrapped, skip_render_check=True)
+        observation, _ = env.reset(seed=3)
+        assert observation.shape == (15,)
+    env = gymnasium.make("quadcopter.envs:QuadcopterTask-v0", task=Perch())
+    env.reset(seed=0)
+    _, reward, *_ = env.step(np.zeros(4, np.float32))
+    assert 0.0 < reward <= 3.0  # Perch's reward, three sub-steps of exp(-|z - 8|)
+
+
+def test_simulate_starts_where_the_task_starts(tmp_path, capsys):
+    import pandas as pd
+
+    from quadcopter.cli import main
+
+    main(["simulate", "--task", "hover", "--controller", "hover", "--seed", "2", "--out", str(tmp_path / "h.csv")])
+    starts, _ = Hover().test_starts(NumpyDraw(np.random.default_rng(2)), 1)
+    first = pd.read_csv(tmp_path / "h.csv").iloc[0]
+    np.testing.assert_allclose(first[["x", "y", "z", "x_velocity"]], starts[0, [0, 1, 2, 6]])
+    from test_bad_input import one_line_exit_2
+
+    one_line_exit_2(capsys, ["simulate", "--task", "course", "--out", str(tmp_path / "c.csv")], "give --actor")
+    one_line_exit_2(capsys, ["train", "--task", "land", "--out", str(tmp_path / "r")], "TrainSettings.task must be one of")
+
+
+@pytest.mark.slow
+def test_a_learners_task_trains_on_the_fast_path_from_the_command_line(tmp_path, monkeypatch, capsys):
+    import json
+
+    from quadcopter.cli import main
+
+    (tmp_path / "mytasks.py").write_text(
+        "import numpy as np\nfrom quadcopter.task_specs import FlightTask\n\n"
+        "class Perch(FlightTask):\n"
+        "    def reward(self, physics, goal, dynamics, xp=np):\n"
+        "        return xp.exp(-xp.abs(physics[:, 2] - 8.0))\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    argv = ["train", "--task", "mytasks:Perch", "--env-steps", "640", "--eval-episodes", "2", "--no-progress"]
+    assert main([*argv, "--out", "run"]) == 0
+    assert json.loads((tmp_path / "run" / "settings.json").read_text())["task"] == "mytasks:Perch"
+    assert "over 2 mytasks:Perch episodes" in capsys.readouterr().out
+    assert main(["evaluate", "run", "--episodes", "2"]) == 0

@@ -1,0 +1,73 @@
+"""Does ``train --task NAME`` learn every built-in task, and in about the takeoff's time? For each task,
+dynamics and seed, runs ``python -m quadcopter train --task NAME --seed S --dynamics D`` as a user does (a
+fresh process, default settings), and prints one table row per run: the process's wall time, and the
+final actor's (as training left it) success over the task's 100 evaluation episodes (starts that training
+never saw) and over the long hold (the same rule flown to 30 s, three times the training episodes).
+
+    python benchmarks/bench_tasks.py [--tasks hover reach] [--seeds 0 1 ...] [--dynamics udacity rigid_body]
+        [--jobs 2] [--out runs/bench-tasks]
+
+``--jobs 2`` runs two trainings at once (one per core): the success figures are the same (the budget
+counts environment steps), the wall times are longer than alone. Compare wall times with ``--jobs 1``.
+A summary line per task and dynamics counts the seeds whose final actor reaches 95%.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench_sim import cpu_name  # noqa: E402
+
+from quadcopter.dynamics import DYNAMICS  # noqa: E402
+from quadcopter.task_specs import TASKS  # noqa: E402
+
+
+def run(task, dynamics, seed, out, extra):
+    """Train one run in a fresh process; returns (wall s, the final actor's summary)."""
+    folder = out / f"{task}-{dynamics}-seed{seed}"
+    command = [sys.executable, "-m", "quadcopter", "train", "--task", task, "--dynamics", dynamics]
+    command += ["--seed", str(seed), "--out", str(folder), "--overwrite", "--no-progress", *extra]
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if done.returncode:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
+    return wall, json.loads((folder / "evaluation.json").read_text())["final"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", nargs="+", default=[name for name in TASKS if name != "takeoff"])
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
+    parser.add_argument("--dynamics", nargs="+", default=list(DYNAMICS), choices=DYNAMICS)
+    parser.add_argument("--jobs", type=int, default=2, help="trainings at once (default: 2, one per core)")
+    parser.add_argument("--out", type=Path, default=Path("runs/bench-tasks"))
+    parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more train flags, e.g. --set tau=0.002")
+    args = parser.parse_args()
+    print(f"# {cpu_name()}, {os.cpu_count()} cores, CPU, {time.strftime('%Y-%m-%d')}; {args.jobs} training(s) at once")
+    print("| task | dynamics | seed | wall (s) | final 10 s | final 30 s | final mean return |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    jobs = [(task, dynamics, seed) for task in args.tasks for dynamics in args.dynamics for seed in args.seeds]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        results = list(pool.map(lambda job: run(*job, args.out, args.extra), jobs))
+    for (task, dynamics, seed), (wall, final) in zip(jobs, results):
+        print(
+            f"| {task} | {dynamics} | {seed} | {wall:.1f} | {final['success_rate']:.0%} | "
+            f"{final['long_hold_success_rate']:.0%} | {final['mean_return']:.1f} |"
+        )
+    for task in args.tasks:
+        for dynamics in args.dynamics:
+            rows = [final for (t, d, _), (_, final) in zip(jobs, results) if (t, d) == (task, dynamics)]
+            good = sum(final["success_rate"] >= 0.95 for final in rows)
+            print(f"# {task}, {dynamics}: final actor >= 95% on {good} of {len(rows)} seeds")
+
+
+if __name__ == "__main__":
+    main()
