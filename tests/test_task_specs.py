@@ -235,7 +235,8 @@ def test_simulate_starts_where_the_task_starts(tmp_path, capsys):
     from test_bad_input import one_line_exit_2
 
     one_line_exit_2(capsys, ["simulate", "--task", "course", "--out", str(tmp_path / "c.csv")], "give --actor")
-    one_line_exit_2(capsys, ["train", "--task", "land", "--out", str(tmp_path / "r")], "TrainSettings.task must be one of")
+    land = ["train", "--task", "land", "--out", str(tmp_path / "r")]
+    one_line_exit_2(capsys, land, "TrainSettings.task must be one of")
 
 
 @pytest.mark.slow
