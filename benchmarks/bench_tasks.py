@@ -9,7 +9,8 @@ never saw) and over the long hold (the same rule flown to 30 s, three times the 
 
 ``--jobs 2`` runs two trainings at once (one per core): the success figures are the same (the budget
 counts environment steps), the wall times are longer than alone. Compare wall times with ``--jobs 1``.
-A summary line per task and dynamics counts the seeds whose final actor reaches 95%.
+A summary line per task and dynamics counts the seeds whose final actor reaches 95%. With ``reach``, each
+seed's final actor then flies the built-in courses (``quadcopter/course.py``), one table row per flight.
 """
 
 import argparse
@@ -67,6 +68,36 @@ def main():
             rows = [final for (t, d, _), (_, final) in zip(jobs, results) if (t, d) == (task, dynamics)]
             good = sum(final["success_rate"] >= 0.95 for final in rows)
             print(f"# {task}, {dynamics}: final actor >= 95% on {good} of {len(rows)} seeds")
+    if "reach" in args.tasks:
+        courses(args)
+
+
+def courses(args):
+    """Each reach run's final actor through the built-in courses: waypoints passed, crash, largest distance."""
+    import keras
+    import numpy as np
+
+    import agents  # noqa: F401  (registers the actor's layers)
+    from quadcopter.course import COURSES, SWITCH_RADIUS, fly_course
+
+    print(f"\n# the reach actors through the courses (switching within {SWITCH_RADIUS} m)")
+    print("| dynamics | seed | course | passed | crashed | seconds | largest distance from the course (m) |")
+    print("|---|---:|---|---:|---|---:|---:|")
+    for dynamics in args.dynamics:
+        flown = []
+        for seed in args.seeds:
+            model = keras.models.load_model(args.out / f"reach-{dynamics}-seed{seed}" / "actor_final.keras")
+            act = lambda states, model=model: model(np.asarray(states, np.float32)).numpy()  # noqa: E731
+            for name, course in COURSES.items():
+                waypoints = course()
+                _, summary = fly_course(act, waypoints, dynamics=dynamics)
+                flown.append(summary["all_passed"])
+                print(
+                    f"| {dynamics} | {seed} | {name} | {summary['passed']} of {len(waypoints) - 1} | "
+                    f"{'yes' if summary['crashed'] else 'no'} | {summary['seconds']:.1f} | "
+                    f"{summary['largest_distance']:.2f} |"
+                )
+        print(f"# {dynamics}: every waypoint passed without a crash in {sum(flown)} of {len(flown)} course flights")
 
 
 if __name__ == "__main__":
