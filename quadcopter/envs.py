@@ -7,7 +7,7 @@ Importing this module registers the environments::
                                                                     # QuadcopterReachTarget-v1
     env = gymnasium.make("quadcopter.envs:QuadcopterReach-v0")     # the tasks of train --task: also
                                                                     # QuadcopterHoverPush-v0, and
-    env = gymnasium.make("quadcopter.envs:QuadcopterTask-v0", task="mytasks:Perch")  # your own
+    env = gymnasium.make("quadcopter.envs:QuadcopterTask-v0", task="mytasks:LowHover")  # your own
 
 :class:`QuadcopterEnv` wraps one task of :mod:`quadcopter.tasks` (one ``PhysicsSim``); :class:`FlightTaskEnv`
 one of :mod:`quadcopter.task_specs`;
@@ -314,7 +314,7 @@ class QuadcopterVectorEnv(VectorEnv):
 
 class FlightTaskEnv(gymnasium.Env):
     """Any :class:`~quadcopter.task_specs.FlightTask` as a Gymnasium env: a built-in one by name (``hover``,
-    ``reach``, ``takeoff``) or a learner's (``"mytasks:Perch"``, or an instance).
+    ``reach``, ``takeoff``) or a learner's (``"mytasks:LowHover"``, or an instance).
 
     The task's docstring is the specification (start, goal, observation, reward, end, success). The env
     runs the task's own functions (:class:`~quadcopter.vector_task.ScalarTask`), so its episodes are those
@@ -375,7 +375,7 @@ def _register():
                 kwargs={"task": task},
                 vector_entry_point=QuadcopterVectorEnv if task == "takeoff" else None,
             )
-    # The tasks of quadcopter.task_specs (train --task NAME), and any FlightTask: task="mytasks:Perch".
+    # The tasks of quadcopter.task_specs (train --task NAME), and any FlightTask: task="mytasks:LowHover".
     for name, task in (
         ("QuadcopterHoverPush-v0", "hover"),
         ("QuadcopterReach-v0", "reach"),
