@@ -71,12 +71,17 @@ class FusedTakeoff:
         self._fly = tf.function(self._fly_graph, jit_compile=True)
 
     def checkpointables(self):
-        """Every variable of the fused path's own state, by name, for ``tf.train.Checkpoint``."""
+        """Every variable of the fused path's own state, by name, for ``tf.train.Checkpoint``. The takeoff's
+        goals never change, so its checkpoints leave them out: a takeoff run checkpointed before goals
+        existed resumes as it did."""
+        flying = dict(zip(TakeoffState._fields, self.flying))
+        if type(self.task) is FlightTask:
+            flying.pop("goal")
         return dict(
             generator=self.generator,
             noise_state=self.noise_state,
             memory=self.memory.checkpoint(),
-            **{f"flying_{name}": variable for name, variable in zip(TakeoffState._fields, self.flying)},
+            **{f"flying_{name}": variable for name, variable in flying.items()},
         )
 
     def _sample_starts(self):

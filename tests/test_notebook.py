@@ -68,7 +68,11 @@ def test_it_shows_the_gradient_proof_and_the_plots(executed):
     ratios = [float(line.split()[-2]) for line in table.splitlines()[1:]]
     assert len(ratios) == 6 and all(abs(r - 4.0) < 1e-4 for r in ratios)  # 3 kernels + 3 biases, all x4
     images = sum("image/png" in o.get("data", {}) for c in code for o in c.outputs)
-    assert images == 7  # panels (3 flights), 3-D paths (2), the reward curve, the overlaid flights
+    assert images == 8  # panels (3 flights), 3-D paths (2), the reward curve, the overlaid flights, LowHover's
+    own_task = outputs_text(next(c for c in code if "own_settings" in c.source))
+    assert "LowHover: trained for" in own_task and "success" in own_task
+    assert (work / "runs" / "notebook-smoke-lowhover" / "evaluation.json").exists()
+    assert (work / "runs" / "mytasks.py").exists()  # the task is a module of the learner's, as on the CLI
     assert "smoke run" in outputs_text(code[0])
     run = work / "runs" / "notebook-smoke"
     for name in (

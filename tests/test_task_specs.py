@@ -128,14 +128,18 @@ class Perch(FlightTask):
         return xp.exp(-xp.abs(physics[:, 2] - (goal[:, 2] - 2.0)))
 
 
+MYTASKS = (
+    "import numpy as np\nfrom quadcopter.task_specs import FlightTask\n\n"
+    "class Perch(FlightTask):\n"
+    "    def reward(self, physics, goal, dynamics, xp=np):\n"
+    "        return xp.exp(-xp.abs(physics[:, 2] - 8.0))\n"
+)
+"""A learner's module of tasks, as a file beside them."""
+
+
 def test_a_learners_task_runs_on_every_path_and_loads_by_name(tmp_path, monkeypatch):
     check_task(Perch())
-    (tmp_path / "mytasks.py").write_text(
-        "import numpy as np\nfrom quadcopter.task_specs import FlightTask\n\n"
-        "class Perch(FlightTask):\n"
-        "    def reward(self, physics, goal, dynamics, xp=np):\n"
-        "        return xp.exp(-xp.abs(physics[:, 2] - 8.0))\n"
-    )
+    (tmp_path / "mytasks.py").write_text(MYTASKS)
     monkeypatch.chdir(tmp_path)
     assert type(load_task("mytasks:Perch")).__name__ == "Perch"
     assert Perch().reward_range(3) is None and FlightTask().reward_range(3) == (0.0, 3.75)
@@ -245,12 +249,7 @@ def test_a_learners_task_trains_on_the_fast_path_from_the_command_line(tmp_path,
 
     from quadcopter.cli import main
 
-    (tmp_path / "mytasks.py").write_text(
-        "import numpy as np\nfrom quadcopter.task_specs import FlightTask\n\n"
-        "class Perch(FlightTask):\n"
-        "    def reward(self, physics, goal, dynamics, xp=np):\n"
-        "        return xp.exp(-xp.abs(physics[:, 2] - 8.0))\n"
-    )
+    (tmp_path / "mytasks.py").write_text(MYTASKS)
     monkeypatch.chdir(tmp_path)
     argv = ["train", "--task", "mytasks:Perch", "--env-steps", "640", "--eval-episodes", "2", "--no-progress"]
     assert main([*argv, "--out", "run"]) == 0
