@@ -1,0 +1,59 @@
+"""How long does ``train --task NAME`` take against the takeoff's? Runs ``python -m quadcopter train --task
+NAME`` one after the other, each in a fresh process with the default settings and nothing else running,
+and prints its wall time, its training time and environment steps per second (the ``trained for`` line),
+each as a ratio to the takeoff's in the same benchmark run.
+
+    python benchmarks/bench_task_speed.py [--tasks takeoff hover reach mytasks:LowHover] [--cwd DIR]
+
+A learner's task (``MODULE:CLASS``) is imported from ``--cwd`` (default: the current folder), where the
+trainings run. The issue's target: each within 1.5 times the takeoff's.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench_sim import cpu_name  # noqa: E402
+
+from quadcopter.training import TrainSettings  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", nargs="+", default=["takeoff", "hover", "reach"])
+    parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="where the trainings run (and MODULE is)")
+    args = parser.parse_args()
+    steps = TrainSettings().env_steps
+    print(
+        f"# {cpu_name()}, {os.cpu_count()} cores, CPU, {time.strftime('%Y-%m-%d')}; {steps:,} steps each, one at a time"
+    )
+    print("| task | wall (s) | training (s) | env steps/s | wall / takeoff's | steps/s / takeoff's |")
+    print("|---|---:|---:|---:|---:|---:|")
+    base = None
+    with tempfile.TemporaryDirectory() as folder:
+        for task in args.tasks:
+            command = [sys.executable, "-m", "quadcopter", "train", "--task", task, "--no-progress"]
+            command += ["--out", str(Path(folder) / task.replace(":", "-"))]
+            start = time.perf_counter()
+            done = subprocess.run(command, capture_output=True, text=True, cwd=args.cwd)
+            wall = time.perf_counter() - start
+            found = re.search(r"trained for ([0-9.]+) s", done.stdout)
+            if done.returncode or not found:
+                raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
+            training = float(found.group(1))
+            rate = steps / training
+            base = base or (wall, rate)
+            print(
+                f"| {task} | {wall:.1f} | {training:.1f} | {rate:,.0f} | {wall / base[0]:.2f} | {rate / base[1]:.2f} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
