@@ -1,19 +1,19 @@
-"""The fused training path: a whole training round of the takeoff in one compiled TensorFlow call.
+"""The fused training path: a whole training round of a task (the takeoff by default) in one compiled call.
 
 One call of :meth:`FusedTakeoff.round` does, inside ``tf.function(jit_compile=True)``:
 
-1. ``steps`` times, for all N takeoffs at once: the actor's action plus exploration noise, the
-   simulator with action repeat (:func:`~quadcopter.tensor_task.takeoff_step`), the rewards and
+1. ``steps`` times, for all N episodes at once: the actor's action plus exploration noise, the
+   simulator with action repeat and the task's functions (:func:`~quadcopter.tensor_task.task_step`), the rewards and
    episode ends, a restart of the rows that ended (from random starts), and the N transitions
    written into the agent's tensor replay buffer;
 2. then ``updates`` DDPG updates on batches drawn from that buffer (:meth:`agents.agent.DDPG.update_many`).
 
 Python sees only the summaries of the episodes that ended (for the progress bar and
-``episodes.csv``) and the last losses. :meth:`FusedTakeoff.fly` flies noise-free takeoffs
+``episodes.csv``) and the last losses. :meth:`FusedTakeoff.fly` flies noise-free episodes
 (test flights, the evaluation) in one call too.
 
 All randomness (starts, noise, batches) comes from one ``tf.random.Generator`` seeded with the
-agent's seed, and every piece of state (the takeoffs in flight, the buffer, the generator) is a
+agent's seed, and every piece of state (the episodes in flight, the buffer, the generator) is a
 ``tf.Variable`` listed by :meth:`FusedTakeoff.checkpointables`: a run checkpointed between two
 rounds and resumed continues exactly as if it had not stopped. Nothing assumes a CPU: on a GPU the
 same call runs there (docs/fused-training.md, "On a GPU").
@@ -120,7 +120,7 @@ class FusedTakeoff:
     # --- One training round ---
 
     def round(self, steps, updates):
-        """``steps`` agent steps of all N takeoffs, then ``updates`` DDPG updates (none while the buffer
+        """``steps`` agent steps of all N episodes, then ``updates`` DDPG updates (none while the buffer
         holds fewer than ``warmup`` transitions), in one compiled call.
 
         Returns ``(episodes, losses, updates_made)``: the episodes that ended, in order, as a list of

@@ -16,7 +16,7 @@ from quadcopter.folder_lock import FolderInUseError, FolderLock, holder
 from quadcopter.runs import claim_run_folder
 from quadcopter.training import train
 
-FAST_TRAIN = ["--env-steps", "640", "--eval-episodes", "2", "--no-progress"]
+FAST_TRAIN = ["--env-steps", "640", "--eval-episodes", "2", "--no-progress", "--numpy-path"]  # no XLA compile
 
 
 def quadcopter(*argv, cwd):
@@ -116,7 +116,8 @@ def test_a_lock_left_by_a_killed_training_does_not_block_its_resume(tmp_path):
     out = tmp_path / "run"
     code = (
         "import sys\nfrom test_training import TINY, tiny_settings\nfrom quadcopter.training import train\n"
-        "train(TINY, tiny_settings(env_steps=10**7, checkpoint_every=0.2), out=sys.argv[1], progress=False)\n"
+        "settings = tiny_settings(env_steps=10**7, checkpoint_every=0.2, fused=False)\n"
+        "train(TINY, settings, out=sys.argv[1], progress=False)\n"
     )
     env = dict(os.environ, PYTHONPATH=os.path.dirname(__file__))
     process = subprocess.Popen([sys.executable, "-c", code, str(out)], env=env)
