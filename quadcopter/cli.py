@@ -478,9 +478,7 @@ def _train_in(args, config, settings, budgets, out):
             f"(held to {settings.runtime:g} s), long hold {summary['long_hold_success_rate']:.0%} (to 30 s), "
             f"median final z {summary['median_final_z']:.2f} m, mean return {summary['mean_return']:.1f}"
         )
-    written = sorted(
-        path.name + ("/" if path.is_dir() else "") for path in Path(out).iterdir() if not path.name.startswith(".")
-    )
+    written = sorted(path.name + ("/" if path.is_dir() else "") for path in Path(out).iterdir())
     print(f"wrote {out}/: {', '.join(written)}")
 
 

@@ -468,6 +468,8 @@ def train(
     """
     if resume and (out is None or not Run(out).holds_run()):
         raise ValueError(f"resume needs the folder of an earlier run; got {out!r}")
+    if resume and config is None and settings is None:
+        Run(out).load_config()  # a run that cannot be resumed is refused before its lock file is written
     if out is None:
         return _train(config, settings, None, resume, progress, overwrite, budget)
     with folder_lock.hold(out):  # no other process trains into this folder meanwhile

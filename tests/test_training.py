@@ -10,7 +10,8 @@ import pytest
 
 from agents.agent import DDPGConfig
 from quadcopter.cli import main
-from quadcopter.tasks import OBSERVATION_VERSION, POSITION_SCALE, REWARD_VERSION, VELOCITY_SCALE, sample_takeoff_starts
+from quadcopter.task_specs import FlightTask, NumpyDraw
+from quadcopter.tasks import OBSERVATION_VERSION, POSITION_SCALE, REWARD_VERSION, VELOCITY_SCALE
 from quadcopter.training import (
     TEST_SEED,
     ActorTestFlights,
@@ -321,7 +322,7 @@ def _test_score(agent, settings):
     them (the same starts and the same compiled flights, so the same numbers to the bit)."""
     from quadcopter.training import make_rollout
 
-    starts = sample_takeoff_starts(np.random.default_rng(TEST_SEED), settings.test_episodes)
+    starts = FlightTask().test_starts(NumpyDraw(np.random.default_rng(TEST_SEED)), settings.test_episodes)
     summary = summarise_evaluation(make_rollout(agent, settings).fly(*starts))
     return summary["success_rate"], summary["mean_return"]
 
@@ -419,7 +420,10 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
         ]
     )
     printed = capsys.readouterr().out
-    assert "selected actor (actor.keras), over 5 takeoffs" in printed and "final actor (actor_final.keras)" in printed
+    assert (
+        "selected actor (actor.keras), over 5 takeoff episodes" in printed
+        and "final actor (actor_final.keras)" in printed
+    )
     for name in (
         "episodes.csv",
         "config.json",
