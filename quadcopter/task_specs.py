@@ -48,13 +48,11 @@ from .tasks import (
     AIR_START_RATE,
     AIR_START_SPEED,
     DEFAULT_TARGET,
-    HOLD_DISTANCE,
     HOLD_FROM,
-    HOLD_TILT,
-    squared_length,
+    REWARD_MAX,
+    in_hold_band,
     takeoff_observation,
     takeoff_reward,
-    wrap_angle,
 )
 
 
@@ -117,8 +115,6 @@ class FlightTask:
         """(lowest, highest) reward of one agent step, or None when unknown (a learner's own reward)."""
         if type(self).reward is not FlightTask.reward:
             return None
-        from .tasks import REWARD_MAX
-
         return (0.0, REWARD_MAX * action_repeat)
 
     # --- Success ---
@@ -127,13 +123,7 @@ class FlightTask:
         """``held`` (N,) bool after a simulator step that reached ``time``: False from the first step at or
         after ``hold_from`` outside the hold band, for good."""
         judged = time >= self.hold_from - 0.5 * DT
-        angles = wrap_angle(physics[:, 3:5], xp)
-        in_band = (
-            (squared_length(physics[:, 0:3] - goal) <= HOLD_DISTANCE * HOLD_DISTANCE)
-            & (xp.abs(angles[:, 0]) < HOLD_TILT)
-            & (xp.abs(angles[:, 1]) < HOLD_TILT)
-        )
-        return held & (~judged | in_band)
+        return held & (~judged | in_hold_band(physics[:, 0:6], goal, xp))
 
     def success(self, truncated: Any, held: Any) -> Any:
         """The episode's success (N,) bool from how it ended and the tracked flag."""

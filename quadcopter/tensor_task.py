@@ -37,8 +37,8 @@ import numpy as np
 import tensorflow as tf
 
 from . import dynamics as physics
-from .task_specs import FlightTask, takeoff_starts
-from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, TAKEOFF_RUNTIME, takeoff_observation
+from .task_specs import FlightTask
+from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, TAKEOFF_RUNTIME
 
 # The numpy functions that the tasks' starts, observations and rewards use, for float64 tensors.
 TENSOR_MATH = SimpleNamespace(
@@ -134,13 +134,6 @@ def initial_state(starts, in_air=None, goals=None):
     return TakeoffState(starts, zeros, zeros, tf.zeros((n,), tf.int32), tf.ones((n,), tf.bool), in_air, goals)
 
 
-def observe(physics_state, target):
-    """The takeoff observation (N, 15) float64 of physics states (N, 12) and a target (3,) or goals (N, 3)."""
-    return takeoff_observation(
-        physics_state[:, 0:6], physics_state[:, 6:9], physics_state[:, 9:12], target, TENSOR_MATH
-    )
-
-
 def task_step(task, state, rotor_speeds, restarts, *, runtime=TAKEOFF_RUNTIME, dynamics="udacity", action_repeat=3):
     """One agent step of N episodes of ``task`` (a :class:`~quadcopter.task_specs.FlightTask`), as
     :meth:`VectorTakeoffTask.step <quadcopter.tasks.VectorTakeoffTask.step>`.
@@ -232,14 +225,6 @@ def takeoff_step(
         dynamics=dynamics,
         action_repeat=action_repeat,
     )
-
-
-def sample_starts(generator, n, target=DEFAULT_TARGET, air_fraction=0.0):
-    """Training starts drawn with a ``tf.random.Generator``, distributed as
-    :func:`~quadcopter.tasks.sample_starts` draws them: a share ``air_fraction`` around the target,
-    the rest on the ground. Returns ``(starts (n, 12) float64, in_air (n,) bool)``."""
-    starts, _, in_air = takeoff_starts(TensorDraw(generator), n, target, air_fraction, TENSOR_MATH)
-    return starts, in_air
 
 
 def numpy_starts(init_pose, init_velocities, init_angle_velocities=None):
