@@ -217,7 +217,7 @@ def _simulate(args):
             "random": lambda: RandomController(np.random.default_rng(args.seed)),
         }[args.controller]()
         name = f"{args.controller} controller"
-    flight = fly(sim, controller)
+    flight = fly(sim, controller, task)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     flight.to_csv(args.out, index=False)
     written = write_flight_plots(
@@ -430,12 +430,12 @@ def _train(args):
         if args.seed is not None and overrides.get("seed", args.seed) != args.seed:
             raise ValueError(f"--seed {args.seed} and --set seed={overrides['seed']} disagree: give one of them")
         config = takeoff_config(args.seed or 0, dynamics).replace(**overrides)
-        settings = TrainSettings(
-            task=args.task or defaults.task,
-            num_envs=defaults.num_envs if args.num_envs is None else args.num_envs,
+        given = dict(num_envs=args.num_envs, test_every=args.test_every)
+        settings = TrainSettings.for_task(
+            args.task or defaults.task,
             dynamics=dynamics,
-            test_every=defaults.test_every if args.test_every is None else args.test_every,
             fused=not args.numpy_path,
+            **{name: value for name, value in given.items() if value is not None},
             **budgets,
         ).validate()
     # The folder is locked from here until its last file is written: a second training into it is refused.
@@ -590,9 +590,10 @@ def _add_plot(commands):
     parser.add_argument(
         "--target",
         type=_floats(3),
-        default=[0, 0, 10],
+        default=None,
         metavar="X,Y,Z",
-        help="target position in m, marked on the plots (default: 0,0,10)",
+        help="target position in m, marked on the plots (default: the run's task's goal: 0,0,10 for the "
+        "takeoff and a flight CSV, the pad for land, none for reach, whose goals are drawn)",
     )
     parser.set_defaults(run=_plot)
 
@@ -616,7 +617,7 @@ def _plot(args):
             flight,
             args.source.with_name(args.source.stem + "_plot"),
             title=args.source.stem,
-            target=args.target,
+            target=(0.0, 0.0, 10.0) if args.target is None else args.target,
             gif=args.gif,
         )
     elif not args.source.exists():

@@ -6,7 +6,7 @@ Importing this module registers the environments::
     env = gymnasium.make("quadcopter.envs:QuadcopterTakeoff-v5")   # also QuadcopterHover-v5,
                                                                     # QuadcopterReachTarget-v1
     env = gymnasium.make("quadcopter.envs:QuadcopterReach-v0")     # the tasks of train --task: also
-                                                                    # QuadcopterHoverPush-v0, and
+                                                                    # QuadcopterHoverPush-v0, QuadcopterLand-v0, and
     env = gymnasium.make("quadcopter.envs:QuadcopterTask-v0", task="mytasks:LowHover")  # your own
 
 :class:`QuadcopterEnv` wraps one task of :mod:`quadcopter.tasks` (one ``PhysicsSim``); :class:`FlightTaskEnv`
@@ -26,7 +26,7 @@ from gymnasium.vector.utils import batch_space
 from . import dynamics as physics
 from . import tasks
 from .sim import shown
-from .task_specs import check_task, load_task
+from .task_specs import check_task, load_task, task_runtime
 from .tasks import (
     POSITION_SCALE,
     RATE_SCALE,
@@ -314,7 +314,7 @@ class QuadcopterVectorEnv(VectorEnv):
 
 class FlightTaskEnv(gymnasium.Env):
     """Any :class:`~quadcopter.task_specs.FlightTask` as a Gymnasium env: a built-in one by name (``hover``,
-    ``reach``, ``takeoff``) or a learner's (``"mytasks:LowHover"``, or an instance).
+    ``reach``, ``land``, ``takeoff``) or a learner's (``"mytasks:LowHover"``, or an instance).
 
     The task's docstring is the specification (start, goal, observation, reward, end, success). The env
     runs the task's own functions (:class:`~quadcopter.vector_task.ScalarTask`), so its episodes are those
@@ -323,14 +323,15 @@ class FlightTaskEnv(gymnasium.Env):
     :class:`~quadcopter.tasks.TakeoffTask`, measured from the episode's goal (clipped to the bounds of
     :func:`takeoff_observation_space`); a learner's task with another state size is unbounded.
     ``reset`` draws the task's training start (and goal) from the env's ``np_random``; ``terminated`` is
-    a bound touched (a crash), ``truncated`` the time limit, ``info["success"]`` the task's success
-    rule.
+    a bound touched (a crash), ``truncated`` the time limit (``runtime``, default the task's training
+    episode: 15 s for ``land``, 10 s for the others), ``info["success"]`` the task's success rule.
     """
 
     metadata = {"render_modes": []}
 
-    def __init__(self, task="hover", dynamics="udacity", action_repeat=3, runtime=TAKEOFF_RUNTIME):
+    def __init__(self, task="hover", dynamics="udacity", action_repeat=3, runtime=None):
         self.task = load_task(task) if isinstance(task, str) else check_task(task)
+        runtime = task_runtime(task if isinstance(task, str) else "") if runtime is None else runtime
         self._episode = ScalarTask(self.task, runtime, dynamics, action_repeat)
         self.action_space = spaces.Box(-1.0, 1.0, shape=(4,), dtype=np.float32)
         if self.task.state_size == TakeoffTask.state_size:
@@ -379,6 +380,7 @@ def _register():
     for name, task in (
         ("QuadcopterHoverPush-v0", "hover"),
         ("QuadcopterReach-v0", "reach"),
+        ("QuadcopterLand-v0", "land"),
         ("QuadcopterTask-v0", "hover"),
     ):
         if name not in gymnasium.registry:

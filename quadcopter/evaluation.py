@@ -276,4 +276,4 @@ def fly_actor(
         dynamics=dynamics,
         runtime=runtime,
     ).sim
-    return fly(sim, ActorController(act, action_repeat, task.target if goal is None else goal, task))
+    return fly(sim, ActorController(act, action_repeat, task.target if goal is None else goal, task), task)

@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 
+from .task_specs import has_contact_rule
+
 LABELS = [
     "time",
     "x",
@@ -29,12 +31,15 @@ def flight_row(sim, rotor_speeds):
     return [sim.time, *sim.pose, *sim.v, *sim.angular_v, *rotor_speeds]
 
 
-def fly(sim, controller):
+def fly(sim, controller, task=None):
     """Reset ``sim`` and fly it with ``controller.act(sim)`` until done; returns the flight DataFrame.
 
     The first row is the start (time 0); each row's rotor speeds are those of the step that ended
-    at its time, and the start row repeats the first step's.
+    at its time, and the start row repeats the first step's. ``task``: a
+    :class:`~quadcopter.task_specs.FlightTask` whose contact rule applies after each step (the landing's
+    lets a gentle touchdown rest instead of ending the flight); default none (a touch ends it).
     """
+    contact_rule = task is not None and has_contact_rule(task)
     sim.reset()
     start = flight_row(sim, np.zeros(4))
     rows = []
@@ -42,6 +47,11 @@ def fly(sim, controller):
     while not done:
         rotor_speeds = controller.act(sim)
         done = sim.next_timestep(rotor_speeds)
+        if contact_rule and sim.out_of_bounds:
+            physics = np.concatenate([sim.pose, sim.v, sim.angular_v])[None, :]
+            physics, crashed = task.contact(physics, np.array([True]))
+            if not crashed[0]:
+                done = sim.settle(physics[0])
         rows.append(flight_row(sim, rotor_speeds))
     start[-4:] = rows[0][-4:]
     return pd.DataFrame([start] + rows, columns=LABELS)

@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from . import dynamics as physics
+from .task_specs import TASKS
 
 # A target position (x, y, z) in m.
 Target = tuple[float, float, float] | list[float] | np.ndarray
@@ -377,11 +378,21 @@ def _run_task_name(path: Path) -> str:
     return str(settings.get("task", "takeoff")) if isinstance(settings, dict) else "takeoff"
 
 
-def write_run_plots(run: str | Path, target: Target = (0.0, 0.0, 10.0), gif: bool = False) -> list[Path]:
+def run_target(task_name: str) -> Target | None:
+    """The goal a run's plots mark: the built-in task's fixed goal (the takeoff's (0, 0, 10) m, the pad of
+    the landing, ...); None for a task that draws a goal per episode (reach) or a learner's task."""
+    task_class = TASKS.get(task_name)
+    if task_class is None or task_class.goal_drawn:
+        return None
+    return task_class().target
+
+
+def write_run_plots(run: str | Path, target: Target | None = None, gif: bool = False) -> list[Path]:
     """Write the PNGs of a training run's folder from its CSVs: ``reward_curve.png`` (episodes.csv),
     ``flight.png`` and ``flight_path.png`` (flight.csv, one flight of the trained actor),
     ``evaluation_flights.png`` (evaluation_flights.csv, several flights overlaid) and with ``gif``
-    ``flight.gif``. CSVs that are missing are skipped; returns the list of files written."""
+    ``flight.gif``. ``target`` (m) is marked on the flights; default :func:`run_target` of the run's task.
+    CSVs that are missing are skipped; returns the list of files written."""
     run = Path(run)
     written = []
 
@@ -403,6 +414,7 @@ def write_run_plots(run: str | Path, target: Target = (0.0, 0.0, 10.0), gif: boo
         step = _actor_lr_step(run / "settings.json")
         plot_reward_curve(episodes, tests=tests, actor_lr_step=step).savefig(written[-1], dpi=100)
     task = _run_task_name(run / "settings.json")
+    target = run_target(task) if target is None else target
     if flight is not None:
         written += write_flight_plots(
             flight, run / "flight", title=f"Trained actor, one {task}", target=target, gif=gif

@@ -76,5 +76,6 @@ def takeoff_config(seed: int = 0, dynamics: str = "udacity") -> DDPGConfig:
 def takeoff_agent(task: Any, seed: int = 0) -> DDPG:
     """A :class:`~agents.agent.DDPG` for ``task`` (a ``TakeoffTask``, e.g. ``task.Task()``) with the
     takeoff's tuned settings for the task's simulator and ``seed``."""
-    dynamics = getattr(getattr(task, "sim", None), "dynamics", "udacity")  # a task without our simulator: Udacity's
+    # A ScalarTask names its dynamics; a TakeoffTask's simulator does; a task without ours is Udacity's.
+    dynamics = getattr(task, "dynamics", None) or getattr(getattr(task, "sim", None), "dynamics", "udacity")
     return DDPG(task, takeoff_config(seed, dynamics))

@@ -196,6 +196,17 @@ class PhysicsSim:
         self.done = self.done or touched or self.time > self.runtime
         return self.done
 
+    def settle(self, physics_row: np.ndarray) -> bool:
+        """Put the state into ``physics_row`` (12,: pose, velocity, angular_v) and take back the step's bound
+        touch: a task's contact rule (:meth:`~quadcopter.task_specs.Land.contact`) that let a gentle
+        touchdown rest. Returns ``done`` as :meth:`next_timestep` would have with that state."""
+        self.pose, self.v, self.angular_v = (
+            np.array(physics_row[i : i + k], float) for i, k in ((0, 6), (6, 3), (9, 3))
+        )
+        self.out_of_bounds = False
+        self.done = self.time > self.runtime
+        return self.done
+
 
 class VectorPhysicsSim:
     """N independent quadcopters stepped together; row ``i`` behaves as one :class:`PhysicsSim`.
@@ -355,4 +366,17 @@ class VectorPhysicsSim:
         self.time = np.where(stepped, self.time + self.dt, self.time)
         self.out_of_bounds |= touched
         self.done |= touched | (stepped & (self.time > self.runtime))
+        return self.done.copy()
+
+    def settle(self, rows: np.ndarray, physics_rows: np.ndarray) -> np.ndarray:
+        """Put the rows of the boolean mask ``rows`` (N,) into the states of ``physics_rows`` (N, 12: pose,
+        velocity, angular_v; the other rows' are ignored) and take back their bound touch: a task's contact
+        rule (:meth:`~quadcopter.task_specs.Land.contact`) that let a gentle touchdown rest. Returns ``done``
+        (N,) as :meth:`next_timestep` would have with that state."""
+        rows = np.flatnonzero(rows)
+        self._state["pose"][:, rows] = physics_rows[rows, 0:6].T
+        self._state["v"][:, rows] = physics_rows[rows, 6:9].T
+        self._state["angular_v"][:, rows] = physics_rows[rows, 9:12].T
+        self.out_of_bounds[rows] = False
+        self.done[rows] = self.time[rows] > self.runtime
         return self.done.copy()

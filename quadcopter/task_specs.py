@@ -25,7 +25,13 @@ hover      at the goal plus a push: within 1 m on each      (0, 0, 10) m
 reach      in the box x, y in [-5, 5] m, z in [5, 15] m,    drawn anew every episode in the same box
            within 4 m of the goal on each axis, nearly at
            rest (0.5 m/s, 0.1 rad, 0.1 rad/s)
+land       3-15 m up, within 3 m of the pad sideways,       the pad, (0, 0, 0) m: touch down gently on it
+           moving (1 m/s, 0.1 rad, 0.1 rad/s on each axis)  and rest there with the rotors slowed
 =========  ===============================================  ==================================================
+
+The landing is the one task whose episode goes on after the ground is touched: its :meth:`Land.contact`
+rule tells a gentle touchdown (which then rests on the ground) from a crash, and its reward and success
+also see the rotor speeds (``sees_rotor_speeds``).
 
 A learner's own task is a subclass that overrides some of these functions (see ``docs/tasks.md``);
 :func:`check_task` runs them on numpy and TensorFlow values before training, so that a wrong shape, a
@@ -41,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from .dynamics import DT
+from .dynamics import DT, hover_rotor_speed
 from .tasks import (
     AIR_START_ANGLE,
     AIR_START_POSITION,
@@ -50,9 +56,12 @@ from .tasks import (
     DEFAULT_TARGET,
     HOLD_FROM,
     REWARD_MAX,
+    TAKEOFF_RUNTIME,
     in_hold_band,
+    squared_length,
     takeoff_observation,
     takeoff_reward,
+    wrap_angle,
 )
 
 
@@ -90,6 +99,10 @@ class FlightTask:
     """s: the hold is judged from here to the end of the episode."""
 
     state_size = 15
+    goal_drawn = False
+    """True: every episode draws its own goal (``target`` is not it); plots then mark no single target."""
+    sees_rotor_speeds = False
+    """True: :meth:`reward` and :meth:`track` are also given ``rotor_speeds=`` (N, 4) rev/s, the step's."""
 
     # --- Starts ---
 
@@ -116,6 +129,14 @@ class FlightTask:
         if type(self).reward is not FlightTask.reward:
             return None
         return (0.0, REWARD_MAX * action_repeat)
+
+    # --- Touching a bound ---
+
+    def contact(self, physics: Any, touched: Any, xp: Any = np) -> tuple:
+        """After a simulator step: ``(physics (N, 12), crashed (N,) bool)``. ``touched`` (N,) bool: the step
+        touched a bound (the ground, z = 0, is one). Here every touch is a crash that ends the episode
+        (terminated), the state as the simulator left it; :class:`Land` lets a gentle touchdown rest."""
+        return physics, touched
 
     # --- Success ---
 
@@ -211,6 +232,7 @@ class Reach(FlightTask):
     around the episode's goal."""
 
     name: str = "reach"
+    goal_drawn = True
     low: tuple = REACH_LOW
     high: tuple = REACH_HIGH
     speed: float = 0.5
@@ -240,8 +262,190 @@ class Reach(FlightTask):
         return self._starts(draw, n, xp)
 
 
-TASKS = {"takeoff": FlightTask, "hover": Hover, "reach": Reach}
+PAD = (0.0, 0.0, 0.0)
+"""m: the landing pad's centre, on the ground."""
+PAD_RADIUS = 0.5
+"""m: a landing counts within this horizontal distance of the pad's centre (a pad 1 m across; the
+quadcopter is 0.51 m wide)."""
+TOUCHDOWN_SPEED = 1.0
+"""m/s: the fastest descent at which touching the ground is a touchdown, not a crash (about the speed of a
+drop from 5 cm; small quadcopters' legs take a metre a second)."""
+TOUCHDOWN_SLIDE = 0.5
+"""m/s: the fastest horizontal speed at which touching the ground is a touchdown (faster, the legs catch
+and it tips)."""
+TOUCHDOWN_TILT = 0.2
+"""rad: the largest roll or pitch at which touching the ground is a touchdown (about 11 degrees)."""
+SLOW_ROTORS = 0.5
+"""Share of the hover speed (about 404 rev/s) under which every rotor must turn while the landed
+quadcopter rests: a quarter of the hover's thrust."""
+
+
+LAND_REWARD_MAX = 2.0
+"""The most one simulator step of the landing pays: at rest on the pad's centre with the rotors stopped."""
+
+
+def land_velocity(physics, goal, xp=np):
+    """The velocity (N, 3) m/s the landing asks for at each state: towards the pad sideways at min(d, 1) m/s
+    (d the horizontal distance, m), and down at min(0.3 + z, 3) m/s scaled by max(0, 1 - d / 2 m): straight
+    above the pad it comes down at 3 m/s until about 2.7 m up, then slower and slower to 0.3 m/s at the
+    ground, a third of :data:`TOUCHDOWN_SPEED`; 2 m or more to the side, it holds its height and closes in
+    first, so that it does not touch down beside the pad."""
+    offset = physics[:, 0:2] - goal[:, 0:2]
+    distance = xp.sqrt(horizontal_squared(offset))
+    sideways = offset / xp.maximum(distance, 1.0)[:, None]  # m/s: -sideways has magnitude min(d, 1)
+    down = xp.minimum(0.3 + physics[:, 2], 3.0) * xp.maximum(1.0 - distance / 2.0, 0.0)
+    return xp.stack([-sideways[:, 0], -sideways[:, 1], -down], axis=1)
+
+
+def land_reward(physics, goal, rotor_speeds, xp=np):
+    """The landing's reward of one simulator step, (N,) in [0, :data:`LAND_REWARD_MAX`] (2):
+
+    * flying: exp(-|v - v*| / 1 m/s) * attitude * (0.5 + 0.5 exp(-d / 1 m)), in [0, 1], with v* the
+      velocity :func:`land_velocity` asks for, attitude as in :func:`~quadcopter.tasks.takeoff_reward`
+      (1 - 0.25 min(tilt / (pi / 2), 1) - 0.25 min(spin / 2, 1)) and d the horizontal distance to the pad;
+    * resting (z = 0, where the contact rule puts a touchdown): (2 - effort) exp(-d / 0.5 m), with effort the
+      mean rotor speed / hover speed, capped at 1: on the pad it pays more than any flight, and twice as much
+      with the rotors stopped as at hover speed.
+
+    Why so: the agent looks about a second ahead (gamma 0.95), so each step must say what a good landing
+    is. With the takeoff's reward around the pad, the actors dove (crashing at 6-20 m/s) or hovered 1-3 cm
+    above the pad, where that reward pays 1.19 of its 1.25 (docs/tasks.md, "Choices"). Asking for a velocity
+    (a glide path that slows towards the ground) makes each step's reward say how well it is descending.
+    """
+    offset = physics[:, 0:2] - goal[:, 0:2]
+    distance = xp.sqrt(horizontal_squared(offset))
+    error = physics[:, 6:9] - land_velocity(physics, goal, xp)
+    track = xp.exp(-xp.sqrt(squared_length(error)))
+    angles = wrap_angle(physics[:, 3:5], xp)
+    tilt = xp.abs(angles[:, 0]) + xp.abs(angles[:, 1])
+    spin = xp.abs(physics[:, 9]) + xp.abs(physics[:, 10]) + xp.abs(physics[:, 11])
+    attitude = 1.0 - 0.25 * xp.minimum(tilt / (math.pi / 2), 1.0) - 0.25 * xp.minimum(spin / 2.0, 1.0)
+    flying = track * attitude * (0.5 + 0.5 * xp.exp(-distance))
+    total = rotor_speeds[:, 0] + rotor_speeds[:, 1] + rotor_speeds[:, 2] + rotor_speeds[:, 3]
+    effort = xp.minimum(total / (4 * hover_rotor_speed()), 1.0)
+    resting = (2.0 - effort) * xp.exp(-distance / 0.5)
+    return xp.where(physics[:, 2] <= 0.0, resting, flying)
+
+
+def horizontal_squared(vectors):
+    """x^2 + y^2 of (N, 2) arrays, as plain products (the same bits on numpy and tensors)."""
+    return vectors[:, 0] * vectors[:, 0] + vectors[:, 1] * vectors[:, 1]
+
+
+def has_contact_rule(task: "FlightTask") -> bool:
+    """True when ``task`` overrides :meth:`FlightTask.contact` (the paths then apply it after each step;
+    for the others nothing changes, to the last bit)."""
+    return type(task).contact is not FlightTask.contact
+
+
+def rotor_keywords(task: "FlightTask", rotor_speeds: Any) -> dict:
+    """``{"rotor_speeds": rotor_speeds}`` for a task that sees them (``sees_rotor_speeds``), else ``{}``."""
+    return {"rotor_speeds": rotor_speeds} if task.sees_rotor_speeds else {}
+
+
+@dataclasses.dataclass(frozen=True)
+class Land(FlightTask):
+    """Descend onto the pad, touch down gently, and rest there with the rotors slowed.
+
+    ==========  ==========================================================================================
+    start       (evaluation) ``low``-``high`` m up (3-15), within ``offset`` m (3) of the pad on x and y,
+                moving: within ``speed`` m/s (1) on each axis, ``angle`` rad (0.1) of roll, pitch and yaw
+                and ``rate`` rad/s (0.1). Training draws z from ``train_low`` (0.5) m instead, and starts a
+                share ``on_pad`` (0.2) at rest on the pad, so that touching down and resting are learned
+                early.
+    goal        the pad, :data:`PAD` = (0, 0, 0) m
+    state       15 values: :func:`~quadcopter.tasks.takeoff_observation` from the pad
+    action      4 rotor speeds, [0, 900] rev/s
+    contact     a step that reaches the ground (z = 0) at a descent of at most ``TOUCHDOWN_SPEED`` (1 m/s),
+                a horizontal speed of at most ``TOUCHDOWN_SLIDE`` (0.5 m/s), roll and pitch under
+                ``TOUCHDOWN_TILT`` (0.2 rad) is a **touchdown**: the quadcopter rests on its legs (z = 0,
+                level, velocity and rates 0, x, y and yaw kept) and the episode goes on. Any other touch
+                is a **crash** (terminated). A resting quadcopter whose rotors do not carry its weight is
+                pulled back each step (a gentle touch again) and stays; one whose rotors do lifts off.
+    reward      :func:`land_reward`: in flight, how closely the velocity follows a glide path to the pad
+                that slows towards the ground (:func:`land_velocity`), in [0, 1]; at rest, more: up to 2
+                on the pad's centre with the rotors stopped
+    end         a crash (terminated), or the time limit (truncated; 15 s in training, ``TASK_SETTINGS``)
+    success     truncated, and at every simulator step from ``hold_from`` (10 s) on: resting (z = 0),
+                within :data:`PAD_RADIUS` (0.5 m) of the pad's centre, every rotor under
+                :data:`SLOW_ROTORS` (0.5) x the hover speed
+    ==========  ==========================================================================================
+    """
+
+    name: str = "land"
+    target: tuple = PAD
+    hold_from: float = 10.0
+    low: float = 3.0
+    high: float = 15.0
+    train_low: float = 0.5
+    offset: float = 3.0
+    speed: float = 1.0
+    angle: float = 0.1
+    rate: float = 0.1
+    on_pad: float = 0.2
+
+    sees_rotor_speeds = True
+
+    def _starts(self, draw, n, low, xp):
+        center = (self.target[0], self.target[1], (low + self.high) / 2)
+        half = (self.offset, self.offset, (self.high - low) / 2)
+        starts = pushed_starts(draw, n, center, half, self.speed, self.angle, self.rate, xp)
+        return starts, xp.zeros((n, 3)) + xp.asarray(self.target)
+
+    def train_starts(self, draw, n, xp=np):
+        starts, goals = self._starts(draw, n, self.train_low, xp)
+        zeros = xp.zeros((n,))
+        near = draw.uniform(-0.3, 0.3, (n, 2))  # m: at rest on the pad, not always at its centre
+        resting = xp.stack([near[:, 0], near[:, 1]] + [zeros] * 10, axis=1) + xp.asarray(self.target + (0.0,) * 9)
+        on_pad = draw.uniform(0.0, 1.0, (n,)) < self.on_pad
+        return xp.where(on_pad[:, None], resting, starts), goals, xp.ones((n,)) > 0.0
+
+    def test_starts(self, draw, n, xp=np):
+        return self._starts(draw, n, self.low, xp)
+
+    def contact(self, physics, touched, xp=np):
+        angles = wrap_angle(physics[:, 3:5], xp)
+        gentle = (
+            touched
+            & (physics[:, 2] <= 0.0)
+            & (-physics[:, 8] <= TOUCHDOWN_SPEED)
+            & (horizontal_squared(physics[:, 6:8]) <= TOUCHDOWN_SLIDE**2)
+            & (xp.maximum(xp.abs(angles[:, 0]), xp.abs(angles[:, 1])) <= TOUCHDOWN_TILT)
+        )
+        zeros = physics[:, 0] * 0.0
+        resting = xp.stack([physics[:, 0], physics[:, 1], zeros, zeros, zeros, physics[:, 5]] + [zeros] * 6, axis=1)
+        return xp.where(gentle[:, None], resting, physics), touched & ~gentle
+
+    def reward(self, physics, goal, dynamics, xp=np, rotor_speeds=None):
+        return land_reward(physics, goal, rotor_speeds, xp)
+
+    def reward_range(self, action_repeat):
+        return (0.0, LAND_REWARD_MAX * action_repeat)
+
+    def track(self, held, physics, time, goal, xp=np, rotor_speeds=None):
+        judged = time >= self.hold_from - 0.5 * DT
+        slow = (
+            xp.maximum(
+                xp.maximum(rotor_speeds[:, 0], rotor_speeds[:, 1]), xp.maximum(rotor_speeds[:, 2], rotor_speeds[:, 3])
+            )
+            <= SLOW_ROTORS * hover_rotor_speed()
+        )
+        on_pad = horizontal_squared(physics[:, 0:2] - goal[:, 0:2]) <= PAD_RADIUS**2
+        return held & (~judged | ((physics[:, 2] <= 0.0) & on_pad & slow))
+
+
+TASKS = {"takeoff": FlightTask, "hover": Hover, "reach": Reach, "land": Land}
 """The built-in tasks by name: ``train --task NAME``, ``evaluate``, the Gymnasium ids."""
+
+TASK_SETTINGS = {"land": {"runtime": 15.0}}
+"""Training settings (:class:`~quadcopter.training.TrainSettings`) of a built-in task that differ from the
+defaults (docs/tasks.md, "Choices"). The landing's episodes last 15 s: from 15 m up it needs time to come
+down gently and then to show that it rests (its success is judged from 10 s on)."""
+
+
+def task_runtime(name: str) -> float:
+    """The episode length, s, that the task ``name`` trains with by default (:data:`TASK_SETTINGS`)."""
+    return TASK_SETTINGS.get(name, {}).get("runtime", TAKEOFF_RUNTIME)
 
 
 def load_task(name: str) -> FlightTask:
@@ -281,9 +485,9 @@ def check_task(task: FlightTask, dynamics: str = "udacity") -> FlightTask:
     label = f"{type(task).__module__}.{type(task).__qualname__}"
     n = 5
 
-    def call(function_name, xp, *args):
+    def call(function_name, xp, *args, **keywords):
         try:
-            return getattr(task, function_name)(*args, xp=xp) if xp is not None else getattr(task, function_name)(*args)
+            return getattr(task, function_name)(*args, xp=xp, **keywords)
         except Exception as error:  # the learner's code: whatever it raises is named
             where = "numpy" if xp is np else "TensorFlow tensors (the fast path)"
             raise ValueError(
@@ -308,11 +512,15 @@ def check_task(task: FlightTask, dynamics: str = "udacity") -> FlightTask:
 
     def run_all(xp, physics, goal, draw):
         time = physics[:, 0] * 0.0 + 6.0
+        rotors = rotor_keywords(task, physics[:, 0:4] * 0.0 + hover_rotor_speed())
+        contact = call("contact", xp, physics, physics[:, 2] <= 0.5)
         return (
             call("train_starts", xp, draw, n)[0],
             call("observe", xp, physics, goal),
-            call("reward", xp, physics, goal, dynamics),
-            call("track", xp, physics[:, 0] >= -math.inf, physics, time, goal),
+            call("reward", xp, physics, goal, dynamics, **rotors),
+            call("track", xp, physics[:, 0] >= -math.inf, physics, time, goal, **rotors),
+            contact[0],
+            contact[1],
         )
 
     generator = tf.random.Generator.from_seed(0)
@@ -326,4 +534,6 @@ def check_task(task: FlightTask, dynamics: str = "udacity") -> FlightTask:
         expect("observe", results[1], (n, task.state_size))
         expect("reward", results[2], (n,))
         expect("track", results[3], (n,), kind="bool")
+        expect("contact (physics)", results[4], (n, 12))
+        expect("contact (crashed)", results[5], (n,), kind="bool")
     return task

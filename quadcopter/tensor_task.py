@@ -37,7 +37,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import dynamics as physics
-from .task_specs import FlightTask
+from .task_specs import FlightTask, has_contact_rule, rotor_keywords
 from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, TAKEOFF_RUNTIME
 
 # The numpy functions that the tasks' starts, observations and rewards use, for float64 tensors.
@@ -159,14 +159,17 @@ def task_step(task, state, rotor_speeds, restarts, *, runtime=TAKEOFF_RUNTIME, d
     active = tf.ones((n,), tf.bool)
     terminated = tf.zeros((n,), tf.bool)
     done = tf.zeros((n,), tf.bool)
+    rotors = rotor_keywords(task, rotor_speeds)
     for _ in tf.range(action_repeat):  # a loop in the graph, not unrolled: a third of the compile time
         stepped, touched = sim_step(physics_state, rotor_speeds, dynamics)
+        if has_contact_rule(task):  # a gentle touchdown rests instead of ending the episode (Land)
+            stepped, touched = task.contact(stepped, touched, TENSOR_MATH)
         physics_state = tf.where(active[:, None], stepped, physics_state)
         time = time + physics.DT
-        held = tf.where(active, task.track(held, physics_state, time, goal, TENSOR_MATH), held)
+        held = tf.where(active, task.track(held, physics_state, time, goal, TENSOR_MATH, **rotors), held)
         terminated = terminated | (active & touched)
         done = done | (active & (touched | (time > runtime)))
-        step_rewards = task.reward(physics_state, goal, dynamics, TENSOR_MATH)
+        step_rewards = task.reward(physics_state, goal, dynamics, TENSOR_MATH, **rotors)
         rewards += tf.where(active, step_rewards, tf.zeros_like(step_rewards))
         active = active & ~done
     truncated = done & ~terminated

@@ -47,7 +47,7 @@ from .runs import (  # noqa: F401  (re-exported likewise)
     restore_newest_intact,
     run_checkpoint,
 )
-from .task_specs import TASKS, load_task
+from .task_specs import TASK_SETTINGS, TASKS, load_task
 from .tasks import OBSERVATION_VERSION, REWARD_VERSION, TAKEOFF_RUNTIME, TakeoffTask
 from .vector_task import ScalarTask, VectorTakeoffTask
 
@@ -175,6 +175,12 @@ class TrainSettings:
         if not (self.env_steps or self.seconds or self.episodes):
             raise ValueError("TrainSettings needs a budget: env_steps, seconds or episodes > 0; got all three 0")
         return self
+
+    @classmethod
+    def for_task(cls, task: str = "takeoff", **changes: Any) -> "TrainSettings":
+        """The settings to learn ``task`` with: the defaults, the task's own where it has them
+        (:data:`TASK_SETTINGS`), then ``changes``. ``train --task NAME`` starts from these."""
+        return cls(task=task, **{**TASK_SETTINGS.get(task, {}), **changes})
 
     def budget_spent(self, env_steps, seconds, episodes):
         """True once any of the budgets that are set (not 0) is used up."""

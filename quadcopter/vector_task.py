@@ -9,7 +9,7 @@ Row ``i`` is one episode as the scalar Udacity loop would fly it, and the fused 
 import numpy as np
 
 from .sim import VectorPhysicsSim
-from .task_specs import FlightTask, NumpyDraw
+from .task_specs import FlightTask, NumpyDraw, has_contact_rule, rotor_keywords
 from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, TAKEOFF_RUNTIME, check_action, check_action_repeat
 
 
@@ -75,6 +75,7 @@ class VectorTask:
         self.task = task or FlightTask(target=target, air_starts=float(air_starts))
         self.target_pos = np.array(self.task.target, dtype=float)  # the task's goal (a drawn goal: goals)
         self.state_size = self.task.state_size
+        self.contact_rule = has_contact_rule(self.task)
         self.num_envs = int(num_envs)
         self.draw = NumpyDraw(rng)
         self.action_repeat = int(action_repeat)
@@ -142,13 +143,18 @@ class VectorTask:
         rewards = np.zeros(self.num_envs)
         active = np.ones(self.num_envs, dtype=bool)
         terminated = np.zeros(self.num_envs, dtype=bool)
+        rotors = rotor_keywords(self.task, action)
         for _ in range(self.action_repeat):
             # Rows that ended in an earlier sub-step are not stepped (the simulator's mask): they earn
             # nothing and keep their final state, as TakeoffTask.step, which stops, would.
             done = self.sim.next_timestep(action, active=active)
+            if self.contact_rule:  # a gentle touchdown rests instead of ending the episode (Land)
+                physics, crashed = self.task.contact(self.physics, active & self.sim.out_of_bounds)
+                done = self.sim.settle(active & self.sim.out_of_bounds & ~crashed, physics)
             physics = self.physics
-            self.held = np.where(active, self.task.track(self.held, physics, self.sim.time, self.goals), self.held)
-            step_rewards = self.task.reward(physics, self.goals, self.sim.dynamics)
+            held = self.task.track(self.held, physics, self.sim.time, self.goals, **rotors)
+            self.held = np.where(active, held, self.held)
+            step_rewards = self.task.reward(physics, self.goals, self.sim.dynamics, **rotors)
             rewards += np.where(active, step_rewards, 0.0)
             terminated |= active & self.sim.out_of_bounds
             active &= ~done
@@ -201,6 +207,7 @@ class ScalarTask:
             1, np.random.default_rng(seed), runtime, dynamics=dynamics, action_repeat=action_repeat, task=self.task
         )
         self.state_size = self.task.state_size
+        self.dynamics = dynamics
         self.action_repeat = self.envs.action_repeat
         self.reward_range = self.task.reward_range(self.action_repeat)
         self.terminated = self.truncated = self.success = False

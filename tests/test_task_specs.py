@@ -216,7 +216,7 @@ def test_the_gymnasium_env_runs_every_task_by_name():
 
     import quadcopter.envs  # noqa: F401  (registers the ids)
 
-    for name in ("QuadcopterHoverPush-v0", "QuadcopterReach-v0"):
+    for name in ("QuadcopterHoverPush-v0", "QuadcopterReach-v0", "QuadcopterLand-v0"):
         env = gymnasium.make(f"quadcopter.envs:{name}")
         check_env(env.unwrapped, skip_render_check=True)
         observation, _ = env.reset(seed=3)
@@ -239,8 +239,8 @@ def test_simulate_starts_where_the_task_starts(tmp_path, capsys):
     from test_bad_input import one_line_exit_2
 
     one_line_exit_2(capsys, ["simulate", "--task", "course", "--out", str(tmp_path / "c.csv")], "give --actor")
-    land = ["train", "--task", "land", "--out", str(tmp_path / "r")]
-    one_line_exit_2(capsys, land, "TrainSettings.task must be one of")
+    perch = ["train", "--task", "perch", "--out", str(tmp_path / "r")]
+    one_line_exit_2(capsys, perch, "TrainSettings.task must be one of")
 
 
 @pytest.mark.slow
