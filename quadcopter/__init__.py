@@ -7,12 +7,13 @@ it when first asked for.
 
 from .dynamics import hover_rotor_speed
 from .sim import PhysicsSim, VectorPhysicsSim
-from .task_specs import TASKS, FlightTask, Hover, Reach
+from .task_specs import TASKS, FlightTask, Hover, Land, Reach
 
 __all__ = [
     "TASKS",
     "FlightTask",
     "Hover",
+    "Land",
     "PhysicsSim",
     "Reach",
     "VectorPhysicsSim",

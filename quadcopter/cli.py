@@ -19,6 +19,7 @@ from . import folder_lock
 from .course import COURSES
 from .dynamics import DYNAMICS
 from .evaluation import EVALUATION_GROUP, EVALUATION_SEED, MAX_EVALUATION_EPISODES
+from .settings import TrainSettings
 from .task_specs import TASKS, NumpyDraw, load_task
 
 
@@ -277,8 +278,6 @@ def _simulate_course(args):
 
 
 def _add_train(commands):
-    from .training import TrainSettings
-
     defaults = TrainSettings()
     parser = commands.add_parser(
         "train",
@@ -391,7 +390,6 @@ def _config_overrides(pairs):
 def _train(args):
     from .presets import takeoff_config
     from .runs import claim_run_folder
-    from .training import TrainSettings
 
     # The budgets given on the command line replace the default one; those not given are then off (0).
     budgets = dict(env_steps=args.env_steps, seconds=args.seconds, episodes=args.episodes)

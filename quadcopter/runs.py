@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import folder_lock
 from .evaluation import EVALUATION_SEED, evaluate_both, fly_actor, fly_evaluation_flights, greedy_policy
+from .settings import TrainSettings
 from .task_specs import load_task
 
 
@@ -85,8 +86,6 @@ class Run:
         from agents.agent import DDPGConfig
 
         config = read_file(self.out / "config.json", DDPGConfig.from_json)
-        from .training import TrainSettings
-
         path = self.out / "settings.json"
         recorded = read_file(path, json.loads)
         check_observation_version(recorded, path)

@@ -543,10 +543,10 @@ def test_sigterm_like_ctrl_c_only_asks_the_loop_to_stop_at_the_round_boundary():
     import os
     import signal
 
-    from quadcopter.training import _StopAtRoundBoundary
+    from quadcopter.train_parts import StopAtRoundBoundary
 
     before = signal.getsignal(signal.SIGTERM)
-    with _StopAtRoundBoundary() as stop:
+    with StopAtRoundBoundary() as stop:
         os.kill(os.getpid(), signal.SIGTERM)
         assert stop.requested  # the process is still here: the loop decides when to stop
     assert signal.getsignal(signal.SIGTERM) == before
