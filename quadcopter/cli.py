@@ -237,17 +237,10 @@ def _simulate(args):
 
 def _load_actor(path):
     """``act(states) -> rotor speeds`` of a saved actor: a .keras file, or a run folder's actor_final.keras."""
-    import keras
-
-    import agents  # noqa: F401  (registers the actor's layers)
-
     actor = path / "actor_final.keras" if path.is_dir() else path
     if not actor.exists():
         raise ValueError(f"no saved actor at {actor}")
-    try:
-        model = keras.models.load_model(actor)
-    except Exception as error:  # Keras reports a corrupt archive in several ways, some misleading
-        raise ValueError(f"{actor} is not a readable saved actor (.keras file): {type(error).__name__}") from None
+    model = _load_model(actor)
     return lambda states: model(np.asarray(states, np.float32)).numpy()
 
 
@@ -492,7 +485,18 @@ def _add_evaluate(commands):
         "and the mean return.",
     )
     parser.add_argument(
-        "actor", type=Path, help="a saved actor, e.g. runs/takeoff/actor.keras, or a run folder (its actor.keras)"
+        "actor",
+        type=Path,
+        nargs="?",
+        help="a saved actor, e.g. runs/takeoff/actor.keras, or a run folder (its actor.keras)",
+    )
+    parser.add_argument(
+        "--policy",
+        type=Path,
+        default=None,
+        help="fly an exported policy instead (python -m quadcopter export): policy.c (compiled here with the C "
+        "compiler), policy.tflite, policy.onnx or a SavedModel folder, with the run's settings from the "
+        "policy.json beside it",
     )
     parser.add_argument(
         "--episodes",
@@ -513,34 +517,16 @@ def _add_evaluate(commands):
 
 
 def _evaluate(args):
-    import json
-
-    import keras
-
-    import agents  # noqa: F401  (registers the actor's layers)
-
     from .evaluation import evaluate_with_long_hold
-    from .runs import check_observation_version, read_file
+    from .runs import check_observation_version
     from .tasks import LONG_HOLD_RUNTIME, TAKEOFF_RUNTIME
 
-    actor = args.actor / "actor.keras" if args.actor.is_dir() else args.actor
-    training = folder_lock.holder(actor.parent)
-    if not actor.exists():
-        still = (
-            f": the run is still training (process {training}), and writes its actors at the end" if training else ""
-        )
-        raise ValueError(f"no saved actor at {actor}{still}")
-    if training:
-        print(
-            f"note: the run in {actor.parent} is still training (process {training}); this flies the actor saved so far"
-        )
-    settings_path = actor.parent / "settings.json"
-    settings = read_file(settings_path, json.loads) if settings_path.exists() else {}
-    if not isinstance(settings, dict):
+    if (args.actor is None) == (args.policy is None):
         raise ValueError(
-            f"{settings_path} must hold a JSON object of the run's settings; got a {type(settings).__name__}"
+            "evaluate flies a saved actor (ACTOR, a .keras file or a run folder) or --policy FILE: give one"
         )
-    if settings:  # an actor saved by train: refuse one that learned from another observation
+    act, settings, settings_path, label = _exported_policy(args.policy) if args.policy else _saved_actor(args.actor)
+    if settings:  # an actor saved by train, or exported: refuse one that learned from another observation
         check_observation_version(settings, settings_path)
     trained_on = settings.get("dynamics")
     dynamics = args.dynamics or trained_on or "udacity"
@@ -549,12 +535,7 @@ def _evaluate(args):
             f"note: this actor learned on the {trained_on} dynamics and flies on {dynamics} here; "
             "a policy rarely carries over from one to the other (drop --dynamics to fly it on its own)"
         )
-    try:
-        model = keras.models.load_model(actor)
-    except Exception as error:  # Keras reports a corrupt archive in several ways, some misleading
-        raise ValueError(f"{actor} is not a readable saved actor (.keras file): {type(error).__name__}") from None
-    print(f"actor: {actor}")
-    act = lambda states: model(states.astype(np.float32)).numpy()  # noqa: E731
+    print(label)
     task_name = settings.get("task", "takeoff")
     summary = evaluate_with_long_hold(
         act,
@@ -572,6 +553,107 @@ def _evaluate(args):
     print(f"long hold (to {LONG_HOLD_RUNTIME:g} s): success rate {summary['long_hold_success_rate']:.0%}")
     print(f"median final altitude {summary['median_final_z']:.2f} m")
     print(f"mean return {summary['mean_return']:.1f}")
+
+
+def _run_settings_file(path):
+    """The JSON object in ``path`` ({} when there is none); ``ValueError`` for anything but an object."""
+    import json
+
+    from .runs import read_file
+
+    settings = read_file(path, json.loads) if path.exists() else {}
+    if not isinstance(settings, dict):
+        raise ValueError(f"{path} must hold a JSON object of the run's settings; got a {type(settings).__name__}")
+    return settings
+
+
+def _saved_actor(path):
+    """(act, the run's settings, their path, a label) of a saved actor: a .keras file or a run folder's
+    actor.keras; a note when its run is still training."""
+    actor = path / "actor.keras" if path.is_dir() else path
+    training = folder_lock.holder(actor.parent)
+    if not actor.exists():
+        still = (
+            f": the run is still training (process {training}), and writes its actors at the end" if training else ""
+        )
+        raise ValueError(f"no saved actor at {actor}{still}")
+    if training:
+        print(
+            f"note: the run in {actor.parent} is still training (process {training}); this flies the actor saved so far"
+        )
+    settings_path = actor.parent / "settings.json"
+    settings = _run_settings_file(settings_path)
+    model = _load_model(actor)
+    return lambda states: model(states.astype(np.float32)).numpy(), settings, settings_path, f"actor: {actor}"
+
+
+def _exported_policy(path):
+    """(act, settings, their path, a label) of an exported policy (see :mod:`quadcopter.export`), its settings
+    from the policy.json beside it."""
+    from .export import load_policy
+
+    if not path.exists():
+        raise ValueError(f"no exported policy at {path}")
+    settings_path = path.parent / "policy.json"  # beside the file, or beside the SavedModel's folder
+    settings = _run_settings_file(settings_path)
+    return load_policy(path), settings, settings_path, f"exported policy: {path}"
+
+
+def _load_model(actor):
+    """The Keras model saved in ``actor``; ``ValueError`` when the file is not one."""
+    import keras
+
+    import agents  # noqa: F401  (registers the actor's layers)
+
+    try:
+        return keras.models.load_model(actor)
+    except Exception as error:  # Keras reports a corrupt archive in several ways, some misleading
+        raise ValueError(f"{actor} is not a readable saved actor (.keras file): {type(error).__name__}") from None
+
+
+def _add_export(commands):
+    from .export import FORMATS
+
+    parser = commands.add_parser(
+        "export",
+        help="write a trained actor as C, LiteRT (tflite), ONNX or a SavedModel, with policy.json",
+        description="Write a run's actor for a flight controller or another program: dependency-free C "
+        "(policy.c, policy.h: void policy(const float obs[15], float rotor_speeds[4]), and observe() for the "
+        "built-in tasks), policy.tflite (LiteRT), policy.onnx (needs pip install -e .[export]) or a "
+        "SavedModel, and policy.json (the observation's layout and scaling, the action's scaling, the body, "
+        "the task, the run). evaluate --policy FILE flies the export.",
+    )
+    parser.add_argument("source", type=Path, help="a run folder (e.g. runs/takeoff) or a saved actor (.keras file)")
+    parser.add_argument("--format", choices=FORMATS, required=True, help="what to write")
+    parser.add_argument(
+        "--actor",
+        choices=("final", "selected"),
+        default="final",
+        help="from a run folder: the actor as training left it (final, actor_final.keras; default) or the "
+        "one that did best in the test flights (selected, actor.keras)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="folder to write into (default: SOURCE/export-FORMAT); never replaced"
+    )
+    parser.set_defaults(run=_export)
+
+
+def _export(args):
+    from .export import description, export_actor
+    from .runs import ACTORS
+
+    folder = args.source if args.source.is_dir() else args.source.parent
+    training = folder_lock.holder(folder)
+    if training:
+        raise ValueError(f"{folder} is still training (process {training}): export once it has ended")
+    actor = args.source / ACTORS[args.actor] if args.source.is_dir() else args.source
+    if not actor.exists():
+        raise ValueError(f"no saved actor at {actor}")
+    settings = _run_settings_file(folder / "settings.json")
+    out = args.out or folder / f"export-{args.format}"
+    info = description(folder if args.source.is_dir() else None, settings, str(actor), args.format)
+    written = export_actor(_load_model(actor), args.format, out, info)
+    print(f"wrote {', '.join(str(path) for path in written)}")
 
 
 def _add_plot(commands):
@@ -662,10 +744,11 @@ def main(argv=None):
     _add_simulate(commands)
     _add_train(commands)
     _add_evaluate(commands)
+    _add_export(commands)
     _add_plot(commands)
     args = parser.parse_args(_join_negative_lists(sys.argv[1:] if argv is None else list(argv)))
     try:
-        if (args.command in ("train", "evaluate") or getattr(args, "actor", None)) and not args.debug:
+        if (args.command in ("train", "evaluate", "export") or getattr(args, "actor", None)) and not args.debug:
             _import_tensorflow_quietly()
         args.run(args)
     except KeyboardInterrupt:

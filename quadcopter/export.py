@@ -1,0 +1,308 @@
+"""A trained actor in the forms a flight controller or another program can run: C, LiteRT, ONNX, SavedModel.
+
+``python -m quadcopter export RUN --format c|tflite|onnx|savedmodel`` writes into ``RUN/export/`` (or
+``--out``) the actor (``--actor final``, the actor as training left it, or ``selected``) and ``policy.json``
+beside it: the observation's layout and scaling, the action's scaling, the body and dynamics, the task and
+the run. Each form computes the same function: observation (15 float32 values) -> 4 rotor speeds (rev/s).
+
+* ``c``: ``policy.c`` and ``policy.h``, dependency-free C99 (``<math.h>`` for ``tanhf`` only): the weights as
+  ``static const float`` arrays, no dynamic memory, ``void policy(const float obs[POLICY_OBS_SIZE], float
+  rotor_speeds[4])`` (the action scaling included), and for the built-in tasks ``void observe(const float
+  state[12], const float goal[3], float obs[POLICY_OBS_SIZE])``, the observation from the physics state
+  (the observation's scaling included);
+* ``tflite`` (LiteRT), ``onnx`` and ``savedmodel``: Keras' own ``Model.export``; ONNX needs the optional
+  packages (``pip install -e .[export]``).
+
+:func:`load_policy` reads any of them back as ``act(states (N, 15)) -> rotor speeds (N, 4)`` (C compiled on
+the fly with the system's C compiler), so ``evaluate --policy FILE`` flies what would be flashed.
+"""
+
+import ctypes
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import dynamics as physics
+from .task_specs import TASKS
+from .tasks import (
+    FINE_POSITION_SCALE,
+    OBSERVATION_VERSION,
+    POSITION_SCALE,
+    RATE_SCALE,
+    TAKEOFF_RUNTIME,
+    VELOCITY_SCALE,
+)
+
+FORMATS = ("c", "tflite", "onnx", "savedmodel")
+"""The forms ``export`` writes."""
+FILES = {"c": "policy.c", "tflite": "policy.tflite", "onnx": "policy.onnx", "savedmodel": "policy_savedmodel"}
+"""The file (or folder, for the SavedModel) each form writes; C also writes policy.h."""
+
+
+def actor_layers(model: Any) -> tuple[list, np.ndarray, np.ndarray]:
+    """The saved actor's arithmetic (a ``keras.Model``, by its layers' kinds, so that this module needs no
+    TensorFlow): ``([(kernel (in, out), bias (out,), activation), ...], low (4,), high (4,))`` from its Dense
+    layers and its scaling layer. ``ValueError`` for a model of another shape."""
+    dense, low, high = [], None, None
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "Dense":
+            kernel, bias = (np.asarray(w, dtype=np.float32) for w in layer.get_weights())
+            dense.append((kernel, bias, layer.get_config()["activation"]))
+        elif hasattr(layer, "low") and hasattr(layer, "high"):
+            low, high = np.asarray(layer.low, np.float32), np.asarray(layer.high, np.float32)
+        elif kind != "InputLayer":
+            raise ValueError(f"export handles Dense layers and the action scaling; the actor has {layer.name!r}")
+    activations = [activation for _, _, activation in dense]
+    if low is None or not dense or activations != ["relu"] * (len(dense) - 1) + ["tanh"]:
+        raise ValueError(f"export needs ReLU hidden layers, a tanh output and the action scaling; got {activations}")
+    return dense, low, high
+
+
+def _c_float(value: float) -> str:
+    """A C float literal that reads back as the same float32: 9 significant digits, always with a point or an
+    exponent (``900.f``, not ``900f``)."""
+    text = f"{float(value):.9g}"
+    return text + ("f" if ("." in text or "e" in text or "n" in text) else ".f")
+
+
+def _c_array(name: str, values: np.ndarray) -> str:
+    """``static const float NAME[n] = {...};`` with every float written to 9 significant digits (exact)."""
+    numbers = [_c_float(v) for v in np.ravel(values)]
+    rows = [", ".join(numbers[i : i + 8]) for i in range(0, len(numbers), 8)]
+    body = ",\n    ".join(rows)
+    return f"static const float {name}[{len(numbers)}] = {{\n    {body}\n}};\n"
+
+
+C_OBSERVE = """
+/* The observation (POLICY_OBS_SIZE = 15 values) from the physics state and the goal, as the tasks make it:
+   state = x, y, z (m), phi, theta, psi (rad), vx, vy, vz (m/s, earth frame), three angular rates (rad/s);
+   goal = x, y, z (m). error = position - goal; obs = error / {position} m, velocity / {velocity} m/s,
+   the angles wrapped to [-pi, pi), rates / {rate} rad/s, error / {fine} m clipped to [-1, 1]. */
+void observe(const float state[12], const float goal[3], float obs[POLICY_OBS_SIZE]) {{
+    const float pi = 3.14159265358979f;
+    for (int i = 0; i < 3; ++i) {{
+        float error = state[i] - goal[i];
+        float fine = error / {fine}f;
+        obs[i] = error / {position}f;
+        obs[3 + i] = state[6 + i] / {velocity}f;
+        float angle = fmodf(state[3 + i] + pi, 2.0f * pi);
+        obs[6 + i] = (angle < 0.0f ? angle + 2.0f * pi : angle) - pi;
+        obs[9 + i] = state[9 + i] / {rate}f;
+        obs[12 + i] = fine < -1.0f ? -1.0f : (fine > 1.0f ? 1.0f : fine);
+    }}
+}}
+"""
+
+
+def c_source(dense: list, low: np.ndarray, high: np.ndarray, observe: bool) -> tuple[str, str]:
+    """The text of policy.h and policy.c for the network ``dense`` (see :func:`actor_layers`)."""
+    obs_size, widths = dense[0][0].shape[0], [bias.shape[0] for _, bias, _ in dense]
+    header = (
+        "/* A trained actor (python -m quadcopter export): observation -> rotor speeds, rev/s. */\n"
+        "#ifndef QUADCOPTER_POLICY_H\n#define QUADCOPTER_POLICY_H\n\n"
+        f"#define POLICY_OBS_SIZE {obs_size}\n#define POLICY_ACTION_SIZE {widths[-1]}\n\n"
+        "void policy(const float obs[POLICY_OBS_SIZE], float rotor_speeds[POLICY_ACTION_SIZE]);\n"
+        + ("void observe(const float state[12], const float goal[3], float obs[POLICY_OBS_SIZE]);\n" if observe else "")
+        + "\n#endif\n"
+    )
+    parts = ['#include <math.h>\n\n#include "policy.h"\n\n']
+    for i, (kernel, bias, _) in enumerate(dense):
+        parts.append(f"/* layer {i}: {kernel.shape[0]} -> {kernel.shape[1]}, kernel row-major (in, out) */\n")
+        parts.append(_c_array(f"KERNEL_{i}", kernel) + _c_array(f"BIAS_{i}", bias) + "\n")
+    parts.append(_c_array("ACTION_LOW", low) + _c_array("ACTION_HIGH", high) + "\n")
+    parts.append(
+        "/* out = act(in @ kernel + bias), in of n values, out of m; act is ReLU, or tanh on the last layer. */\n"
+        "static void dense(const float *in, int n, const float *kernel, const float *bias, int m, int relu,\n"
+        "                  float *out) {\n"
+        "    for (int j = 0; j < m; ++j) out[j] = bias[j];\n"
+        "    for (int i = 0; i < n; ++i) {  /* row by row: the kernel is read in order */\n"
+        "        for (int j = 0; j < m; ++j) out[j] += in[i] * kernel[i * m + j];\n"
+        "    }\n"
+        "    for (int j = 0; j < m; ++j) out[j] = relu ? (out[j] > 0.0f ? out[j] : 0.0f) : tanhf(out[j]);\n"
+        "}\n\n"
+    )
+    widest = max(widths)
+    lines = [
+        "void policy(const float obs[POLICY_OBS_SIZE], float rotor_speeds[POLICY_ACTION_SIZE]) {",
+        f"    float a[{widest}], b[{widest}];  /* the layers' outputs, in turn */",
+    ]
+    source = "obs"
+    for i, (kernel, _, activation) in enumerate(dense):
+        target = "ab"[i % 2]
+        relu = 1 if activation == "relu" else 0
+        n, m = kernel.shape
+        lines.append(f"    dense({source}, {n}, KERNEL_{i}, BIAS_{i}, {m}, {relu}, {target});")
+        source = target
+    lines += [
+        "    for (int j = 0; j < POLICY_ACTION_SIZE; ++j) {  /* [-1, 1] -> [low, high] rev/s */",
+        f"        rotor_speeds[j] = ACTION_LOW[j] + ({source}[j] + 1.0f) * 0.5f * (ACTION_HIGH[j] - ACTION_LOW[j]);",
+        "    }",
+        "}",
+    ]
+    parts.append("\n".join(lines) + "\n")
+    if observe:
+        parts.append(
+            C_OBSERVE.format(
+                position=POSITION_SCALE, velocity=VELOCITY_SCALE, rate=RATE_SCALE, fine=FINE_POSITION_SCALE
+            )
+        )
+    return header, "".join(parts)
+
+
+def description(run: Path | None, settings: dict, actor_file: str, export_format: str) -> dict:
+    """What ``policy.json`` says about the export: observation and action, body, task, run."""
+    task = settings.get("task", "takeoff")
+    return {
+        "format": export_format,
+        "file": FILES[export_format],
+        "run": None if run is None else str(run),
+        "actor": actor_file,
+        "task": task,
+        "dynamics": settings.get("dynamics", "udacity"),
+        "action_repeat": settings.get("action_repeat", 3),
+        "runtime": settings.get("runtime", TAKEOFF_RUNTIME),
+        "observation_version": settings.get("observation_version", OBSERVATION_VERSION),
+        "observation": {
+            "size": 15,
+            "layout": "error = position - goal; [error / 2.5 m (3), velocity / 2 m/s (3), roll, pitch, yaw wrapped to "
+            "[-pi, pi) (3), angular rates / 5 rad/s (3), error / 0.2 m clipped to [-1, 1] (3)]",
+            "scales": {
+                "position_m": POSITION_SCALE,
+                "velocity_m_s": VELOCITY_SCALE,
+                "rate_rad_s": RATE_SCALE,
+                "fine_position_m": FINE_POSITION_SCALE,
+            },
+            "built_in": task in TASKS,
+        },
+        "action": {
+            "size": 4,
+            "unit": "rev/s",
+            "low": 0.0,
+            "high": 900.0,
+            "from_tanh": "low + (y + 1) / 2 (high - low)",
+        },
+        "body": {
+            "mass_kg": physics.MASS,
+            "arm_length_m": physics.ARM_LENGTH,
+            "propeller_diameter_m": physics.PROPELLER_SIZE,
+            "moments_of_inertia_kg_m2": list(physics.MOMENTS_OF_INERTIA),
+            "hover_rotor_speed_rev_s": physics.hover_rotor_speed(),
+        },
+    }
+
+
+def export_actor(model: Any, export_format: str, out: Path, info: dict) -> list[Path]:
+    """Write ``model`` (a saved actor) as ``export_format`` into the folder ``out``, with policy.json; returns
+    the paths written. ``ValueError`` for an unknown format or files that are there already (nothing is
+    replaced); ``ImportError`` naming the extra to install when ONNX's packages are missing."""
+    if export_format not in FORMATS:
+        raise ValueError(f"--format must be one of {', '.join(FORMATS)}; got {export_format!r}")
+    paths = [out / FILES[export_format], out / "policy.json"] + ([out / "policy.h"] if export_format == "c" else [])
+    existing = [str(p) for p in paths if p.exists()]
+    if existing:
+        raise ValueError(f"export would replace {', '.join(existing)}: give another --out, or remove them")
+    if export_format == "onnx":
+        for package in ("tf2onnx", "onnx"):
+            try:
+                __import__(package)
+            except ImportError:
+                raise ImportError(
+                    f"--format onnx needs the package {package!r}: pip install -e .[export] (or pip install "
+                    "tf2onnx onnx)"
+                ) from None
+    out.mkdir(parents=True, exist_ok=True)
+    if export_format == "c":
+        header, source = c_source(*actor_layers(model), observe=info["observation"]["built_in"])
+        paths[2].write_text(header)
+        paths[0].write_text(source)
+    else:
+        keras_format = {"tflite": "litert", "onnx": "onnx", "savedmodel": "tf_saved_model"}[export_format]
+        model.export(str(paths[0]), format=keras_format, verbose=False)
+    paths[1].write_text(json.dumps(info, indent=2) + "\n")
+    return paths
+
+
+def compile_c(source: Path) -> ctypes.CDLL:
+    """``policy.c`` (with its policy.h beside it) compiled by the system's C compiler (``cc``) into a shared
+    library, loaded; ``RuntimeError`` with the compiler's message if it fails."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        raise RuntimeError("flying a C policy needs a C compiler (cc or gcc) on the PATH")
+    folder = Path(tempfile.mkdtemp(prefix="policy-"))
+    library = folder / "policy.so"
+    command = [compiler, "-O2", "-std=c99", "-shared", "-fPIC", "-o", str(library), str(source), "-lm"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr}")
+    lib = ctypes.CDLL(str(library))
+    lib.policy.argtypes = [ctypes.POINTER(ctypes.c_float), ctypes.POINTER(ctypes.c_float)]
+    lib.policy.restype = None
+    return lib
+
+
+def _litert_interpreter(path: Path):
+    """A LiteRT interpreter of ``path``: the ``ai_edge_litert`` package's (``pip install -e .[export]``), else
+    TensorFlow's own ``tf.lite.Interpreter`` (deprecated in its favour, and quiet about it here)."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        import warnings
+
+        import tensorflow as tf
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return tf.lite.Interpreter(model_path=str(path))
+    return Interpreter(model_path=str(path))
+
+
+def load_policy(path: Path):
+    """``act(states (N, 15)) -> rotor speeds (N, 4)`` of an exported policy: policy.c (compiled here),
+    a .tflite or .onnx file, or a SavedModel folder. ``ValueError`` for anything else."""
+    path = Path(path)
+    if path.suffix == ".c":
+        lib = compile_c(path)
+
+        def act(states):
+            states = np.ascontiguousarray(states, dtype=np.float32)
+            actions = np.zeros((len(states), 4), np.float32)
+            for row, action in zip(states, actions):
+                lib.policy(
+                    row.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+                    action.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+                )
+            return actions
+
+        return act
+    if path.suffix == ".tflite":
+        interpreter = _litert_interpreter(path)
+
+        def act(states):
+            states = np.asarray(states, np.float32)
+            interpreter.resize_tensor_input(interpreter.get_input_details()[0]["index"], states.shape)
+            interpreter.allocate_tensors()
+            interpreter.set_tensor(interpreter.get_input_details()[0]["index"], states)
+            interpreter.invoke()
+            return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+
+        return act
+    if path.suffix == ".onnx":
+        try:
+            import onnxruntime
+        except ImportError:
+            raise ImportError("flying an ONNX policy needs onnxruntime: pip install -e .[export]") from None
+        session = onnxruntime.InferenceSession(str(path))
+        name = session.get_inputs()[0].name
+        return lambda states: session.run(None, {name: np.asarray(states, np.float32)})[0]
+    if path.is_dir() and (path / "saved_model.pb").exists():
+        import tensorflow as tf
+
+        loaded = tf.saved_model.load(str(path))
+        return lambda states: loaded.serve(tf.constant(np.asarray(states, np.float32))).numpy()
+    raise ValueError(f"--policy takes an exported policy.c, .tflite, .onnx or SavedModel folder; got {str(path)!r}")
