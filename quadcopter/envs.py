@@ -26,7 +26,7 @@ from gymnasium.vector.utils import batch_space
 from . import dynamics as physics
 from . import tasks
 from .sim import shown
-from .task_specs import check_task, load_task, task_runtime
+from .task_specs import Land, check_task, load_task, task_runtime
 from .tasks import (
     POSITION_SCALE,
     RATE_SCALE,
@@ -321,7 +321,8 @@ class FlightTaskEnv(gymnasium.Env):
     of ``train --task NAME``. **Action**: 4 values in [-1, 1], mapped linearly to rotor speeds in [0, 900]
     rev/s. **Observation**: float32, the task's state: for the built-in tasks the 15 values of
     :class:`~quadcopter.tasks.TakeoffTask`, measured from the episode's goal (clipped to the bounds of
-    :func:`takeoff_observation_space`); a learner's task with another state size is unbounded.
+    :func:`takeoff_observation_space`), and for the landing a 16th, its resting flag in [0, 1]; a learner's
+    task with another state size is unbounded.
     ``reset`` draws the task's training start (and goal) from the env's ``np_random``; ``terminated`` is
     a bound touched (a crash), ``truncated`` the time limit (``runtime``, default the task's training
     episode: 15 s for ``land``, 10 s for the others), ``info["success"]`` the task's success rule.
@@ -334,10 +335,14 @@ class FlightTaskEnv(gymnasium.Env):
         runtime = task_runtime(task if isinstance(task, str) else "") if runtime is None else runtime
         self._episode = ScalarTask(self.task, runtime, dynamics, action_repeat)
         self.action_space = spaces.Box(-1.0, 1.0, shape=(4,), dtype=np.float32)
+        # A goal 10 m from the task's target moves the bounds by 4 units; the simulator's bounds are 150 m away,
+        # so the Box holds every observation of a flight that has not crashed. The landing adds its resting flag.
+        flying = takeoff_observation_space(np.asarray(self.task.target, dtype=float))
         if self.task.state_size == TakeoffTask.state_size:
-            # A goal 10 m from the task's target moves the bounds by 4 units; the simulator's bounds are
-            # 150 m away, so the Box holds every observation of a flight that has not crashed.
-            self.observation_space = takeoff_observation_space(np.asarray(self.task.target, dtype=float))
+            self.observation_space = flying
+        elif isinstance(self.task, Land):
+            low, high = np.append(flying.low, 0.0), np.append(flying.high, 1.0)
+            self.observation_space = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
         else:
             self.observation_space = spaces.Box(-np.inf, np.inf, shape=(self.task.state_size,), dtype=np.float32)
         self._started = False

@@ -80,7 +80,7 @@ def _c_array(name: str, values: np.ndarray) -> str:
 
 
 C_OBSERVE = """
-/* The observation (POLICY_OBS_SIZE = 15 values) from the physics state and the goal, as the tasks make it:
+/* The observation (POLICY_OBS_SIZE values) from the physics state and the goal, as the tasks make it:
    state = x, y, z (m), phi, theta, psi (rad), vx, vy, vz (m/s, earth frame), three angular rates (rad/s);
    goal = x, y, z (m). error = position - goal; obs = error / {position} m, velocity / {velocity} m/s,
    the angles wrapped to [-pi, pi), rates / {rate} rad/s, error / {fine} m clipped to [-1, 1]. */
@@ -95,9 +95,11 @@ void observe(const float state[12], const float goal[3], float obs[POLICY_OBS_SI
         obs[6 + i] = (angle < 0.0f ? angle + 2.0f * pi : angle) - pi;
         obs[9 + i] = state[9 + i] / {rate}f;
         obs[12 + i] = fine < -1.0f ? -1.0f : (fine > 1.0f ? 1.0f : fine);
-    }}
+    }}{resting}
 }}
 """
+C_RESTING = """
+    obs[15] = state[2] <= 0.0f ? 1.0f : 0.0f;  /* the landing's resting flag: on the ground (a landing detector) */"""
 
 
 def c_source(dense: list, low: np.ndarray, high: np.ndarray, observe: bool) -> tuple[str, str]:
@@ -149,7 +151,11 @@ def c_source(dense: list, low: np.ndarray, high: np.ndarray, observe: bool) -> t
     if observe:
         parts.append(
             C_OBSERVE.format(
-                position=POSITION_SCALE, velocity=VELOCITY_SCALE, rate=RATE_SCALE, fine=FINE_POSITION_SCALE
+                position=POSITION_SCALE,
+                velocity=VELOCITY_SCALE,
+                rate=RATE_SCALE,
+                fine=FINE_POSITION_SCALE,
+                resting=C_RESTING if obs_size == 16 else "",
             )
         )
     return header, "".join(parts)
@@ -169,9 +175,10 @@ def description(run: Path | None, settings: dict, actor_file: str, export_format
         "runtime": settings.get("runtime", TAKEOFF_RUNTIME),
         "observation_version": settings.get("observation_version", OBSERVATION_VERSION),
         "observation": {
-            "size": 15,
+            "size": 16 if task == "land" else 15,
             "layout": "error = position - goal; [error / 2.5 m (3), velocity / 2 m/s (3), roll, pitch, yaw wrapped to "
-            "[-pi, pi) (3), angular rates / 5 rad/s (3), error / 0.2 m clipped to [-1, 1] (3)]",
+            "[-pi, pi) (3), angular rates / 5 rad/s (3), error / 0.2 m clipped to [-1, 1] (3)]"
+            + (" + [1 while resting on the ground, else 0]" if task == "land" else ""),
             "scales": {
                 "position_m": POSITION_SCALE,
                 "velocity_m_s": VELOCITY_SCALE,

@@ -9,7 +9,7 @@ import pytest
 from agents.actor import Actor
 from quadcopter.cli import main
 from quadcopter.export import compile_c, description, export_actor, load_policy
-from quadcopter.tasks import takeoff_observation
+from quadcopter.task_specs import TASKS
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +37,13 @@ def test_each_export_flies_the_keras_actors_actions(actor_model, states, tmp_pat
     assert info["observation"]["size"] == 15 and info["action"]["high"] == 900.0 and info["format"] == export_format
 
 
-def test_the_c_export_is_plain_c_with_no_dynamic_memory_and_observes_as_the_tasks_do(actor_model, tmp_path):
-    export_actor(actor_model, "c", tmp_path, description(None, {"task": "takeoff"}, "actor.keras", "c"))
+@pytest.mark.parametrize("task_name", ["takeoff", "land"])
+def test_the_c_export_is_plain_c_with_no_dynamic_memory_and_observes_as_the_tasks_do(tmp_path, task_name):
+    task = TASKS[task_name]()
+    model = Actor(task.state_size, 4, 0.0, 900.0, units=(64, 64)).model
+    export_actor(model, "c", tmp_path, description(None, {"task": task_name}, "actor.keras", "c"))
     source = (tmp_path / "policy.c").read_text()
-    assert "malloc" not in source and "static const float KERNEL_0[960]" in source  # 15 x 64 weights
+    assert "malloc" not in source and f"static const float KERNEL_0[{64 * task.state_size}]" in source
     assert "void policy(const float obs[POLICY_OBS_SIZE], float rotor_speeds[POLICY_ACTION_SIZE])" in source
     lib = compile_c(tmp_path / "policy.c")
     import ctypes
@@ -48,13 +51,14 @@ def test_the_c_export_is_plain_c_with_no_dynamic_memory_and_observes_as_the_task
     rng = np.random.default_rng(1)
     scale = np.array([5, 5, 10, 7, 7, 7, 3, 3, 3, 4, 4, 4])
     physics = rng.uniform(-1.0, 1.0, (200, 12)) * scale + np.array([0, 0, 10] + [0] * 9)
+    physics[::4, 2] = 0.0  # some on the ground: the landing's resting flag
     goals = rng.uniform(-5.0, 5.0, (200, 3)) + [0, 0, 10]
     pointer = ctypes.POINTER(ctypes.c_float)
     lib.observe.argtypes = [pointer, pointer, pointer]
     for row, goal in zip(physics.astype(np.float32), goals.astype(np.float32)):
-        obs = np.zeros(15, np.float32)
+        obs = np.zeros(task.state_size, np.float32)
         lib.observe(row.ctypes.data_as(pointer), goal.ctypes.data_as(pointer), obs.ctypes.data_as(pointer))
-        expected = takeoff_observation(row[0:6].astype(float), row[6:9], row[9:12], goal.astype(float))
+        expected = task.observe(row[None, :].astype(float), goal[None, :].astype(float))[0]
         np.testing.assert_allclose(obs, expected, rtol=1e-5, atol=1e-5)
 
 

@@ -216,11 +216,11 @@ def test_the_gymnasium_env_runs_every_task_by_name():
 
     import quadcopter.envs  # noqa: F401  (registers the ids)
 
-    for name in ("QuadcopterHoverPush-v0", "QuadcopterReach-v0", "QuadcopterLand-v0"):
+    for name, size in (("QuadcopterHoverPush-v0", 15), ("QuadcopterReach-v0", 15), ("QuadcopterLand-v0", 16)):
         env = gymnasium.make(f"quadcopter.envs:{name}")
         check_env(env.unwrapped, skip_render_check=True)
         observation, _ = env.reset(seed=3)
-        assert observation.shape == (15,)
+        assert observation.shape == (size,) and env.observation_space.contains(observation)
     env = gymnasium.make("quadcopter.envs:QuadcopterTask-v0", task=Perch())
     env.reset(seed=0)
     _, reward, *_ = env.step(np.zeros(4, np.float32))
