@@ -2,7 +2,8 @@
 dynamics and seed, runs ``python -m quadcopter train --task NAME --seed S --dynamics D`` as a user does (a
 fresh process, default settings), and prints one table row per run: the process's wall time, and the
 final actor's (as training left it) success over the task's 100 evaluation episodes (starts that training
-never saw) and over the long hold (the same rule flown to 30 s, three times the training episodes).
+never saw), flown as long as its training episodes (10 s; the landing's 15 s), and over the long hold (the
+same rule flown to 30 s).
 
     python benchmarks/bench_tasks.py [--tasks hover reach] [--seeds 0 1 ...] [--dynamics udacity rigid_body]
         [--jobs 2] [--out runs/bench-tasks]
@@ -53,7 +54,7 @@ def main():
     parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more train flags, e.g. --set tau=0.002")
     args = parser.parse_args()
     print(f"# {cpu_name()}, {os.cpu_count()} cores, CPU, {time.strftime('%Y-%m-%d')}; {args.jobs} training(s) at once")
-    print("| task | dynamics | seed | wall (s) | final 10 s | final 30 s | final mean return |")
+    print("| task | dynamics | seed | wall (s) | final, training length | final 30 s | final mean return |")
     print("|---|---|---:|---:|---:|---:|---:|")
     jobs = [(task, dynamics, seed) for task in args.tasks for dynamics in args.dynamics for seed in args.seeds]
     with ThreadPoolExecutor(args.jobs) as pool:
