@@ -332,10 +332,7 @@ def udacity_step(pose, velocity, angular_v, rotor_speeds, ops):
     wind1 = -(theta_dot * _L) + uz
     wind2 = phi_dot * _L + uz
     wind3 = -(phi_dot * _L) + uz
-    t0 = propeller_thrust(wind0, n0, ops)
-    t1 = propeller_thrust(wind1, n1, ops)
-    t2 = propeller_thrust(wind2, n2, ops)
-    t3 = propeller_thrust(wind3, n3, ops)
+    t0, t1, t2, t3 = (propeller_thrust(w, n, ops) for w, n in ((wind0, n0), (wind1, n1), (wind2, n2), (wind3, n3)))
 
     # 3. Forces. The drag squares the velocity, so it always pushes the same way (a quirk kept).
     drag_x = 0.5 * RHO * (ux * ux) * AREAS[0] * C_D
@@ -394,7 +391,6 @@ def rigid_body_step(pose, velocity, angular_v, rotor_speeds, ops):
     n0, n1, n2, n3 = rotor_speeds
     cos_sin = euler_cos_sin(phi, theta, psi, ops)
     r00, r01, r02, r10, r11, r12, r20, r21, r22 = rotation_from_cos_sin(cos_sin)
-    (c_phi, s_phi), (c_theta, s_theta), _ = cos_sin  # for the Euler-angle kinematics below
 
     # Body-frame velocity u = R^T v.
     ux = r00 * vx + r10 * vy + r20 * vz
@@ -403,10 +399,7 @@ def rigid_body_step(pose, velocity, angular_v, rotor_speeds, ops):
 
     # Inflow at each rotor: the z-component of u + w x r_i.
     wind0, wind1, wind2, wind3 = uz - q * _L, uz + q * _L, uz - p * _L, uz + p * _L
-    t0 = propeller_thrust(wind0, n0, ops)
-    t1 = propeller_thrust(wind1, n1, ops)
-    t2 = propeller_thrust(wind2, n2, ops)
-    t3 = propeller_thrust(wind3, n3, ops)
+    t0, t1, t2, t3 = (propeller_thrust(w, n, ops) for w, n in ((wind0, n0), (wind1, n1), (wind2, n2), (wind3, n3)))
 
     # Forces: body drag opposes the body velocity; thrust along body z; gravity in the earth frame.
     fx = -0.5 * RHO * ux * abs(ux) * AREAS[0] * C_D
@@ -420,24 +413,8 @@ def rigid_body_step(pose, velocity, angular_v, rotor_speeds, ops):
     z = z + vz * DT + 0.5 * az * _DT2
     vx, vy, vz = vx + ax * DT, vy + ay * DT, vz + az * DT
 
-    # Torques in the body frame, less the quadratic drag on each rate.
-    drag_coefficient = C_D * 0.5 * RHO
-    tau_x = (t3 - t2) * _L - drag_coefficient * p * abs(p) * AREAS[0] * DIMS[0] * DIMS[0]
-    tau_y = (t1 - t0) * _L - drag_coefficient * q * abs(q) * AREAS[1] * DIMS[1] * DIMS[1]
-    tau_z = (t2 + t3 - t0 - t1) * K_Q - drag_coefficient * r * abs(r) * AREAS[2] * DIMS[2] * DIMS[2]
-
-    # Euler's equations: I w' = tau - w x (I w).
-    p_dot = (tau_x - (I_Z - I_Y) * q * r) / I_X
-    q_dot = (tau_y - (I_X - I_Z) * r * p) / I_Y
-    r_dot = (tau_z - (I_Y - I_X) * p * q) / I_Z
-    p, q, r = p + p_dot * DT, q + q_dot * DT, r + r_dot * DT
-
-    # Euler-angle rates from the new body rates, then the angles, wrapped to (-pi, pi].
-    yaw_part = q * s_phi + r * c_phi
-    phi = math.pi - ops.mod_2pi(math.pi - (phi + (p + yaw_part * s_theta / c_theta) * DT))
-    theta = math.pi - ops.mod_2pi(math.pi - (theta + (q * c_phi - r * s_phi) * DT))
-    psi = math.pi - ops.mod_2pi(math.pi - (psi + yaw_part / c_theta * DT))
-
+    (p_dot, q_dot, r_dot), (p, q, r) = _body_rates_step((p, q, r), (t0, t1, t2, t3))
+    phi, theta, psi = _euler_angles_step((phi, theta, psi), (p, q, r), cos_sin, ops)
     return (
         (x, y, z, phi, theta, psi),
         (vx, vy, vz),
@@ -446,6 +423,35 @@ def rigid_body_step(pose, velocity, angular_v, rotor_speeds, ops):
         (p_dot, q_dot, r_dot),
         (wind0, wind1, wind2, wind3),
     )
+
+
+def _body_rates_step(rates, thrusts):
+    """The rigid body's angular accelerations and its body rates (p, q, r) rad/s one step later, from the rotor
+    thrusts (T0, T1, T2, T3) N: body torques from the rotor pairs (yaw from their drag torque, K_Q per newton)
+    less the quadratic drag on each rate, then Euler's equations I w' = tau - w x (I w)."""
+    p, q, r = rates
+    t0, t1, t2, t3 = thrusts
+    drag_coefficient = C_D * 0.5 * RHO
+    tau_x = (t3 - t2) * _L - drag_coefficient * p * abs(p) * AREAS[0] * DIMS[0] * DIMS[0]
+    tau_y = (t1 - t0) * _L - drag_coefficient * q * abs(q) * AREAS[1] * DIMS[1] * DIMS[1]
+    tau_z = (t2 + t3 - t0 - t1) * K_Q - drag_coefficient * r * abs(r) * AREAS[2] * DIMS[2] * DIMS[2]
+    p_dot = (tau_x - (I_Z - I_Y) * q * r) / I_X
+    q_dot = (tau_y - (I_X - I_Z) * r * p) / I_Y
+    r_dot = (tau_z - (I_Y - I_X) * p * q) / I_Z
+    return (p_dot, q_dot, r_dot), (p + p_dot * DT, q + q_dot * DT, r + r_dot * DT)
+
+
+def _euler_angles_step(angles, rates, cos_sin, ops):
+    """The ZYX Euler angles (phi, theta, psi) one step later at the new body rates (p, q, r), from the Euler-angle
+    kinematics (``cos_sin``: the old angles' cosines and sines, :func:`euler_cos_sin`), wrapped to (-pi, pi]."""
+    phi, theta, psi = angles
+    p, q, r = rates
+    (c_phi, s_phi), (c_theta, s_theta), _ = cos_sin
+    yaw_part = q * s_phi + r * c_phi
+    phi = math.pi - ops.mod_2pi(math.pi - (phi + (p + yaw_part * s_theta / c_theta) * DT))
+    theta = math.pi - ops.mod_2pi(math.pi - (theta + (q * c_phi - r * s_phi) * DT))
+    psi = math.pi - ops.mod_2pi(math.pi - (psi + yaw_part / c_theta * DT))
+    return phi, theta, psi
 
 
 STEP_FUNCTIONS = {"udacity": udacity_step, "rigid_body": rigid_body_step}

@@ -59,6 +59,7 @@ def plot_reward_curve(
     window: int = 100,
     tests: pd.DataFrame | None = None,
     actor_lr_step: tuple[int, float] | None = None,
+    task: str = "takeoff",
 ) -> Figure:
     """Training against environment steps: episode returns with a moving average (top), the moving
     success rate of the training episodes (bottom) and, given ``tests`` (tests.csv), each test
@@ -69,7 +70,8 @@ def plot_reward_curve(
     without env_steps (an older run's episodes.csv) the x axis counts episodes and the tests are left out.
     ``actor_lr_step``: (environment steps, factor), the run's ``TrainSettings.late_actor_lr_from`` and
     ``late_actor_lr_factor``: a dotted line where the actor's learning rate was multiplied by the factor
-    (drawn if the run got there and the factor is not 1, which leaves the rate as it was).
+    (drawn if the run got there and the factor is not 1, which leaves the rate as it was). ``task``: the
+    run's task, in the title.
     """
     figure = Figure(figsize=(9, 7), layout="constrained")
     returns, success = figure.subplots(2, 1, sharex=True)
@@ -90,36 +92,10 @@ def plot_reward_curve(
         steps,
         100 * episodes["success"].astype(float).rolling(window, min_periods=1).mean(),
         color="C0",
-        label=f"training episodes (noisy actions, half from the air), last {window}",
+        label=f"training episodes (noisy actions), last {window}",
     )
     if tests is not None and len(tests):
-        returns.plot(
-            tests["env_steps"],
-            tests["mean_return"],
-            "o-",
-            markersize=3,
-            color="C1",
-            label="test flights (noise-free, from the ground): mean return",
-        )
-        success.plot(
-            tests["env_steps"],
-            100 * tests["success_rate"],
-            "o-",
-            markersize=3,
-            color="C1",
-            label="test flights: success rate",
-        )
-        kept = tests[tests["best"].astype(bool)].tail(1)
-        for ax, column, scale in ((returns, "mean_return", 1), (success, "success_rate", 100)):
-            ax.plot(
-                kept["env_steps"],
-                scale * kept[column],
-                "*",
-                markersize=14,
-                color="gold",
-                markeredgecolor="k",
-                label="the test whose actor was kept (actor.keras)",
-            )
+        _plot_tests(returns, success, tests)
     if by_steps and actor_lr_step is not None and actor_lr_step[1] != 1 and actor_lr_step[0] <= steps.max():
         for ax in (returns, success):
             ax.axvline(
@@ -135,8 +111,40 @@ def plot_reward_curve(
     for ax in (returns, success):
         ax.legend(loc="upper left", fontsize="small")
         ax.grid(alpha=0.3)
-    figure.suptitle("Training: takeoff")
+    figure.suptitle(f"Training: {task}")
     return figure
+
+
+def _plot_tests(returns, success, tests):
+    """The test flights (tests.csv) on the two axes of :func:`plot_reward_curve`: mean return and success
+    rate of each, and the test whose actor was kept, starred."""
+    returns.plot(
+        tests["env_steps"],
+        tests["mean_return"],
+        "o-",
+        markersize=3,
+        color="C1",
+        label="test flights (noise-free): mean return",
+    )
+    success.plot(
+        tests["env_steps"],
+        100 * tests["success_rate"],
+        "o-",
+        markersize=3,
+        color="C1",
+        label="test flights: success rate",
+    )
+    kept = tests[tests["best"].astype(bool)].tail(1)
+    for ax, column, scale in ((returns, "mean_return", 1), (success, "success_rate", 100)):
+        ax.plot(
+            kept["env_steps"],
+            scale * kept[column],
+            "*",
+            markersize=14,
+            color="gold",
+            markeredgecolor="k",
+            label="the test whose actor was kept (actor.keras)",
+        )
 
 
 def _mark_start_target_end(ax, xs, ys, zs, target, label_points=True):
@@ -409,11 +417,11 @@ def write_run_plots(run: str | Path, target: Target | None = None, gif: bool = F
         check_flight(flight, str(run / "flight.csv"))
     if table is not None:
         flights = [check_flight(group, str(run / "evaluation_flights.csv")) for _, group in table.groupby("flight")]
+    task = _run_task_name(run / "settings.json")
     if episodes is not None and len(episodes):
         written.append(run / "reward_curve.png")
         step = _actor_lr_step(run / "settings.json")
-        plot_reward_curve(episodes, tests=tests, actor_lr_step=step).savefig(written[-1], dpi=100)
-    task = _run_task_name(run / "settings.json")
+        plot_reward_curve(episodes, tests=tests, actor_lr_step=step, task=task).savefig(written[-1], dpi=100)
     target = run_target(task) if target is None else target
     if flight is not None:
         written += write_flight_plots(

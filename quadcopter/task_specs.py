@@ -494,7 +494,10 @@ _LOADED: dict[str, FlightTask] = {}
 def check_task(task: FlightTask, dynamics: str = "udacity") -> FlightTask:
     """Run every function of ``task`` on a few numpy rows and on the same rows as TensorFlow tensors; return
     the task, or raise ``ValueError`` naming the task and the function that gave a wrong shape, a
-    non-finite value, or numpy-only code that TensorFlow cannot run."""
+    non-finite value, or numpy-only code that TensorFlow cannot run. (TensorFlow is imported here, when a
+    learner's task is named: this module, and the command line that reads it, stay free of it.)"""
+    import tensorflow as tf
+
     from .tensor_task import TENSOR_MATH, TensorDraw
 
     label = f"{type(task).__module__}.{type(task).__qualname__}"
@@ -516,26 +519,21 @@ def check_task(task: FlightTask, dynamics: str = "udacity") -> FlightTask:
         if kind == "finite" and not np.all(np.isfinite(array.astype(float))):
             raise ValueError(f"task {label}: {function_name}() returned a value that is not finite: {array}")
 
-    import tensorflow as tf
-
     starts, goals, in_air = call("train_starts", np, NumpyDraw(np.random.default_rng(0)), n)
     expect("train_starts", starts, (n, 12))
     expect("train_starts (goals)", goals, (n, 3))
     expect("train_starts (in_air)", in_air, (n,), kind="bool")
-    test_starts, test_goals = call("test_starts", np, NumpyDraw(np.random.default_rng(1)), n)
-    expect("test_starts", test_starts, (n, 12))
+    expect("test_starts", call("test_starts", np, NumpyDraw(np.random.default_rng(1)), n)[0], (n, 12))
 
     def run_all(xp, physics, goal, draw):
         time = physics[:, 0] * 0.0 + 6.0
         rotors = rotor_keywords(task, physics[:, 0:4] * 0.0 + hover_rotor_speed())
-        contact = call("contact", xp, physics, physics[:, 2] <= 0.5)
         return (
             call("train_starts", xp, draw, n)[0],
             call("observe", xp, physics, goal),
             call("reward", xp, physics, goal, dynamics, **rotors),
             call("track", xp, physics[:, 0] >= -math.inf, physics, time, goal, **rotors),
-            contact[0],
-            contact[1],
+            *call("contact", xp, physics, physics[:, 2] <= 0.5),
         )
 
     generator = tf.random.Generator.from_seed(0)

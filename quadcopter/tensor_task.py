@@ -151,7 +151,6 @@ def task_step(task, state, rotor_speeds, restarts, *, runtime=TAKEOFF_RUNTIME, d
     in an earlier sub-step keeps its final state and earns nothing; ``terminated`` means a bound was
     touched while the row was flying, ``truncated`` that the time limit ended it.
     """
-    starts, goals, starts_in_air = restarts
     rotor_speeds = tf.clip_by_value(rotor_speeds, ACTION_LOW, ACTION_HIGH)  # as tasks.check_action
     physics_state, time, held, goal = state.physics, state.time, state.held, state.goal
     n = tf.shape(physics_state)[0]
@@ -177,24 +176,14 @@ def task_step(task, state, rotor_speeds, restarts, *, runtime=TAKEOFF_RUNTIME, d
     returns, lengths = state.returns + rewards, state.lengths + 1
     success = task.success(truncated, held)
 
-    # Rows that ended start again from their row of ``restarts``.
-    restarted = tf.where(done[:, None], starts, physics_state)
-    new_goal = tf.where(done[:, None], goals, goal)
-    new_state = TakeoffState(
-        restarted,
-        tf.where(done, tf.zeros_like(time), time),
-        tf.where(done, tf.zeros_like(returns), returns),
-        tf.where(done, tf.zeros_like(lengths), lengths),
-        held | done,
-        tf.where(done, starts_in_air, state.air_start),
-        new_goal,
-    )
+    after = TakeoffState(physics_state, time, returns, lengths, held, state.air_start, goal)
+    new_state = _restart_ended(done, restarts, after)
     result = StepResult(
         next_states,
         rewards,
         terminated,
         truncated,
-        task.observe(restarted, new_goal, TENSOR_MATH),
+        task.observe(new_state.physics, new_state.goal, TENSOR_MATH),
         done,
         returns,
         lengths,
@@ -203,6 +192,21 @@ def task_step(task, state, rotor_speeds, restarts, *, runtime=TAKEOFF_RUNTIME, d
         state.air_start,
     )
     return new_state, result
+
+
+def _restart_ended(done, restarts, after):
+    """The state the next step starts from: rows that ended (``done`` (N,)) start again from their row of
+    ``restarts`` (starts, goals, in_air), the others go on as ``after`` (a :class:`TakeoffState`) has them."""
+    starts, goals, in_air = restarts
+    return TakeoffState(
+        tf.where(done[:, None], starts, after.physics),
+        tf.where(done, tf.zeros_like(after.time), after.time),
+        tf.where(done, tf.zeros_like(after.returns), after.returns),
+        tf.where(done, tf.zeros_like(after.lengths), after.lengths),
+        after.held | done,
+        tf.where(done, in_air, after.air_start),
+        tf.where(done[:, None], goals, after.goal),
+    )
 
 
 def takeoff_step(
