@@ -267,17 +267,36 @@ class DDPG:
         self.rng = np.random.default_rng(cfg.seed)
         self.task = task
 
+        self.actor_local, self.actor_target, self.critic_local, self.critic_target = self._make_networks(cfg)
+        self.noise = self.make_noise(self.action_size)
+        self.memory = ReplayBuffer(cfg.buffer_size, cfg.batch_size, self.rng)
+        self.gamma = tf.constant(cfg.gamma, tf.float32)
+        reward_range = getattr(task, "reward_range", None) if cfg.clip_q_targets else None
+        # (lowest, highest) TD target, or None for no clipping.
+        self.q_bounds = None if reward_range is None else self.return_bounds(reward_range, cfg.gamma)
+        self.tau = tf.constant(cfg.tau, tf.float32)
+        # The draws of the target-policy smoothing (target_noise), inside the compiled update; seed + 1,
+        # so that they are not the draws of a training loop's generator seeded with the seed itself.
+        self.update_generator = tf.random.Generator.from_seed(cfg.seed + 1)
+        # Updates made so far (for policy_delay); checkpointed with the networks.
+        self.updates_made = tf.Variable(0, dtype=tf.int64, trainable=False, name="updates_made")
+        self._compile_calls()
+        # act() flies this numpy copy of actor_local; every update below marks it stale (or, in
+        # step(), hands it the new weights).
+        self.policy = NumpyPolicy(self.actor_local.network)
+        self.steps = 0  # step() calls, for update_every
+        # The fast path's pieces (a tensor buffer and its compiled many-updates call), made on demand.
+        self.fast_path = None
+        self.last_state = None
+
+    def _make_networks(self, cfg: DDPGConfig) -> tuple[Actor, Actor, Critic, Critic]:
+        """(actor_local, actor_target, critic_local, critic_target), made in that order (the seed decides
+        their weights), the targets starting as copies of the locals."""
+
         def make_actor(name):
-            return Actor(
-                self.state_size,
-                self.action_size,
-                self.action_low,
-                self.action_high,
-                cfg.actor_units,
-                cfg.actor_lr,
-                cfg.final_init,
-                name=name,
-            )
+            units, rate = cfg.actor_units, cfg.actor_lr
+            low, high = self.action_low, self.action_high
+            return Actor(self.state_size, self.action_size, low, high, units, rate, cfg.final_init, name=name)
 
         def make_critic(name):
             return Critic(
@@ -291,28 +310,15 @@ class DDPG:
                 action_layer=cfg.critic_action_layer,
             )
 
-        self.actor_local, self.actor_target = make_actor("actor"), make_actor("actor_target")
-        self.critic_local, self.critic_target = make_critic("critic"), make_critic("critic_target")
-        # Targets start as copies of the locals.
-        for target, local in (
-            (self.actor_target.network, self.actor_local.network),
-            (self.critic_target.model, self.critic_local.model),
-        ):
+        actor_local, actor_target = make_actor("actor"), make_actor("actor_target")
+        critic_local, critic_target = make_critic("critic"), make_critic("critic_target")
+        for target, local in ((actor_target.network, actor_local.network), (critic_target.model, critic_local.model)):
             for target_weight, local_weight in zip(target.weights, local.weights):
                 target_weight.assign(local_weight)
+        return actor_local, actor_target, critic_local, critic_target
 
-        self.noise = self.make_noise(self.action_size)
-        self.memory = ReplayBuffer(cfg.buffer_size, cfg.batch_size, self.rng)
-        self.gamma = tf.constant(cfg.gamma, tf.float32)
-        reward_range = getattr(task, "reward_range", None) if cfg.clip_q_targets else None
-        # (lowest, highest) TD target, or None for no clipping.
-        self.q_bounds = None if reward_range is None else self.return_bounds(reward_range, cfg.gamma)
-        self.tau = tf.constant(cfg.tau, tf.float32)
-        # The draws of the target-policy smoothing (target_noise), inside the compiled update; seed + 1,
-        # so that they are not the draws of a training loop's generator seeded with the seed itself.
-        self.update_generator = tf.random.Generator.from_seed(cfg.seed + 1)
-        # Updates made so far (for policy_delay); checkpointed with the networks.
-        self.updates_made = tf.Variable(0, dtype=tf.int64, trainable=False, name="updates_made")
+    def _compile_calls(self) -> None:
+        """The compiled calls: acting, one update, and the Udacity loop's stacked updates."""
         self._act = tf.function(self._normalised_actions)
         # XLA roughly doubles the fused path's speed here; DDPG_JIT=0 turns it off for debugging.
         jit = os.environ.get("DDPG_JIT", "1") == "1"
@@ -328,13 +334,6 @@ class DDPG:
         # Its concrete function, made on the first call: calling it directly skips tf.function's
         # dispatch (binding and checking the arguments), about a third of a millisecond a call here.
         self._learn_batches_concrete = None
-        # act() flies this numpy copy of actor_local; every update below marks it stale (or, in
-        # step(), hands it the new weights).
-        self.policy = NumpyPolicy(self.actor_local.network)
-        self.steps = 0  # step() calls, for update_every
-        # The fast path's pieces (a tensor buffer and its compiled many-updates call), made on demand.
-        self.fast_path = None
-        self.last_state = None
 
     @staticmethod
     def memory_needed(config: DDPGConfig, state_size: int, action_size: int) -> int:

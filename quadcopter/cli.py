@@ -20,7 +20,7 @@ from .course import COURSES
 from .dynamics import DYNAMICS
 from .evaluation import EVALUATION_GROUP, EVALUATION_SEED, MAX_EVALUATION_EPISODES
 from .settings import TrainSettings
-from .task_specs import TASKS, NumpyDraw, load_task
+from .task_specs import TASK_SETTINGS, TASKS, NumpyDraw, load_task
 
 
 def _floats(count):
@@ -121,6 +121,18 @@ def _add_simulate(commands):
         help="rotor speeds in rev/s for --controller constant (default: 404,404,404,404)",
     )
     parser.add_argument(
+        "--actor",
+        type=Path,
+        default=None,
+        help="fly a saved actor (a .keras file or a run folder) instead of --controller",
+    )
+    _add_flight_flags(parser)
+    parser.set_defaults(run=_simulate)
+
+
+def _add_flight_flags(parser):
+    """simulate's flags for where the flight starts, what it aims at, how long it lasts and where it goes."""
+    parser.add_argument(
         "--init-pose",
         type=_floats(6),
         default=None,
@@ -157,12 +169,6 @@ def _add_simulate(commands):
         f"{', '.join(TASKS)}, MODULE:CLASS, or course (a trained reach actor, --actor, through --waypoints)",
     )
     parser.add_argument(
-        "--actor",
-        type=Path,
-        default=None,
-        help="fly a saved actor (a .keras file or a run folder) instead of --controller",
-    )
-    parser.add_argument(
         "--waypoints",
         default="square",
         help=f"with --task course: {' or '.join(COURSES)} (built in, 2-5 m apart), or a CSV of x,y,z lines in m "
@@ -176,7 +182,6 @@ def _add_simulate(commands):
         "Files that exist are not replaced without --overwrite",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace the CSV and PNGs of --out if they exist")
-    parser.set_defaults(run=_simulate)
 
 
 def _simulate(args):
@@ -281,13 +286,7 @@ def _add_train(commands):
         "evaluation_flights.csv, reward_curve.png, flight.png, flight_path.png and "
         "evaluation_flights.png.",
     )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="run folder (default: runs/takeoff, or runs/takeoff-2, -3, ... if it holds a run: "
-        "the highest number is the newest)",
-    )
+    _add_run_folder_flags(parser)
     parser.add_argument("--seed", type=int, default=None, help="seed of everything random in the run (default: 0)")
     parser.add_argument(
         "--task",
@@ -296,21 +295,7 @@ def _add_train(commands):
         help=f"the task to learn: one of {', '.join(TASKS)} (quadcopter/task_specs.py), or MODULE:CLASS, a "
         "FlightTask of your own in MODULE.py beside you (default: takeoff)",
     )
-    parser.add_argument(
-        "--env-steps",
-        type=int,
-        default=None,
-        help=f"stop after this many environment steps (default: {defaults.env_steps:,}; the same seed "
-        "then gives the same run)",
-    )
-    parser.add_argument(
-        "--seconds",
-        type=float,
-        default=None,
-        help="stop after this many seconds of training instead (not reproducible: the run "
-        "ends at a different step each time)",
-    )
-    parser.add_argument("--episodes", type=int, default=None, help="stop after this many episodes instead")
+    _add_budget_flags(parser, defaults)
     parser.add_argument(
         "--num-envs", type=int, default=None, help=f"takeoff episodes run side by side (default: {defaults.num_envs})"
     )
@@ -338,13 +323,6 @@ def _add_train(commands):
         "fused path (a round in one compiled call); slower, for comparisons",
     )
     parser.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue the run in --out from its newest intact checkpoint, with its own settings; "
-        "--env-steps, --seconds or --episodes then set a new budget",
-    )
-    parser.add_argument("--overwrite", action="store_true", help="replace the run in --out (its files only)")
-    parser.add_argument(
         "--eval-episodes",
         type=_int_in(1, MAX_EVALUATION_EPISODES),
         default=100,
@@ -352,6 +330,45 @@ def _add_train(commands):
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=_train)
+
+
+def _add_run_folder_flags(parser):
+    """train's run folder: where, and whether to resume or replace the run there."""
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="run folder (default: runs/takeoff, or runs/takeoff-2, -3, ... if it holds a run: "
+        "the highest number is the newest)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its newest intact checkpoint, with its own settings; "
+        "--env-steps, --seconds or --episodes then set a new budget",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace the run in --out (its files only)")
+
+
+def _add_budget_flags(parser, defaults):
+    """train's budgets: the first one given replaces the default; the others given end the run too."""
+    own = [(task, changes["env_steps"]) for task, changes in TASK_SETTINGS.items() if "env_steps" in changes]
+    own_budgets = "".join(f", {task}: {steps:,}" for task, steps in own)
+    parser.add_argument(
+        "--env-steps",
+        type=int,
+        default=None,
+        help=f"stop after this many environment steps (default: {defaults.env_steps:,}{own_budgets}; the same "
+        "seed then gives the same run)",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="stop after this many seconds of training instead (not reproducible: the run "
+        "ends at a different step each time)",
+    )
+    parser.add_argument("--episodes", type=int, default=None, help="stop after this many episodes instead")
 
 
 def _config_overrides(pairs):
