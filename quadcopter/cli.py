@@ -20,7 +20,7 @@ from .course import COURSES
 from .dynamics import DYNAMICS
 from .evaluation import EVALUATION_GROUP, EVALUATION_SEED, MAX_EVALUATION_EPISODES
 from .settings import TrainSettings
-from .task_specs import TASK_SETTINGS, TASKS, NumpyDraw, load_task
+from .task_specs import TASK_SETTINGS, TASKS, NumpyDraw, load_task, task_runtime
 
 
 def _floats(count):
@@ -149,8 +149,9 @@ def _add_flight_flags(parser):
     parser.add_argument(
         "--runtime",
         type=_number_in(0.0, MAX_SIMULATE_RUNTIME, "s", low_open=True),
-        default=5.0,
-        help=f"flight length in s, in (0, {MAX_SIMULATE_RUNTIME:,.0f}] (default: 5)",
+        default=None,
+        help=f"flight length in s, in (0, {MAX_SIMULATE_RUNTIME:,.0f}] (default: 5, or with --task its training "
+        "episode's: 10, the landing's 15)",
     )
     parser.add_argument(
         "--dynamics",
@@ -211,7 +212,8 @@ def _simulate(args):
         args.target = list(goals[0])
         if args.init_pose is None:
             start = starts[0]
-    sim = PhysicsSim(start[0:6], start[6:9], start[9:12], runtime=args.runtime, dynamics=args.dynamics)
+    runtime = args.runtime or (task_runtime(args.task) if args.task else 5.0)
+    sim = PhysicsSim(start[0:6], start[6:9], start[9:12], runtime=runtime, dynamics=args.dynamics)
     if args.actor is not None:
         controller = ActorController(_load_actor(args.actor), target=args.target, task=task)
         name = f"actor {args.actor}"
