@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from bench_sim import cpu_name  # noqa: E402
 
+import agents  # noqa: E402, F401  (registers the actor's layers, for loading it)
 from quadcopter.export import FORMATS, actor_layers, description, export_actor, load_policy  # noqa: E402
 from quadcopter.runs import read_file  # noqa: E402
 from quadcopter.task_specs import load_task  # noqa: E402
