@@ -81,7 +81,7 @@ def time_c(folder):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", type=Path, help="a trained run folder")
     args = parser.parse_args()
     model = keras.models.load_model(args.run / "actor_final.keras")
