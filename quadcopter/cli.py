@@ -456,9 +456,11 @@ def _train(args):
 def _train_in(args, config, settings, budgets, out):
     """Train into the claimed folder ``out``, finish the run and say what it gave."""
     from .runs import ACTORS, finish_run
+    from .train_parts import device_name
     from .training import TrainingInterrupted, train
 
     print(f"run folder: {out}")
+    print(f"device: {device_name()}")
     started = time.perf_counter()
     try:
         agent, episodes = train(

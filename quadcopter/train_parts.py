@@ -12,9 +12,12 @@
 import dataclasses
 import json
 import math
+import os
+import platform
 import signal
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +26,21 @@ import tensorflow as tf
 from tqdm.std import tqdm
 
 from .runs import EPISODE_COLUMNS, TEST_COLUMNS, check_unedited, checkpoint_paths, restore_newest_intact, run_checkpoint
+
+
+def device_name() -> str:
+    """Where TensorFlow computes: ``GPU (name, ...)`` when it sees one, else ``CPU (model name)``."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = [tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name) for gpu in gpus]
+        return f"GPU ({', '.join(details)})"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"CPU ({line.split(':', 1)[1].strip()}, {os.cpu_count()} cores)"
+    except OSError:
+        pass
+    return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
 
 
 class TrainingError(RuntimeError):

@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+import tensorflow as tf
 
 from agents.agent import DDPGConfig
 from quadcopter.cli import main
@@ -443,6 +444,8 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
     model = keras.models.load_model(out / "actor.keras")
     speeds = model(np.zeros((1, 15), np.float32)).numpy()
     assert speeds.shape == (1, 4) and 0 <= speeds.min() and speeds.max() <= 900
+    device = "GPU (" if tf.config.list_physical_devices("GPU") else "CPU ("
+    assert printed.splitlines()[1].startswith(f"device: {device}")  # where TensorFlow computes, said at the start
     closing = printed.strip().splitlines()[-1]
     assert closing.startswith(f"wrote {out}/: ") and all(
         path.name in closing for path in out.iterdir()
