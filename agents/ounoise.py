@@ -1,6 +1,25 @@
-"""Exploration noise, in the agent's normalised action units (actions in [-1, 1])."""
+"""Exploration noise, in the agent's normalised action units (actions in [-1, 1]): the processes that
+draw it (:class:`OUNoise`, :class:`GaussianNoise`) and the two ways of adding it to the actor's actions
+(:func:`add_noise`)."""
 
 import numpy as np
+
+TANH_EDGE = 1.0 - 1e-6
+"""Actions are clipped to +-this before atanh, which is infinite at +-1."""
+
+
+def add_noise_before_tanh(normalised: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    """tanh(atanh(a) + draw) for the actor's tanh outputs ``a`` in [-1, 1] (any shape; ``draw``
+    broadcasts): the noise added to the actor's pre-activation. The fused path does the same in TensorFlow."""
+    return np.tanh(np.arctanh(np.clip(normalised, -TANH_EDGE, TANH_EDGE)) + draw)
+
+
+def add_noise(normalised: np.ndarray, draw: np.ndarray, before_tanh: bool) -> np.ndarray:
+    """The actor's normalised actions with the noise ``draw`` added: before the tanh if ``before_tanh``
+    (``DDPGConfig.noise_before_tanh`` says why), else after it and clipped to [-1, 1]."""
+    if before_tanh:
+        return add_noise_before_tanh(normalised, draw)
+    return np.clip(normalised + draw, -1.0, 1.0)
 
 
 class OUNoise:

@@ -17,21 +17,16 @@ For comparison, the Keras-2 original measured on this machine: about 44 updates/
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
+import tensorflow as tf
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from bench_sim import cpu_name  # noqa: E402
-
-from agents.agent import DDPG, DDPGConfig  # noqa: E402
-from quadcopter import takeoff_agent  # noqa: E402
-from quadcopter.vector_task import VectorTakeoffTask  # noqa: E402
-from task import Task  # noqa: E402
+from agents.agent import DDPG, DDPGConfig
+from quadcopter import takeoff_agent
+from quadcopter.machine import cpu_name
+from quadcopter.vector_task import VectorTakeoffTask
+from task import Task
 
 
 def rate(function, seconds, per_call=1):

@@ -10,18 +10,13 @@ Aggregate steps/s = environments x steps / wall time.
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
+import gymnasium
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import gymnasium  # noqa: E402
-from bench_sim import cpu_name  # noqa: E402
-
-from quadcopter.envs import QuadcopterVectorEnv  # noqa: E402
+from quadcopter.envs import QuadcopterVectorEnv
+from quadcopter.machine import cpu_name
 
 TAKEOFF = "quadcopter.envs:QuadcopterTakeoff-v5"
 

@@ -12,22 +12,20 @@ Formats whose optional packages are missing (ONNX: pip install -e .[export]) are
 import argparse
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import keras
+import numpy as np
+import pandas as pd
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from bench_sim import cpu_name  # noqa: E402
-
-import agents  # noqa: E402, F401  (registers the actor's layers, for loading it)
-from quadcopter.export import FORMATS, actor_layers, description, export_actor, load_policy  # noqa: E402
-from quadcopter.runs import read_file  # noqa: E402
-from quadcopter.task_specs import load_task  # noqa: E402
+import agents  # noqa: F401  (registers the actor's layers, for loading it)
+from quadcopter.export import FORMATS, actor_layers, description, export_actor
+from quadcopter.exported import load_policy
+from quadcopter.machine import cpu_name
+from quadcopter.runs import read_file
+from quadcopter.task_specs import load_task
 
 TIMING = r"""
 #define _POSIX_C_SOURCE 199309L

@@ -16,21 +16,16 @@ Compilation is left out (every function is called once before it is timed).
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
+import tensorflow as tf
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from bench_sim import cpu_name  # noqa: E402
-
-from quadcopter import VectorPhysicsSim, hover_rotor_speed  # noqa: E402
-from quadcopter.presets import takeoff_config  # noqa: E402
-from quadcopter.tensor_task import numpy_starts, sim_step  # noqa: E402
-from quadcopter.training import TrainSettings, make_agent, make_rollout  # noqa: E402
+from quadcopter import VectorPhysicsSim, hover_rotor_speed
+from quadcopter.machine import cpu_name
+from quadcopter.presets import takeoff_config
+from quadcopter.tensor_task import numpy_starts, sim_step
+from quadcopter.training import TrainSettings, make_agent, make_rollout
 
 
 def rate(function, seconds, per_call):

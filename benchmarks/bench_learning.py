@@ -18,19 +18,14 @@ same on every run of a seed.
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench_sim import cpu_name  # noqa: E402
-
-from quadcopter.dynamics import DYNAMICS  # noqa: E402
-from quadcopter.evaluation import greedy_policy, hover_offset  # noqa: E402
-from quadcopter.presets import takeoff_config  # noqa: E402
-from quadcopter.training import TrainSettings, finish_run, train  # noqa: E402
+from quadcopter.dynamics import DYNAMICS
+from quadcopter.evaluation import greedy_policy, hover_offset
+from quadcopter.machine import cpu_name
+from quadcopter.presets import takeoff_config
+from quadcopter.training import TrainSettings, finish_run, train
 
 
 def main():

@@ -10,17 +10,14 @@ z = 100 m, reset every 256 steps (about one 5 s episode). Aggregate steps/s = qu
 import argparse
 import os
 import platform
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from quadcopter import PhysicsSim, VectorPhysicsSim, hover_rotor_speed  # noqa: E402
-from quadcopter.dynamics import DYNAMICS  # noqa: E402
-from quadcopter.reference import ReferencePhysicsSim  # noqa: E402
+from quadcopter import PhysicsSim, VectorPhysicsSim, hover_rotor_speed
+from quadcopter.dynamics import DYNAMICS
+from quadcopter.machine import cpu_name
+from quadcopter.reference import ReferencePhysicsSim
 
 
 def steps_per_second(make_sim, num_envs, seconds, rng):
@@ -37,16 +34,6 @@ def steps_per_second(make_sim, num_envs, seconds, rng):
             sim.reset()
     elapsed = time.perf_counter() - start
     return steps * max(num_envs, 1) / elapsed
-
-
-def cpu_name():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main():

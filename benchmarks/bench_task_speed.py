@@ -18,11 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench_sim import cpu_name  # noqa: E402
-
-from quadcopter.settings import TrainSettings  # noqa: E402
+from quadcopter.machine import cpu_name
+from quadcopter.settings import TrainSettings
 
 
 def main():

@@ -23,12 +23,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench_sim import cpu_name  # noqa: E402
-
-from quadcopter.dynamics import DYNAMICS  # noqa: E402
-from quadcopter.task_specs import TASKS  # noqa: E402
+from quadcopter.dynamics import DYNAMICS
+from quadcopter.machine import cpu_name
+from quadcopter.task_specs import TASKS
 
 
 def run(task, dynamics, seed, out, extra):
@@ -78,7 +75,7 @@ def courses(args):
     import keras
     import numpy as np
 
-    import agents  # noqa: F401  (registers the actor's layers)
+    import agents.actor  # noqa: F401  (registers the actor's output layer, for loading it)
     from quadcopter.course import COURSES, SWITCH_RADIUS, fly_course
 
     print(f"\n# the reach actors through the courses (switching within {SWITCH_RADIUS} m)")

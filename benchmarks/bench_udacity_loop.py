@@ -11,19 +11,13 @@ hold (30 s), and the wall time (the loop and its evaluations).
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench_sim import cpu_name  # noqa: E402
-
-from quadcopter import takeoff_agent  # noqa: E402
-from quadcopter.tasks import LONG_HOLD_RUNTIME  # noqa: E402
-from quadcopter.training import evaluate_actor, greedy_policy  # noqa: E402
-from task import Task  # noqa: E402
+from quadcopter import takeoff_agent
+from quadcopter.machine import cpu_name
+from quadcopter.tasks import LONG_HOLD_RUNTIME
+from quadcopter.training import evaluate_actor, greedy_policy
+from task import Task
 
 
 def learn(seed, steps, every):

@@ -23,22 +23,14 @@ for seeds 3 and 7.
 """
 
 import argparse
-import os
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import numpy as np  # noqa: E402
-from bench_pendulum import add_settings_argument, run_header, train  # noqa: E402
-from pendulum_optimum import HORIZON, MAX_TORQUE, controller, value_tables  # noqa: E402
-from pendulum_probe import observation  # noqa: E402
-from pendulum_screen import actor_choice, fly_costs, screen_starts  # noqa: E402
-
-from quadcopter.cli import _config_overrides  # noqa: E402
+import numpy as np
+from pendulum_common import add_settings_argument, run_header, settings_changes, train
+from pendulum_optimum import HORIZON, MAX_TORQUE, controller, value_tables
+from pendulum_probe import observation
+from pendulum_screen import actor_choice, fly_costs, screen_starts
 
 ACTIONS = np.linspace(-1.0, 1.0, 21)  # normalised actions at which the critic is read
 
@@ -93,7 +85,7 @@ def main():
     parser.add_argument("--episodes", type=int, default=100)
     add_settings_argument(parser)
     args = parser.parse_args()
-    changes = _config_overrides(args.set)
+    changes = settings_changes(args.set)
     start_time = time.perf_counter()
     starts = screen_starts()
     best = controller(value_tables())

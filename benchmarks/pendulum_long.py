@@ -13,20 +13,13 @@ the flights end, and the cost a step over the last 200 steps (Pendulum-v1's angl
 """
 
 import argparse
-import os
-import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import numpy as np  # noqa: E402
-from bench_pendulum import add_settings_argument, run_header, train  # noqa: E402
-from pendulum_optimum import HORIZON, scored_starts  # noqa: E402
-from pendulum_screen import actor_choice, fly_costs, screen_starts  # noqa: E402
-
-from quadcopter.cli import _config_overrides  # noqa: E402
+import numpy as np
+from pendulum_common import add_settings_argument, run_header, settings_changes, train
+from pendulum_optimum import HORIZON, scored_starts
+from pendulum_screen import actor_choice, fly_costs, screen_starts
 
 UPRIGHT = 0.1  # rad: a flight within this of upright is held there
 
@@ -77,7 +70,7 @@ def main():
     args = parser.parse_args()
     if args.steps <= 2 * HORIZON:
         parser.error(f"--steps must be more than {2 * HORIZON} (two episodes); got {args.steps}")
-    changes = _config_overrides(args.set)
+    changes = settings_changes(args.set)
     print(run_header(args.set, args.episodes) + f"; final actor flown {args.steps} steps without noise")
     print(
         f"| seed | score | flights | held within {UPRIGHT} rad, the last 200 steps or more | from step: median / max "

@@ -13,16 +13,12 @@ best possible (they are reachable).
 """
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import gymnasium
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from quadcopter.tasks import wrap_angle  # noqa: E402
+from quadcopter.tasks import wrap_angle
 
 # Pendulum-v1's constants (gymnasium/envs/classic_control/pendulum.py): g, m, l, dt, limits.
 GRAVITY, MASS, LENGTH, DT = 10.0, 1.0, 1.0, 0.05

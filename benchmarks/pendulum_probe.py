@@ -23,18 +23,12 @@ today's defaults.
 """
 
 import argparse
-import os
-import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import gymnasium  # noqa: E402
-import numpy as np  # noqa: E402
-from bench_pendulum import add_settings_argument, train  # noqa: E402
-from pendulum_optimum import (  # noqa: E402
+import gymnasium
+import numpy as np
+from pendulum_common import add_settings_argument, settings_changes, train
+from pendulum_optimum import (
     HANGING,
     MAX_TORQUE,
     TORQUES,
@@ -45,8 +39,7 @@ from pendulum_optimum import (  # noqa: E402
     value_tables,
 )
 
-from quadcopter.cli import _config_overrides  # noqa: E402
-from quadcopter.tasks import wrap_angle  # noqa: E402
+from quadcopter.tasks import wrap_angle
 
 
 def observation(angle, rate):
@@ -72,7 +65,7 @@ def main():
     add_settings_argument(parser)
     args = parser.parse_args()
     start_time = time.perf_counter()
-    agent, returns = train(args.seed, args.episodes, _config_overrides(args.set))
+    agent, returns = train(args.seed, args.episodes, settings_changes(args.set))
     tables = value_tables()
     gamma = agent.config.gamma
     print(

@@ -25,20 +25,12 @@ controller's without noise, and the mean gap between them over the seeds (the ta
 """
 
 import argparse
-import os
-import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import numpy as np  # noqa: E402
-from bench_pendulum import add_settings_argument, run_header, train  # noqa: E402
-from pendulum_optimum import HORIZON, MAX_TORQUE, controller, scored_starts, value_tables  # noqa: E402
-from pendulum_screen import actor_choice, fly  # noqa: E402
-
-from quadcopter.cli import _config_overrides  # noqa: E402
+import numpy as np
+from pendulum_common import add_settings_argument, run_header, settings_changes, train
+from pendulum_optimum import HORIZON, MAX_TORQUE, controller, scored_starts, value_tables
+from pendulum_screen import actor_choice, fly
 
 SCORED = 10  # the benchmark scores the last 10 episodes
 
@@ -83,7 +75,7 @@ def main():
     args = parser.parse_args()
     if args.draws < 1:
         parser.error(f"--draws must be an integer >= 1, got {args.draws}")
-    changes = _config_overrides(args.set)
+    changes = settings_changes(args.set)
     episodes = 100
     tables = value_tables()
     print(f"{run_header(args.set, episodes)}, agent seed = seed + {args.agent_offset}")

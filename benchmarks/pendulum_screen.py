@@ -20,21 +20,14 @@ the defaults with a few offsets measures how much of a screen's result is the ag
 """
 
 import argparse
-import os
-import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import gymnasium
+import numpy as np
+from pendulum_common import add_settings_argument, run_header, settings_changes, train
+from pendulum_optimum import HANGING, HORIZON, MAX_TORQUE, controller_return, dynamics, value_tables
 
-import gymnasium  # noqa: E402
-import numpy as np  # noqa: E402
-from bench_pendulum import add_settings_argument, run_header, train  # noqa: E402
-from pendulum_optimum import HANGING, HORIZON, MAX_TORQUE, controller_return, dynamics, value_tables  # noqa: E402
-
-from agents.actor import scale_to_range  # noqa: E402
-from quadcopter.cli import _config_overrides  # noqa: E402
+from agents.actor import scale_to_range
 
 STARTS_SEED = 987654  # the screen's own starts; no benchmark seeds an environment with it
 HANGING_STARTS, OTHER_STARTS = 40, 20
@@ -90,7 +83,7 @@ def main():
     parser.add_argument("--agent-offset", type=int, default=0, help="seed the agent with seed + this")
     add_settings_argument(parser)
     args = parser.parse_args()
-    changes = _config_overrides(args.set)
+    changes = settings_changes(args.set)
     start_time = time.perf_counter()
     starts = screen_starts()
     tables = value_tables()

@@ -5,6 +5,8 @@ Importing it does not import TensorFlow; the agents live in the top-level ``agen
 it when first asked for.
 """
 
+import importlib
+
 from .dynamics import hover_rotor_speed
 from .sim import PhysicsSim, VectorPhysicsSim
 from .task_specs import TASKS, FlightTask, Hover, Land, Reach
@@ -24,9 +26,7 @@ __all__ = [
 
 
 def __getattr__(name):
-    # The presets need TensorFlow: imported on first use, so the simulator stays numpy-only.
+    # The presets need TensorFlow: loaded by name on first use (PEP 562), so the simulator stays numpy-only.
     if name in ("takeoff_agent", "takeoff_config"):
-        from . import presets
-
-        return getattr(presets, name)
+        return getattr(importlib.import_module("quadcopter.presets"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,20 +6,27 @@ Commands: ``simulate`` flies a hand-written controller and writes the flight (CS
 """
 
 import argparse
-import dataclasses
+import importlib
 import math
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
+from agents.checks import accepted_text, declared_fields, parse_setting
+from agents.config import DDPGConfig
+
 from . import folder_lock
+from .controllers import ActorController, ConstantController, PDAltitudeController, PDHoverController, RandomController
 from .course import COURSES
 from .dynamics import DYNAMICS
 from .evaluation import EVALUATION_GROUP, EVALUATION_SEED, MAX_EVALUATION_EPISODES
+from .export import FORMATS
+from .flight import fly
+from .plots import check_flight, flight_plot_paths, read_csv, write_flight_plots, write_run_plots
 from .settings import TrainSettings
+from .sim import PhysicsSim
 from .task_specs import TASK_SETTINGS, TASKS, NumpyDraw, load_task, task_runtime
 
 
@@ -186,17 +193,6 @@ def _add_flight_flags(parser):
 
 
 def _simulate(args):
-    from .controllers import (
-        ActorController,
-        ConstantController,
-        PDAltitudeController,
-        PDHoverController,
-        RandomController,
-    )
-    from .flight import fly
-    from .plots import flight_plot_paths, write_flight_plots
-    from .sim import PhysicsSim
-
     outputs = [args.out, *flight_plot_paths(args.out.with_suffix(""))]
     existing = [str(path) for path in outputs if path.exists()]
     if existing and not args.overwrite:
@@ -204,7 +200,7 @@ def _simulate(args):
             f"simulate would replace {', '.join(existing)}: give another --out, or --overwrite to replace them"
         )
     if args.task == "course":
-        return _simulate_course(args)
+        return _learning(args).simulate_course(args)
     task = load_task(args.task) if args.task else None
     start = np.concatenate([np.zeros(6) if args.init_pose is None else args.init_pose, np.zeros(6)])
     if task is not None:
@@ -215,7 +211,7 @@ def _simulate(args):
     runtime = args.runtime or (task_runtime(args.task) if args.task else 5.0)
     sim = PhysicsSim(start[0:6], start[6:9], start[9:12], runtime=runtime, dynamics=args.dynamics)
     if args.actor is not None:
-        controller = ActorController(_load_actor(args.actor), target=args.target, task=task)
+        controller = ActorController(_learning(args).load_actor(args.actor), target=args.target, task=task)
         name = f"actor {args.actor}"
     else:
         controller = {
@@ -242,75 +238,24 @@ def _simulate(args):
     print(f"wrote {', '.join(str(path) for path in [args.out, *written])}")
 
 
-def _load_actor(path):
-    """``act(states) -> rotor speeds`` of a saved actor: a .keras file, or a run folder's actor_final.keras."""
-    actor = path / "actor_final.keras" if path.is_dir() else path
-    if not actor.exists():
-        raise ValueError(f"no saved actor at {actor}")
-    model = _load_model(actor)
-    return lambda states: model(np.asarray(states, np.float32)).numpy()
-
-
-def _simulate_course(args):
-    """``simulate --task course``: the reach actor ``--actor`` through ``--waypoints``; CSV, panels, 3-D path."""
-    from .course import SWITCH_RADIUS, fly_course, read_waypoints
-    from .plots import plot_flight_panels, plot_path_3d
-
-    if args.actor is None:
-        raise ValueError(
-            "--task course flies a trained reach actor: give --actor (a .keras file or a reach run folder)"
-        )
-    waypoints = read_waypoints(args.waypoints)
-    flight, summary = fly_course(_load_actor(args.actor), waypoints, dynamics=args.dynamics)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    flight.to_csv(args.out, index=False)
-    stem = args.out.with_suffix("")
-    title = f"course {args.waypoints}, {args.dynamics} dynamics"
-    written = [stem.with_name(stem.name + ".png"), stem.with_name(stem.name + "_path.png")]
-    plot_flight_panels(flight, title=title).savefig(written[0], dpi=100)
-    plot_path_3d(flight, title=title, waypoints=waypoints).savefig(written[1], dpi=100)
-    print(
-        f"passed {summary['passed']} of {len(waypoints) - 1} waypoints (within {SWITCH_RADIUS} m), "
-        f"{'crashed' if summary['crashed'] else 'no crash'}, {summary['seconds']:.1f} s; the path strays at most "
-        f"{summary['largest_distance']:.2f} m from the course"
-    )
-    print(f"wrote {', '.join(str(path) for path in [args.out, *written])}")
-
-
 def _add_train(commands):
-    defaults = TrainSettings()
     parser = commands.add_parser(
         "train",
-        help="train the DDPG takeoff agent (the README's main job)",
-        description="Train the DDPG takeoff agent on vectorised environments; the actor saved is the one that "
+        help="train a DDPG agent on a task (the README's main job: the takeoff)",
+        description="Train a DDPG agent on vectorised environments; the actor saved is the one that "
         "did best in the noise-free test flights during training. Writes OUT/episodes.csv, "
         "tests.csv, config.json, settings.json, checkpoints/, actor.keras, evaluation.json, flight.csv, "
         "evaluation_flights.csv, reward_curve.png, flight.png, flight_path.png and "
-        "evaluation_flights.png.",
+        "evaluation_flights.png. The run's settings are TrainSettings' (each flag below is one of "
+        "them, the budgets --env-steps, --seconds and --episodes replacing the default one) and "
+        "DDPGConfig's (--seed, --set NAME=VALUE); the README's settings tables list them all.",
     )
     _add_run_folder_flags(parser)
-    parser.add_argument("--seed", type=int, default=None, help="seed of everything random in the run (default: 0)")
-    parser.add_argument(
-        "--task",
-        default=None,
-        metavar="NAME",
-        help=f"the task to learn: one of {', '.join(TASKS)} (quadcopter/task_specs.py), or MODULE:CLASS, a "
-        "FlightTask of your own in MODULE.py beside you (default: takeoff)",
-    )
-    _add_budget_flags(parser, defaults)
-    parser.add_argument(
-        "--num-envs", type=int, default=None, help=f"takeoff episodes run side by side (default: {defaults.num_envs})"
-    )
-    parser.add_argument(
-        "--dynamics", choices=DYNAMICS, default=None, help=f"simulator dynamics (default: {defaults.dynamics})"
-    )
-    parser.add_argument(
-        "--test-every",
-        type=int,
-        default=None,
-        help="environment steps between noise-free test flights; the best tested actor is kept "
-        f"(default: {defaults.test_every:,}; 0: no tests, keep the last actor)",
-    )
+    seed = {field.name: (field, declared) for field, declared in declared_fields(DDPGConfig)}["seed"]
+    _add_declared_flag(parser, DDPGConfig, *seed)
+    for field, declared in declared_fields(TrainSettings):
+        if declared.flag:
+            _add_declared_flag(parser, TrainSettings, field, declared)
     parser.add_argument(
         "--set",
         action="append",
@@ -319,19 +264,58 @@ def _add_train(commands):
         help="override a DDPGConfig setting, e.g. --set tau=0.005 --set actor_units=256,256",
     )
     parser.add_argument(
-        "--numpy-path",
-        action="store_true",
-        help="train on the numpy path (one compiled call per step), the reference of the default "
-        "fused path (a round in one compiled call); slower, for comparisons",
-    )
-    parser.add_argument(
         "--eval-episodes",
         type=_int_in(1, MAX_EVALUATION_EPISODES),
         default=100,
         help=f"evaluation episodes at the end, in [1, {MAX_EVALUATION_EPISODES:,}] (default: 100)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.set_defaults(run=_train)
+    parser.set_defaults(run="train")
+
+
+def _add_declared_flag(parser, settings_class, field, declared):
+    """The flag of a declared setting (:func:`agents.checks.setting`): its help is the setting's line, its
+    range and its default (and the tasks' own defaults, :data:`TASK_SETTINGS`); the value lands in
+    ``args.<setting>``, None when the flag is not given. A bool's flag sets the opposite of its default."""
+    own = "".join(
+        f"; {task}: {changes[field.name]:,}"
+        if isinstance(changes[field.name], int)
+        else f"; {task}: {changes[field.name]}"
+        for task, changes in TASK_SETTINGS.items()
+        if field.name in changes and settings_class is TrainSettings
+    )
+    default = field.default
+    if isinstance(default, bool):
+        parser.add_argument(
+            declared.flag,
+            dest=field.name,
+            action="store_const",
+            const=not default,
+            default=None,
+            help=f"{declared.doc.rstrip('.')} (sets {field.name}={not default}; default: {default})",
+        )
+        return
+
+    def parse(text):
+        try:
+            return parse_setting(settings_class, field.name, text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    parser.add_argument(
+        declared.flag,
+        dest=field.name,
+        type=parse,
+        default=None,
+        choices=declared.choices,
+        metavar=None if declared.choices else field.name.upper(),
+        help=f"{declared.doc.rstrip('.')} ({accepted_text(field, declared)}; default: {_shown(default)}{own})",
+    )
+
+
+def _shown(value):
+    """A default as the help shows it: 256,000 for an int, else as written."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else f"{value}"
 
 
 def _add_run_folder_flags(parser):
@@ -350,148 +334,6 @@ def _add_run_folder_flags(parser):
         "--env-steps, --seconds or --episodes then set a new budget",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace the run in --out (its files only)")
-
-
-def _add_budget_flags(parser, defaults):
-    """train's budgets: the first one given replaces the default; the others given end the run too."""
-    own = [(task, changes["env_steps"]) for task, changes in TASK_SETTINGS.items() if "env_steps" in changes]
-    own_budgets = "".join(f", {task}: {steps:,}" for task, steps in own)
-    parser.add_argument(
-        "--env-steps",
-        type=int,
-        default=None,
-        help=f"stop after this many environment steps (default: {defaults.env_steps:,}{own_budgets}; the same "
-        "seed then gives the same run)",
-    )
-    parser.add_argument(
-        "--seconds",
-        type=float,
-        default=None,
-        help="stop after this many seconds of training instead (not reproducible: the run "
-        "ends at a different step each time)",
-    )
-    parser.add_argument("--episodes", type=int, default=None, help="stop after this many episodes instead")
-
-
-def _config_overrides(pairs):
-    """``["tau=0.005", "actor_units=256,256"]`` -> {"tau": 0.005, "actor_units": (256, 256)}."""
-    from agents.agent import DDPGConfig
-
-    fields = {f.name: f for f in dataclasses.fields(DDPGConfig)}
-    changes = {}
-    for pair in pairs:
-        name, _, text = pair.partition("=")
-        if name not in fields or not text:
-            raise ValueError(f"--set takes NAME=VALUE with NAME one of {sorted(fields)}; got {pair!r}")
-        default = getattr(DDPGConfig(), name)
-        try:
-            if isinstance(default, tuple):
-                changes[name] = tuple(int(part) for part in text.split(","))
-            elif isinstance(default, bool):
-                words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-                if text.lower() not in words:
-                    raise ValueError
-                changes[name] = words[text.lower()]
-            else:
-                changes[name] = type(default)(text)
-        except ValueError:
-            raise ValueError(f"--set {name} needs a value like {default!r}; got {text!r}") from None
-    return changes
-
-
-def _train(args):
-    from .presets import takeoff_config
-    from .runs import claim_run_folder
-
-    # The budgets given on the command line replace the default one; those not given are then off (0).
-    budgets = dict(env_steps=args.env_steps, seconds=args.seconds, episodes=args.episodes)
-    given = any(value is not None for value in budgets.values())
-    budgets = {name: value or 0 for name, value in budgets.items()} if given else {}
-    if args.resume:
-        if args.out is None:
-            raise ValueError("--resume needs --out: the folder of the run to continue")
-        if args.overwrite:
-            raise ValueError("--resume and --overwrite contradict each other: give one")
-        changed = (
-            [
-                flag
-                for flag, value in (
-                    ("--seed", args.seed),
-                    ("--task", args.task),
-                    ("--num-envs", args.num_envs),
-                    ("--dynamics", args.dynamics),
-                    ("--test-every", args.test_every),
-                )
-                if value is not None
-            ]
-            + (["--set"] if args.set else [])
-            + (["--numpy-path"] if args.numpy_path else [])
-        )
-        if changed:
-            raise ValueError(
-                f"--resume continues the run with its own settings; {', '.join(changed)} would change "
-                "them (only --env-steps, --seconds and --episodes may be given, as a new budget)"
-            )
-        config = settings = None
-    else:
-        defaults = TrainSettings()
-        dynamics = args.dynamics or defaults.dynamics
-        overrides = _config_overrides(args.set)
-        if args.seed is not None and overrides.get("seed", args.seed) != args.seed:
-            raise ValueError(f"--seed {args.seed} and --set seed={overrides['seed']} disagree: give one of them")
-        config = takeoff_config(args.seed or 0, dynamics).replace(**overrides)
-        given = dict(num_envs=args.num_envs, test_every=args.test_every)
-        settings = TrainSettings.for_task(
-            args.task or defaults.task,
-            dynamics=dynamics,
-            fused=not args.numpy_path,
-            **{name: value for name, value in given.items() if value is not None},
-            **budgets,
-        ).validate()
-    # The folder is locked from here until its last file is written: a second training into it is refused.
-    with claim_run_folder(args.out) as out:
-        _train_in(args, config, settings, budgets, out)
-
-
-def _train_in(args, config, settings, budgets, out):
-    """Train into the claimed folder ``out``, finish the run and say what it gave."""
-    from .runs import ACTORS, finish_run
-    from .train_parts import device_name
-    from .training import TrainingInterrupted, train
-
-    print(f"run folder: {out}")
-    print(f"device: {device_name()}")
-    started = time.perf_counter()
-    try:
-        agent, episodes = train(
-            config,
-            settings,
-            out=out,
-            resume=args.resume,
-            progress=not args.no_progress,
-            overwrite=args.overwrite,
-            budget=budgets if args.resume else None,
-        )
-    except TrainingInterrupted as stop:
-        print(
-            f"\ninterrupted after {stop.env_steps:,} environment steps; the run is saved in {out}/checkpoints. "
-            f"Continue it with: python -m quadcopter train --out {out} --resume",
-            file=sys.stderr,
-        )
-        raise SystemExit(130) from None
-    seconds = time.perf_counter() - started
-    settings = episodes.attrs["settings"]  # a resumed run's come from its folder
-    summaries = finish_run(agent, episodes, out, settings, args.eval_episodes)
-    print(f"trained for {seconds:.1f} s: {len(episodes)} episodes")
-    for name, summary in summaries.items():
-        print(
-            f"{name} actor ({ACTORS[name]}), over {summary['episodes']} {settings.task} episodes: "
-            f"success {summary['success_rate']:.0%} "
-            f"(held to {settings.runtime:g} s), long hold {summary['long_hold_success_rate']:.0%} (to 30 s), "
-            f"median final z {summary['median_final_z']:.2f} m, mean return {summary['mean_return']:.1f}"
-        )
-    written = sorted(path.name + ("/" if path.is_dir() else "") for path in Path(out).iterdir())
-    print(f"wrote {out}/: {', '.join(written)}")
 
 
 def _add_evaluate(commands):
@@ -534,107 +376,10 @@ def _add_evaluate(commands):
     parser.add_argument(
         "--seed", type=int, default=EVALUATION_SEED, help=f"seed of the random starts (default: {EVALUATION_SEED})"
     )
-    parser.set_defaults(run=_evaluate)
-
-
-def _evaluate(args):
-    from .evaluation import evaluate_with_long_hold
-    from .runs import check_observation_version
-    from .tasks import LONG_HOLD_RUNTIME, TAKEOFF_RUNTIME
-
-    if (args.actor is None) == (args.policy is None):
-        raise ValueError(
-            "evaluate flies a saved actor (ACTOR, a .keras file or a run folder) or --policy FILE: give one"
-        )
-    act, settings, settings_path, label = _exported_policy(args.policy) if args.policy else _saved_actor(args.actor)
-    if settings:  # an actor saved by train, or exported: refuse one that learned from another observation
-        check_observation_version(settings, settings_path)
-    trained_on = settings.get("dynamics")
-    dynamics = args.dynamics or trained_on or "udacity"
-    if trained_on and dynamics != trained_on:
-        print(
-            f"note: this actor learned on the {trained_on} dynamics and flies on {dynamics} here; "
-            "a policy rarely carries over from one to the other (drop --dynamics to fly it on its own)"
-        )
-    print(label)
-    task_name = settings.get("task", "takeoff")
-    summary = evaluate_with_long_hold(
-        act,
-        args.episodes,
-        args.seed,
-        dynamics,
-        settings.get("action_repeat", 3),
-        settings.get("runtime", TAKEOFF_RUNTIME),
-        load_task(task_name),
-    )
-    print(
-        f"success rate {summary['success_rate']:.0%} over {summary['episodes']} {task_name} episodes "
-        f"({dynamics} dynamics)"
-    )
-    print(f"long hold (to {LONG_HOLD_RUNTIME:g} s): success rate {summary['long_hold_success_rate']:.0%}")
-    print(f"median final altitude {summary['median_final_z']:.2f} m")
-    print(f"mean return {summary['mean_return']:.1f}")
-
-
-def _run_settings_file(path):
-    """The JSON object in ``path`` ({} when there is none); ``ValueError`` for anything but an object."""
-    import json
-
-    from .runs import read_file
-
-    settings = read_file(path, json.loads) if path.exists() else {}
-    if not isinstance(settings, dict):
-        raise ValueError(f"{path} must hold a JSON object of the run's settings; got a {type(settings).__name__}")
-    return settings
-
-
-def _saved_actor(path):
-    """(act, the run's settings, their path, a label) of a saved actor: a .keras file or a run folder's
-    actor.keras; a note when its run is still training."""
-    actor = path / "actor.keras" if path.is_dir() else path
-    training = folder_lock.holder(actor.parent)
-    if not actor.exists():
-        still = (
-            f": the run is still training (process {training}), and writes its actors at the end" if training else ""
-        )
-        raise ValueError(f"no saved actor at {actor}{still}")
-    if training:
-        print(
-            f"note: the run in {actor.parent} is still training (process {training}); this flies the actor saved so far"
-        )
-    settings_path = actor.parent / "settings.json"
-    settings = _run_settings_file(settings_path)
-    model = _load_model(actor)
-    return lambda states: model(states.astype(np.float32)).numpy(), settings, settings_path, f"actor: {actor}"
-
-
-def _exported_policy(path):
-    """(act, settings, their path, a label) of an exported policy (see :mod:`quadcopter.export`), its settings
-    from the policy.json beside it."""
-    from .export import load_policy
-
-    if not path.exists():
-        raise ValueError(f"no exported policy at {path}")
-    settings_path = path.parent / "policy.json"  # beside the file, or beside the SavedModel's folder
-    settings = _run_settings_file(settings_path)
-    return load_policy(path), settings, settings_path, f"exported policy: {path}"
-
-
-def _load_model(actor):
-    """The Keras model saved in ``actor``; ``ValueError`` when the file is not one."""
-    import keras
-
-    import agents  # noqa: F401  (registers the actor's layers)
-
-    try:
-        return keras.models.load_model(actor)
-    except Exception as error:  # Keras reports a corrupt archive in several ways, some misleading
-        raise ValueError(f"{actor} is not a readable saved actor (.keras file): {type(error).__name__}") from None
+    parser.set_defaults(run="evaluate")
 
 
 def _add_export(commands):
-    from .export import FORMATS
-
     parser = commands.add_parser(
         "export",
         help="write a trained actor as C, LiteRT (tflite), ONNX or a SavedModel, with policy.json",
@@ -656,25 +401,7 @@ def _add_export(commands):
     parser.add_argument(
         "--out", type=Path, default=None, help="folder to write into (default: SOURCE/export-FORMAT); never replaced"
     )
-    parser.set_defaults(run=_export)
-
-
-def _export(args):
-    from .export import description, export_actor
-    from .runs import ACTORS
-
-    folder = args.source if args.source.is_dir() else args.source.parent
-    training = folder_lock.holder(folder)
-    if training:
-        raise ValueError(f"{folder} is still training (process {training}): export once it has ended")
-    actor = args.source / ACTORS[args.actor] if args.source.is_dir() else args.source
-    if not actor.exists():
-        raise ValueError(f"no saved actor at {actor}")
-    settings = _run_settings_file(folder / "settings.json")
-    out = args.out or folder / f"export-{args.format}"
-    info = description(folder if args.source.is_dir() else None, settings, str(actor), args.format)
-    written = export_actor(_load_model(actor), args.format, out, info)
-    print(f"wrote {', '.join(str(path) for path in written)}")
+    parser.set_defaults(run="export")
 
 
 def _add_plot(commands):
@@ -700,8 +427,6 @@ def _add_plot(commands):
 
 
 def _plot(args):
-    from .plots import check_flight, read_csv, write_flight_plots, write_run_plots
-
     folder = args.source if args.source.is_dir() else args.source.parent
     training = folder_lock.holder(folder)
     if training:
@@ -728,24 +453,27 @@ def _plot(args):
     print(f"wrote {', '.join(str(path) for path in written)}")
 
 
-def _import_tensorflow_quietly():
-    """Import TensorFlow with the process's stderr (file descriptor 2) sent to /dev/null meanwhile.
+def _learning(args):
+    """:mod:`quadcopter.cli_learning`, the commands that need TensorFlow, loaded on first use: the one place
+    the command line loads TensorFlow (by name, so that the other commands never do).
 
-    TensorFlow's C++ start-up lines ("oneDNN custom operations are on", twice, each after an absl
-    warning) are written before its logging reads ``TF_CPP_MIN_LOG_LEVEL``, so only this silences them.
-    A failed import is repeated with stderr in place, so its error shows."""
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            try:
-                import tensorflow  # noqa: F401
-            except Exception:
-                pass
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-    import tensorflow  # noqa: F401, F811  (a no-op if the first import worked)
+    TensorFlow's C++ start-up lines ("oneDNN custom operations are on", twice, each after an absl warning)
+    are written before its logging reads ``TF_CPP_MIN_LOG_LEVEL``, so the first load runs with the
+    process's stderr (file descriptor 2) sent to /dev/null (not with ``--debug``). A load that failed is
+    repeated with stderr in place, so its error shows."""
+    if not args.debug and "tensorflow" not in sys.modules:
+        saved = os.dup(2)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 2)
+                try:
+                    importlib.import_module("tensorflow")
+                except Exception:
+                    pass
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+    return importlib.import_module("quadcopter.cli_learning")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -769,9 +497,13 @@ def main(argv=None):
     _add_plot(commands)
     args = parser.parse_args(_join_negative_lists(sys.argv[1:] if argv is None else list(argv)))
     try:
-        if (args.command in ("train", "evaluate", "export") or getattr(args, "actor", None)) and not args.debug:
-            _import_tensorflow_quietly()
-        args.run(args)
+        if args.run == "train":
+            given = {name: getattr(args, name) for name in TrainSettings.flags() if getattr(args, name) is not None}
+            _learning(args).train(args, given)
+        elif isinstance(args.run, str):
+            getattr(_learning(args), args.run)(args)
+        else:
+            args.run(args)
     except KeyboardInterrupt:
         if args.debug:
             raise

@@ -4,8 +4,8 @@ Each step function works on *components*: ``x``, ``y``, ``z``, ``phi`` ... are e
 floats (one quadcopter, :class:`~quadcopter.PhysicsSim`) or numpy arrays of shape ``(N,)``
 (N quadcopters, :class:`~quadcopter.VectorPhysicsSim`). The few operations that differ between
 the two (``cos``, ``max(0, x)``, a division that must not divide by zero, ...) come from an
-``ops`` object: :data:`SCALAR_OPS`, :data:`ARRAY_OPS`, or :data:`TENSOR_OPS` for float64
-TensorFlow tensors of shape ``(N,)`` (the fused training path, inside a compiled graph). Because
+``ops`` object: :data:`SCALAR_OPS`, :data:`ARRAY_OPS`, or :data:`quadcopter.tensor_task.TENSOR_OPS` for
+float64 TensorFlow tensors of shape ``(N,)`` (the fused training path, inside a compiled graph). Because
 both numpy simulators run this same code, row ``i`` of the vector simulator is bit-for-bit the
 scalar simulator given the same inputs; the TensorFlow step agrees with them to round-off.
 
@@ -150,101 +150,8 @@ class _ArrayOps:
         return a | b
 
 
-# pi / 2 in two parts for the range reduction of _TensorOps: the first has 33 significant bits, so
-# k * _PI_2_HIGH is exact for |k| < 2^20, and the second carries the next 53 bits.
-_PI_2_HIGH = 1.57079632673412561417
-_PI_2_LOW = 6.07710050650619224932e-11
-# Taylor coefficients (-1)^i / (2i + 1)! and (-1)^i / (2i)!, i = 1 .. 8: on |r| <= pi / 4 the first
-# term left out is below 1e-17, a tenth of float64's resolution.
-_SIN_TERMS = tuple((-1) ** i / math.factorial(2 * i + 1) for i in range(1, 9))
-_COS_TERMS = tuple((-1) ** i / math.factorial(2 * i) for i in range(1, 9))
-
-
-def _polynomial(coefficients, x):
-    """c0 x + c1 x^2 + ... by Horner's rule (c_i from ``coefficients``, x a tensor)."""
-    result = coefficients[-1]
-    for c in reversed(coefficients[:-1]):
-        result = c + x * result
-    return x * result
-
-
-class _TensorOps:
-    """The same operations on TensorFlow float64 tensors of shape (N,), eagerly or inside a
-    ``tf.function(jit_compile=True)`` graph (the fused training path). TensorFlow is imported on first
-    use, so the simulator itself needs only numpy.
-
-    ``cos`` and ``sin`` are computed here rather than by ``tf.cos`` and ``tf.sin``: XLA on the CPU
-    evaluates float64 sines one element at a time, which cost five times as much as the rest of a
-    simulator step together; this version is plain arithmetic that XLA vectorises. x = k pi/2 + r with
-    |r| <= pi/4, then a Taylor polynomial in r: within 1.2e-16 of numpy's for |x| up to 1e5 rad
-    (tests/test_tensor_task.py), and the simulator wraps its angles every step.
-    """
-
-    @staticmethod
-    def _sin_cos(x):
-        tf = _tf()
-        k = tf.round(x * (2 / math.pi))
-        r = (x - k * _PI_2_HIGH) - k * _PI_2_LOW
-        r2 = r * r
-        sin_r = r + r * _polynomial(_SIN_TERMS, r2)
-        cos_r = 1.0 + _polynomial(_COS_TERMS, r2)
-        quadrant = tf.math.floormod(tf.cast(k, tf.int64), 4)  # x = k pi/2 + r: rotate by k quarters
-        swap = (quadrant == 1) | (quadrant == 3)
-        sin_x = tf.where(swap, cos_r, sin_r)
-        cos_x = tf.where(swap, sin_r, cos_r)
-        sin_x = tf.where(quadrant >= 2, -sin_x, sin_x)
-        cos_x = tf.where((quadrant == 1) | (quadrant == 2), -cos_x, cos_x)
-        return sin_x, cos_x
-
-    @staticmethod
-    def cos(x):
-        return _TensorOps._sin_cos(x)[1]
-
-    @staticmethod
-    def sin(x):
-        return _TensorOps._sin_cos(x)[0]
-
-    @staticmethod
-    def relu(x):
-        return _tf().maximum(x, 0.0)
-
-    @staticmethod
-    def advance_ratio(wind, n):
-        tf = _tf()
-        swept = n * PROPELLER_SIZE
-        rotating = swept > 0.0
-        return tf.where(rotating, wind / tf.where(rotating, swept, 1.0), 0.0)
-
-    @staticmethod
-    def mod_2pi(x):
-        # The same sums as _ArrayOps.mod_2pi, so that both give the same bits in [-2 pi, 4 pi).
-        # Outside it (absurd rates only), x - 2 pi floor(x / 2 pi), which agrees with numpy's
-        # remainder to round-off: XLA computes both branches for every row, and its float64
-        # floormod runs element by element, a third of the cost of a step.
-        tf = _tf()
-        result = x + TWO_PI * tf.cast(x < 0.0, x.dtype) - TWO_PI * tf.cast(x >= TWO_PI, x.dtype)
-        outside = (x < -TWO_PI) | (x >= 2 * TWO_PI)
-        return tf.where(outside, x - TWO_PI * tf.floor(x / TWO_PI), result)
-
-    @staticmethod
-    def clamp(position, lower, upper):
-        touched = (position <= lower) | (position > upper)
-        return _tf().clip_by_value(position, lower, upper), touched
-
-    @staticmethod
-    def logical_or(a, b):
-        return a | b
-
-
-def _tf():
-    import tensorflow
-
-    return tensorflow
-
-
 SCALAR_OPS = _ScalarOps()
 ARRAY_OPS = _ArrayOps()
-TENSOR_OPS = _TensorOps()
 
 
 # --- Shared pieces -------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from gymnasium.vector.utils import batch_space
 
 from . import dynamics as physics
 from . import tasks
+from .plots import draw_quadcopter
 from .sim import shown
 from .task_specs import Land, check_task, load_task, task_runtime
 from .tasks import (
@@ -235,8 +236,6 @@ class QuadcopterEnv(gymnasium.Env):
     def render(self) -> np.ndarray | None:
         if self.render_mode != "rgb_array":
             return None
-        from .plots import draw_quadcopter
-
         self._figure = draw_quadcopter(
             self.task.sim.pose, np.array(self._path), self.task.target_pos, time=self.task.sim.time, figure=self._figure
         )

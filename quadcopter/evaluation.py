@@ -1,8 +1,8 @@
 """How well an actor flies: evaluation takeoffs, the test flights during training, flights to plot.
 
 :func:`evaluate_actor` flies many deterministic takeoffs at once and scores them by the
-take-off-and-hold rule; :func:`evaluate_with_long_hold` adds the 30 s hold; :class:`ActorTestFlights`
-keeps the best actor of the test flights during training; :func:`fly_actor` and
+take-off-and-hold rule; :func:`evaluate_with_long_hold` adds the 30 s hold (the test flights during
+training are :class:`quadcopter.train_parts.ActorTestFlights`); :func:`fly_actor` and
 :func:`fly_evaluation_flights` record flights (the 17 columns) for the plots; :func:`hover_offset`
 says how far from the target a policy settles in a 60 s flight.
 """
@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .controllers import ActorController
+from .flight import LABELS, fly
 from .task_specs import FlightTask, NumpyDraw, load_task
 from .tasks import (
     DEFAULT_TARGET,
@@ -123,65 +124,6 @@ def summarise_evaluation(results):
     )
 
 
-class ActorTestFlights:
-    """Noise-free test flights of the actor during training, and the actor that did best in them.
-
-    Like Spinning Up's test run after each epoch: every ``settings.test_every`` environment steps the actor
-    flies ``settings.test_episodes`` deterministic takeoffs from starts drawn with ``TEST_SEED``
-    (``rollout.fly``). A copy of its weights is kept from the test with the best score (success rate,
-    then mean return), because DDPG's policy can get worse again with more training; :meth:`restore_best`
-    puts it back into the agent at the end. ``history`` has one dict per test.
-    """
-
-    def __init__(self, agent, settings, rollout):
-        import tensorflow as tf
-
-        self.agent, self.settings, self.rollout = agent, settings, rollout
-        draw = NumpyDraw(np.random.default_rng(TEST_SEED))
-        self.starts = rollout.task.test_starts(draw, settings.test_episodes)  # (starts (n, 12), goals (n, 3))
-        self.best_weights = [tf.Variable(w, trainable=False) for w in agent.actor_weights()]
-        self.history = []
-
-    @property
-    def best_score(self):
-        """(success rate, mean return) of the kept test, or None before the first test."""
-        kept = [t for t in self.history if t["best"]]
-        return (kept[-1]["success_rate"], kept[-1]["mean_return"]) if kept else None
-
-    def due(self, env_steps):
-        """True when ``settings.test_every`` environment steps have passed since the last test."""
-        if self.settings.test_every <= 0:
-            return False
-        return not self.history or env_steps >= self.history[-1]["env_steps"] + self.settings.test_every
-
-    def run(self, counters, episodes_so_far):
-        """Fly the test takeoffs; keep the actor's weights if it did better than ever."""
-        agent = self.agent
-        summary = summarise_evaluation(self.rollout.fly(*self.starts))
-        score = (summary["success_rate"], summary["mean_return"])
-        best = self.best_score is None or score > self.best_score
-        if best:
-            for kept, weight in zip(self.best_weights, agent.actor_weights()):
-                kept.assign(weight)
-        self.history.append(
-            dict(
-                test=len(self.history) + 1,
-                env_steps=counters["env_steps"],
-                updates=counters["updates"],
-                seconds=counters["seconds"],
-                episodes=episodes_so_far,
-                success_rate=summary["success_rate"],
-                mean_return=summary["mean_return"],
-                best=best,
-            )
-        )
-
-    def restore_best(self):
-        """Put the best tested weights into the agent's actor (nothing happens if no test ran)."""
-        if self.best_score is not None:
-            self.agent.set_actor_weights(self.best_weights)
-
-
 def evaluate_with_long_hold(
     act: Callable[[np.ndarray], np.ndarray],
     episodes: int = 100,
@@ -220,8 +162,6 @@ def fly_evaluation_flights(
 ):
     """``count`` flights of ``act`` from the task's test starts (default: takeoffs; drawn as in
     :func:`evaluate_actor`), as one DataFrame: a ``flight`` column (1, 2, ...) and the 17 flight labels."""
-    from .flight import LABELS
-
     task = task or FlightTask()
     starts, goals = task.test_starts(NumpyDraw(np.random.default_rng(seed)), count)
     flights = [
@@ -266,8 +206,6 @@ def fly_actor(
     """One deterministic flight of ``task`` (default: the takeoff) to ``goal`` (default: the task's target)
     with ``act(states (1, state_size)) -> rotor speeds (1, 4)``, as a flight DataFrame (one row per
     simulator step, the original 17 labels). Starts at rest on the ground unless given."""
-    from .flight import fly
-
     task = task or FlightTask()
     sim = TakeoffTask(
         init_pose=np.zeros(6) if init_pose is None else init_pose,

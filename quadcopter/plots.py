@@ -11,9 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.animation import FuncAnimation, PillowWriter
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from . import dynamics as physics
+from .flight import LABELS
 from .task_specs import TASKS
 
 # A target position (x, y, z) in m.
@@ -249,8 +252,6 @@ def draw_quadcopter(pose, path, target, time=None, figure=None):
     """
     if figure is None:
         figure = Figure(figsize=(4.8, 4.8), dpi=100, layout="constrained")
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
         FigureCanvasAgg(figure)
     figure.clear()
     ax = figure.add_subplot(projection="3d")
@@ -280,8 +281,6 @@ def animate_flight(
 ) -> int:
     """Write a GIF of ``flight`` (one frame every ``every`` simulator steps) to ``path``, with
     matplotlib's Pillow writer. Returns the number of frames written."""
-    from matplotlib.animation import FuncAnimation, PillowWriter
-
     if not (isinstance(every, int) and every >= 1):
         raise ValueError(f"every must be an integer >= 1 (simulator steps per frame); got {every!r}")
     rows = list(range(0, len(flight), every))
@@ -304,8 +303,6 @@ def animate_flight(
 def check_flight(flight, source="the flight"):
     """Raise ``ValueError`` unless ``flight`` has the 17 flight columns, at least one row, and only finite
     numbers in them (a NaN would fail deep inside matplotlib, after other plots were written)."""
-    from .flight import LABELS
-
     missing = [label for label in LABELS if label not in flight.columns]
     if missing or len(flight) == 0:
         raise ValueError(

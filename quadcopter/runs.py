@@ -5,16 +5,23 @@ import dataclasses
 import io
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import tensorflow as tf
+
+from agents.config import DDPGConfig
 
 from . import folder_lock
 from .evaluation import EVALUATION_SEED, evaluate_both, fly_actor, fly_evaluation_flights, greedy_policy
+from .flight import LABELS
+from .plots import write_run_plots
 from .settings import TrainSettings
 from .task_specs import load_task
+from .tasks import OBSERVATION_VERSION, REWARD_VERSION
 
 
 def write_atomically(path, write):
@@ -65,8 +72,6 @@ class Run:
 
     def clear(self):
         """Remove the run's files (:data:`RUN_FILES`), nothing else."""
-        import shutil
-
         for name in RUN_FILES:
             path = self.out / name
             if path.is_dir():
@@ -83,8 +88,6 @@ class Run:
 
     def load_config(self):
         """The run's (DDPGConfig, TrainSettings); ``ValueError`` naming the file if one is missing or bad."""
-        from agents.agent import DDPGConfig
-
         config = read_file(self.out / "config.json", DDPGConfig.from_json)
         path = self.out / "settings.json"
         recorded = read_file(path, json.loads)
@@ -124,8 +127,6 @@ def check_observation_version(settings: dict, path) -> None:
     """Raise ``ValueError`` if the run whose settings.json (at ``path``) holds ``settings`` learned from
     another takeoff observation than this code makes (:data:`~quadcopter.tasks.OBSERVATION_VERSION`;
     a settings.json without the key is version 1's, written before the version was recorded)."""
-    from .tasks import OBSERVATION_VERSION
-
     version = settings.get("observation_version", 1)
     if version != OBSERVATION_VERSION:
         raise ValueError(
@@ -140,8 +141,6 @@ def check_reward_version(settings: dict, path) -> None:
     another takeoff reward than this code pays (:data:`~quadcopter.tasks.REWARD_VERSION`; a settings.json
     without the key is version 1's, written before the version was recorded): resuming it would mix two
     rewards in one critic. Its actors can still be flown (``evaluate``): the observation is the same."""
-    from .tasks import REWARD_VERSION
-
     version = settings.get("reward_version", 1)
     if version != REWARD_VERSION:
         raise ValueError(
@@ -211,8 +210,6 @@ def run_checkpoint(agent, tests, rollout, state):
     """Everything a resumed run needs, as one ``tf.train.Checkpoint``: the networks, optimizers, random
     generators, replay buffer and the best actor, and ``state`` (a string variable: the counters, the
     numpy generator's state, the test history, as JSON), so a checkpoint is complete on its own."""
-    import tensorflow as tf
-
     return tf.train.Checkpoint(
         best_actor=tf.train.Checkpoint(**{f"weight_{i}": w for i, w in enumerate(tests.best_weights)}),
         state=state,
@@ -254,8 +251,6 @@ def check_unedited(run, path):
     """Raise ``ValueError`` naming config.json or settings.json if it no longer holds what the checkpoint at
     ``path`` recorded (the budget aside): an edited file would make the checkpoint unreadable, or the
     run another run. A checkpoint from before the record was kept, or one that cannot be read, passes."""
-    import tensorflow as tf
-
     try:
         saved = json.loads(tf.train.load_checkpoint(path).get_tensor(STATE_KEY).decode())
     except (tf.errors.OpError, ValueError, KeyError, AttributeError, IndexError):  # a damaged file: no record
@@ -283,8 +278,6 @@ def check_unedited(run, path):
 def restore_newest_intact(checkpoint, manager, say, paths=None):
     """Restore the newest checkpoint that reads back whole, newest first (``paths``, default the
     manager's index); say which were skipped and why. Raises ``ValueError`` if none does."""
-    import tensorflow as tf
-
     paths = list(reversed(manager.checkpoints)) if paths is None else paths
     if not paths:
         raise ValueError(
@@ -327,9 +320,6 @@ def finish_run(
     :func:`~quadcopter.plots.write_run_plots`. Returns the evaluation summaries {"selected": ...,
     "final": ...} (dicts).
     """
-    from .flight import LABELS
-    from .plots import write_run_plots
-
     run = Run(out)
     run.out.mkdir(parents=True, exist_ok=True)
     selected = agent.actor_weights()

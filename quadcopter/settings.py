@@ -5,8 +5,9 @@ and the benchmarks read and check settings without importing TensorFlow or the t
 """
 
 import dataclasses
-import math
 from typing import Any
+
+from agents.checks import declared_fields, setting, validate_settings
 
 from .dynamics import DYNAMICS
 from .task_specs import TASK_SETTINGS, TASKS, load_task
@@ -21,121 +22,147 @@ MAX_SECONDS = 604_800
 """The largest ``seconds`` budget: a week."""
 
 
+def _task_name(name: str) -> bool:
+    """True for a built-in task's name or the form MODULE:CLASS (:meth:`TrainSettings.validate` then
+    imports it, and the import's own error names what is wrong)."""
+    return name in TASKS or ":" in name
+
+
+STEPS = "environment steps"
+BUDGETS = ("env_steps", "seconds", "episodes")
+"""The settings that end a run; on the command line, the first one given replaces the default budget."""
+
+
 @dataclasses.dataclass
 class TrainSettings:
-    """How a training run uses its time (the agent's own settings are in ``DDPGConfig``)."""
+    """How a training run uses its time (the agent's own settings are in ``DDPGConfig``).
 
-    task: str = "takeoff"
-    """The task to learn: one of :data:`~quadcopter.task_specs.TASKS` (takeoff, hover, reach), or
-    ``MODULE:CLASS``, a :class:`~quadcopter.task_specs.FlightTask` of your own (see docs/tasks.md)."""
-    num_envs: int = 16
-    """Episodes run side by side."""
-    env_steps: int = 256_000
-    """Stop after this many environment steps, all environments together (0: no limit). The default
-    budget: it fixes how much the run learns, so the same seed gives the same numbers however busy
-    the machine is (30 to 65 s of training on the 2-core machines in docs/benchmarks.md)."""
-    seconds: float = 0.0
-    """Stop after this much wall time of the training loop, in s (0: no limit). A time budget ends
-    at a different step on every run, so its numbers are not reproducible."""
-    episodes: int = 0
-    """Stop after this many finished episodes (0: no limit)."""
-    steps_per_round: int = 4
-    """Vectorised environment steps between two rounds of updates."""
-    updates_per_round: int = 64
-    """Gradient updates per round, made in one compiled call."""
-    dynamics: str = "udacity"
-    """Simulator dynamics: "udacity" or "rigid_body"."""
-    action_repeat: int = 3
-    """Simulator steps per action."""
-    runtime: float = TAKEOFF_RUNTIME
-    """Time limit of an episode, in s: training episodes, test flights and the evaluation."""
-    air_starts: float = 0.5
-    """Share of the training episodes that start around the target instead of on the ground (test
-    flights and the evaluation always start on the ground)."""
-    checkpoint_every: float = 20.0
-    """Seconds between checkpoints."""
-    test_every: int = 2_560
-    """Environment steps between noise-free test flights of the actor; train keeps the actor that did
-    best (0: no tests)."""
-    test_episodes: int = 50
-    """Takeoffs per test, from random starts drawn with ``TEST_SEED`` (not the evaluation's seed)."""
-    fused: bool = True
-    """Run each round (acting, simulating, storing, updating) and the test flights as single compiled
-    TensorFlow calls (:mod:`quadcopter.fused`); False: the numpy path (``VectorTakeoffTask``, one
-    compiled call per step), which is the reference the fused path is tested against."""
-    late_actor_lr_from: int = 153_600
-    """From this many environment steps on (60% of the default budget), the actor learns at
-    ``late_actor_lr_factor`` times its learning rate (``DDPGConfig.actor_lr``): smaller steps while it
-    settles into the hover. With the hover bonus of the reward, 0.1 kept 30 held-out runs made through a
-    wrapper good to the end, where with the bonus alone one of 30 collapsed late; of the code's own 30
-    held-out runs, one (Udacity seed 14) still swung away for a while before recovering (docs/learning.md,
-    "The code as adopted, on held-out seeds")."""
-    late_actor_lr_factor: float = 0.1
-    """See ``late_actor_lr_from``; 1: the same learning rate throughout."""
-    observation_version: int = OBSERVATION_VERSION
-    """The takeoff observation the run learns from (:data:`quadcopter.tasks.OBSERVATION_VERSION`), kept in
-    settings.json so that the run is never resumed, nor its actors flown, with another; only this code's
-    version is accepted."""
-    reward_version: int = REWARD_VERSION
-    """The takeoff reward the run learns with (:data:`quadcopter.tasks.REWARD_VERSION`), kept in settings.json
-    so that the run is never resumed with another; only this code's version is accepted."""
+    Each field is declared once with :func:`~agents.checks.setting`: its default, range, one line of what it
+    does and its ``train`` flag. The command line's flags, the validation, settings.json and the README's
+    table are made from these declarations; docs/decisions.md says why each default is what it is.
+    """
 
-    def validate(self):
-        """Raise ``ValueError`` naming the first setting out of its range."""
-        from agents.checks import check_fields, integer_in  # here: importing agents imports TensorFlow
+    task: str = setting(
+        "takeoff",
+        "The task to learn: a built-in task's name, or MODULE:CLASS, a FlightTask of your own (docs/tasks.md).",
+        test=_task_name,
+        accepted=f"one of {sorted(TASKS)} or MODULE:CLASS (a FlightTask of your own)",
+        flag="--task",
+    )
+    num_envs: int = setting(16, "Episodes run side by side.", low=1, high=4096, flag="--num-envs")
+    env_steps: int = setting(
+        256_000,
+        "Stop after this many environment steps, all environments together (0: no limit; reproducible).",
+        low=0,
+        high=MAX_ENV_STEPS,
+        flag="--env-steps",
+    )
+    seconds: float = setting(
+        0.0,
+        "Stop after this much wall time of the training loop (0: no limit; not reproducible).",
+        low=0,
+        high=MAX_SECONDS,
+        unit="seconds",
+        flag="--seconds",
+    )
+    episodes: int = setting(
+        0, "Stop after this many finished episodes (0: no limit).", low=0, high=MAX_EPISODES, flag="--episodes"
+    )
+    steps_per_round: int = setting(
+        4, "Vectorised environment steps between two rounds of updates.", low=1, high=1_000, flag="--steps-per-round"
+    )
+    updates_per_round: int = setting(
+        64, "Gradient updates per round, made in one compiled call.", low=0, high=10_000, flag="--updates-per-round"
+    )
+    dynamics: str = setting("udacity", "Simulator dynamics.", choices=DYNAMICS, flag="--dynamics")
+    action_repeat: int = setting(3, "Simulator steps per action.", low=1, high=100, flag="--action-repeat")
+    runtime: float = setting(
+        TAKEOFF_RUNTIME,
+        "Time limit of an episode: training episodes, test flights and the evaluation.",
+        low=0,
+        high=600,
+        low_open=True,
+        unit="seconds",
+        flag="--runtime",
+    )
+    air_starts: float = setting(
+        0.5,
+        "Share of the training episodes that start around the target instead of on the ground.",
+        low=0,
+        high=1,
+        flag="--air-starts",
+    )
+    checkpoint_every: float = setting(
+        20.0,
+        "Seconds between checkpoints.",
+        low=0,
+        high=86_400,
+        low_open=True,
+        unit="seconds",
+        flag="--checkpoint-every",
+    )
+    test_every: int = setting(
+        2_560,
+        "Environment steps between noise-free test flights; the best tested actor is kept (0: no tests).",
+        low=0,
+        high=MAX_ENV_STEPS,
+        unit=STEPS,
+        flag="--test-every",
+    )
+    test_episodes: int = setting(
+        50,
+        "Flights per test, from starts drawn with TEST_SEED (not the evaluation's).",
+        low=1,
+        high=4096,
+        flag="--test-episodes",
+    )
+    fused: bool = setting(
+        True,
+        "Run each round and the test flights as single compiled calls (False: the numpy reference path).",
+        flag="--numpy-path",
+    )
+    late_actor_lr_from: int = setting(
+        153_600,
+        "From this many environment steps on, the actor learns at late_actor_lr_factor times its rate.",
+        low=0,
+        high=MAX_ENV_STEPS,
+        unit=STEPS,
+        flag="--late-actor-lr-from",
+    )
+    late_actor_lr_factor: float = setting(
+        0.1,
+        "See late_actor_lr_from (1: the same rate throughout).",
+        low=0,
+        high=1,
+        low_open=True,
+        flag="--late-actor-lr-factor",
+    )
+    observation_version: int = setting(
+        OBSERVATION_VERSION,
+        "The takeoff observation the run learns from, kept so that a run is never flown with another.",
+        test=lambda v: v == OBSERVATION_VERSION,
+        accepted=f"{OBSERVATION_VERSION}, the takeoff observation this code makes",
+    )
+    reward_version: int = setting(
+        REWARD_VERSION,
+        "The takeoff reward the run learns with, kept so that a run is never resumed with another.",
+        test=lambda v: v == REWARD_VERSION,
+        accepted=f"{REWARD_VERSION}, the takeoff reward this code pays",
+    )
 
-        def number(test):
-            return lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and test(v)
-
-        check_fields(
-            self,
-            [
-                (
-                    "task",
-                    lambda v: isinstance(v, str) and (v in TASKS or ":" in v),
-                    f"one of {sorted(TASKS)} or MODULE:CLASS (a FlightTask of your own)",
-                ),
-                ("num_envs", integer_in(1, 4096), "an integer in [1, 4096]"),
-                ("env_steps", integer_in(0, MAX_ENV_STEPS), f"an integer in [0, {MAX_ENV_STEPS:,}]"),
-                ("seconds", number(lambda v: 0 <= v <= MAX_SECONDS), f"a number of seconds in [0, {MAX_SECONDS:,}]"),
-                ("episodes", integer_in(0, MAX_EPISODES), f"an integer in [0, {MAX_EPISODES:,}]"),
-                ("steps_per_round", integer_in(1, 1_000), "an integer in [1, 1,000]"),
-                ("updates_per_round", integer_in(0, 10_000), "an integer in [0, 10,000]"),
-                ("dynamics", lambda v: v in DYNAMICS, f"one of {list(DYNAMICS)}"),
-                ("action_repeat", integer_in(1, 100), "an integer in [1, 100]"),
-                ("runtime", number(lambda v: 0 < v <= 600), "a number of seconds in (0, 600]"),
-                ("air_starts", number(lambda v: 0 <= v <= 1), "a share in [0, 1]"),
-                ("checkpoint_every", number(lambda v: 0 < v <= 86_400), "a number of seconds in (0, 86,400]"),
-                (
-                    "test_every",
-                    integer_in(0, MAX_ENV_STEPS),
-                    f"an integer number of environment steps in [0, {MAX_ENV_STEPS:,}]",
-                ),
-                ("test_episodes", integer_in(1, 4096), "an integer in [1, 4096]"),
-                ("fused", lambda v: isinstance(v, bool), "True or False"),
-                (
-                    "late_actor_lr_from",
-                    integer_in(0, MAX_ENV_STEPS),
-                    f"an integer number of environment steps in [0, {MAX_ENV_STEPS:,}]",
-                ),
-                ("late_actor_lr_factor", number(lambda v: 0 < v <= 1), "a number in (0, 1]"),
-                (
-                    "observation_version",
-                    lambda v: v == OBSERVATION_VERSION,
-                    f"{OBSERVATION_VERSION}, the takeoff observation this code makes",
-                ),
-                (
-                    "reward_version",
-                    lambda v: v == REWARD_VERSION,
-                    f"{REWARD_VERSION}, the takeoff reward this code pays",
-                ),
-            ],
-        )
+    def validate(self) -> "TrainSettings":
+        """Raise ``ValueError`` naming the first setting out of its range; else return self."""
+        validate_settings(self)
         if self.task not in TASKS:
             load_task(self.task)  # a learner's task: imported and checked, its own error naming what is wrong
         if not (self.env_steps or self.seconds or self.episodes):
             raise ValueError("TrainSettings needs a budget: env_steps, seconds or episodes > 0; got all three 0")
         return self
+
+    @classmethod
+    def flags(cls) -> dict[str, str]:
+        """{setting: its train flag} of every setting that has one."""
+        return {field.name: declared.flag for field, declared in declared_fields(cls) if declared.flag}
 
     @classmethod
     def for_task(cls, task: str = "takeoff", **changes: Any) -> "TrainSettings":

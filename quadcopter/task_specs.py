@@ -492,61 +492,75 @@ _LOADED: dict[str, FlightTask] = {}
 
 
 def check_task(task: FlightTask, dynamics: str = "udacity") -> FlightTask:
-    """Run every function of ``task`` on a few numpy rows and on the same rows as TensorFlow tensors; return
-    the task, or raise ``ValueError`` naming the task and the function that gave a wrong shape, a
-    non-finite value, or numpy-only code that TensorFlow cannot run. (TensorFlow is imported here, when a
-    learner's task is named: this module, and the command line that reads it, stay free of it.)"""
-    import tensorflow as tf
-
-    from .tensor_task import TENSOR_MATH, TensorDraw
-
-    label = f"{type(task).__module__}.{type(task).__qualname__}"
-    n = 5
-
-    def call(function_name, xp, *args, **keywords):
-        try:
-            return getattr(task, function_name)(*args, xp=xp, **keywords)
-        except Exception as error:  # the learner's code: whatever it raises is named
-            where = "numpy" if xp is np else "TensorFlow tensors (the fast path)"
-            raise ValueError(
-                f"task {label}: {function_name}() failed on {where}: {type(error).__name__}: {error}"
-            ) from None
-
-    def expect(function_name, value, shape, kind="finite"):
-        array = np.asarray(value)
-        if array.shape != shape:
-            raise ValueError(f"task {label}: {function_name}() must return shape {shape}; got {array.shape}")
-        if kind == "finite" and not np.all(np.isfinite(array.astype(float))):
-            raise ValueError(f"task {label}: {function_name}() returned a value that is not finite: {array}")
-
-    starts, goals, in_air = call("train_starts", np, NumpyDraw(np.random.default_rng(0)), n)
-    expect("train_starts", starts, (n, 12))
-    expect("train_starts (goals)", goals, (n, 3))
-    expect("train_starts (in_air)", in_air, (n,), kind="bool")
-    expect("test_starts", call("test_starts", np, NumpyDraw(np.random.default_rng(1)), n)[0], (n, 12))
-
-    def run_all(xp, physics, goal, draw):
-        time = physics[:, 0] * 0.0 + 6.0
-        rotors = rotor_keywords(task, physics[:, 0:4] * 0.0 + hover_rotor_speed())
-        return (
-            call("train_starts", xp, draw, n)[0],
-            call("observe", xp, physics, goal),
-            call("reward", xp, physics, goal, dynamics, **rotors),
-            call("track", xp, physics[:, 0] >= -math.inf, physics, time, goal, **rotors),
-            *call("contact", xp, physics, physics[:, 2] <= 0.5),
-        )
-
-    generator = tf.random.Generator.from_seed(0)
-    # In a compiled graph, as the fused path runs them: numpy-only code fails there, not in eager mode.
-    compiled = tf.function(lambda physics, goal: run_all(TENSOR_MATH, physics, goal, TensorDraw(generator)))
-    for results in (
-        run_all(np, starts, goals, NumpyDraw(np.random.default_rng(2))),
-        compiled(tf.constant(starts, tf.float64), tf.constant(goals, tf.float64)),
-    ):
-        expect("train_starts", results[0], (n, 12))
-        expect("observe", results[1], (n, task.state_size))
-        expect("reward", results[2], (n,))
-        expect("track", results[3], (n,), kind="bool")
-        expect("contact (physics)", results[4], (n, 12))
-        expect("contact (crashed)", results[5], (n,), kind="bool")
+    """Run every function of ``task`` on a few numpy rows; return the task, or raise ``ValueError`` naming the
+    task and the function that failed or gave a wrong shape or a non-finite value. The fast path's check on
+    TensorFlow tensors, which also catches numpy-only code, is :func:`quadcopter.tensor_task.check_task`
+    (``train`` runs both before it starts; this module stays free of TensorFlow)."""
+    n = CHECK_ROWS
+    starts, goals, in_air = task_call(task, "train_starts", np, NumpyDraw(np.random.default_rng(0)), n)
+    expect_shape(task, "train_starts", starts, (n, 12))
+    expect_shape(task, "train_starts (goals)", goals, (n, 3))
+    expect_shape(task, "train_starts (in_air)", in_air, (n,), kind="bool")
+    expect_shape(
+        task, "test_starts", task_call(task, "test_starts", np, NumpyDraw(np.random.default_rng(1)), n)[0], (n, 12)
+    )
+    check_results(task, every_function(task, np, starts, goals, NumpyDraw(np.random.default_rng(2)), dynamics))
     return task
+
+
+CHECK_ROWS = 5
+"""Rows of states :func:`check_task` runs a task's functions on."""
+
+
+def task_label(task: FlightTask) -> str:
+    """``module.Class`` of a task, as the checks name it."""
+    return f"{type(task).__module__}.{type(task).__qualname__}"
+
+
+def task_call(task: FlightTask, function_name: str, xp: Any, *args: Any, **keywords: Any) -> Any:
+    """``task.function_name(*args, xp=xp, **keywords)``; whatever the learner's code raises comes back as a
+    ``ValueError`` naming the task, the function and where it ran."""
+    try:
+        return getattr(task, function_name)(*args, xp=xp, **keywords)
+    except Exception as error:  # the learner's code: whatever it raises is named
+        where = "numpy" if xp is np else "TensorFlow tensors (the fast path)"
+        raise ValueError(
+            f"task {task_label(task)}: {function_name}() failed on {where}: {type(error).__name__}: {error}"
+        ) from None
+
+
+def expect_shape(task: FlightTask, function_name: str, value: Any, shape: tuple, kind: str = "finite") -> None:
+    """``ValueError`` naming the task and function unless ``value`` has ``shape`` (and, for kind "finite",
+    only finite values)."""
+    array = np.asarray(value)
+    if array.shape != shape:
+        raise ValueError(f"task {task_label(task)}: {function_name}() must return shape {shape}; got {array.shape}")
+    if kind == "finite" and not np.all(np.isfinite(array.astype(float))):
+        raise ValueError(f"task {task_label(task)}: {function_name}() returned a value that is not finite: {array}")
+
+
+def every_function(task: FlightTask, xp: Any, physics: Any, goal: Any, draw: Any, dynamics: str) -> tuple:
+    """The results of every function of ``task`` on the rows ``physics`` (n, 12) and ``goal`` (n, 3), on
+    numpy (``xp`` np) or TensorFlow (``xp`` the tensor math): starts, observation, reward, success, and the
+    contact rule's physics and crashes."""
+    n = CHECK_ROWS
+    time = physics[:, 0] * 0.0 + 6.0
+    rotors = rotor_keywords(task, physics[:, 0:4] * 0.0 + hover_rotor_speed())
+    return (
+        task_call(task, "train_starts", xp, draw, n)[0],
+        task_call(task, "observe", xp, physics, goal),
+        task_call(task, "reward", xp, physics, goal, dynamics, **rotors),
+        task_call(task, "track", xp, physics[:, 0] >= -math.inf, physics, time, goal, **rotors),
+        *task_call(task, "contact", xp, physics, physics[:, 2] <= 0.5),
+    )
+
+
+def check_results(task: FlightTask, results: tuple) -> None:
+    """Check the shapes and values of :func:`every_function`'s results."""
+    n = CHECK_ROWS
+    expect_shape(task, "train_starts", results[0], (n, 12))
+    expect_shape(task, "observe", results[1], (n, task.state_size))
+    expect_shape(task, "reward", results[2], (n,))
+    expect_shape(task, "track", results[3], (n,), kind="bool")
+    expect_shape(task, "contact (physics)", results[4], (n, 12))
+    expect_shape(task, "contact (crashed)", results[5], (n,), kind="bool")

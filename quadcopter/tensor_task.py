@@ -37,10 +37,107 @@ import numpy as np
 import tensorflow as tf
 
 from . import dynamics as physics
-from .task_specs import FlightTask, has_contact_rule, rotor_keywords
+from .task_specs import (
+    CHECK_ROWS,
+    FlightTask,
+    NumpyDraw,
+    check_results,
+    every_function,
+    has_contact_rule,
+    rotor_keywords,
+)
+from .task_specs import check_task as check_task_on_numpy
 from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, TAKEOFF_RUNTIME
 
 # The numpy functions that the tasks' starts, observations and rewards use, for float64 tensors.
+
+# pi / 2 in two parts for the range reduction of TensorOps: the first has 33 significant bits, so
+# k * _PI_2_HIGH is exact for |k| < 2^20, and the second carries the next 53 bits.
+_PI_2_HIGH = 1.57079632673412561417
+_PI_2_LOW = 6.07710050650619224932e-11
+# Taylor coefficients (-1)^i / (2i + 1)! and (-1)^i / (2i)!, i = 1 .. 8: on |r| <= pi / 4 the first
+# term left out is below 1e-17, a tenth of float64's resolution.
+_SIN_TERMS = tuple((-1) ** i / math.factorial(2 * i + 1) for i in range(1, 9))
+_COS_TERMS = tuple((-1) ** i / math.factorial(2 * i) for i in range(1, 9))
+
+
+def _polynomial(coefficients, x):
+    """c0 x + c1 x^2 + ... by Horner's rule (c_i from ``coefficients``, x a tensor)."""
+    result = coefficients[-1]
+    for c in reversed(coefficients[:-1]):
+        result = c + x * result
+    return x * result
+
+
+class TensorOps:
+    """The same operations on TensorFlow float64 tensors of shape (N,), eagerly or inside a
+    ``tf.function(jit_compile=True)`` graph (the fused training path). It lives here, beside the fused
+    path, so that the simulator itself (:mod:`quadcopter.dynamics`) needs only numpy.
+
+    ``cos`` and ``sin`` are computed here rather than by ``tf.cos`` and ``tf.sin``: XLA on the CPU
+    evaluates float64 sines one element at a time, which cost five times as much as the rest of a
+    simulator step together; this version is plain arithmetic that XLA vectorises. x = k pi/2 + r with
+    |r| <= pi/4, then a Taylor polynomial in r: within 1.2e-16 of numpy's for |x| up to 1e5 rad
+    (tests/test_tensor_task.py), and the simulator wraps its angles every step.
+    """
+
+    @staticmethod
+    def _sin_cos(x):
+        k = tf.round(x * (2 / math.pi))
+        r = (x - k * _PI_2_HIGH) - k * _PI_2_LOW
+        r2 = r * r
+        sin_r = r + r * _polynomial(_SIN_TERMS, r2)
+        cos_r = 1.0 + _polynomial(_COS_TERMS, r2)
+        quadrant = tf.math.floormod(tf.cast(k, tf.int64), 4)  # x = k pi/2 + r: rotate by k quarters
+        swap = (quadrant == 1) | (quadrant == 3)
+        sin_x = tf.where(swap, cos_r, sin_r)
+        cos_x = tf.where(swap, sin_r, cos_r)
+        sin_x = tf.where(quadrant >= 2, -sin_x, sin_x)
+        cos_x = tf.where((quadrant == 1) | (quadrant == 2), -cos_x, cos_x)
+        return sin_x, cos_x
+
+    @staticmethod
+    def cos(x):
+        return TensorOps._sin_cos(x)[1]
+
+    @staticmethod
+    def sin(x):
+        return TensorOps._sin_cos(x)[0]
+
+    @staticmethod
+    def relu(x):
+        return tf.maximum(x, 0.0)
+
+    @staticmethod
+    def advance_ratio(wind, n):
+        swept = n * physics.PROPELLER_SIZE
+        rotating = swept > 0.0
+        return tf.where(rotating, wind / tf.where(rotating, swept, 1.0), 0.0)
+
+    @staticmethod
+    def mod_2pi(x):
+        # The same sums as _ArrayOps.mod_2pi, so that both give the same bits in [-2 pi, 4 pi).
+        # Outside it (absurd rates only), x - 2 pi floor(x / 2 pi), which agrees with numpy's
+        # remainder to round-off: XLA computes both branches for every row, and its float64
+        # floormod runs element by element, a third of the cost of a step.
+        result = x + physics.TWO_PI * tf.cast(x < 0.0, x.dtype) - physics.TWO_PI * tf.cast(x >= physics.TWO_PI, x.dtype)
+        outside = (x < -physics.TWO_PI) | (x >= 2 * physics.TWO_PI)
+        return tf.where(outside, x - physics.TWO_PI * tf.floor(x / physics.TWO_PI), result)
+
+    @staticmethod
+    def clamp(position, lower, upper):
+        touched = (position <= lower) | (position > upper)
+        return tf.clip_by_value(position, lower, upper), touched
+
+    @staticmethod
+    def logical_or(a, b):
+        return a | b
+
+
+TENSOR_OPS = TensorOps()
+"""The simulator's operations on float64 tensors (N,): the ``ops`` of :mod:`quadcopter.dynamics` on the fused path."""
+
+
 TENSOR_MATH = SimpleNamespace(
     asarray=lambda x: tf.convert_to_tensor(x, dtype_hint=tf.float64),
     zeros=lambda shape: tf.zeros(shape, tf.float64),
@@ -116,9 +213,9 @@ def sim_step(physics_state, rotor_speeds, dynamics):
         tuple(components[6:9]),
         tuple(components[9:12]),
         tuple(tf.unstack(rotor_speeds, axis=1)),
-        physics.TENSOR_OPS,
+        TENSOR_OPS,
     )
-    x, y, z, touched = physics.check_bounds(pose[0], pose[1], pose[2], physics.TENSOR_OPS)
+    x, y, z, touched = physics.check_bounds(pose[0], pose[1], pose[2], TENSOR_OPS)
     return tf.stack((x, y, z) + tuple(pose[3:]) + tuple(velocity) + tuple(angular_v), axis=1), touched
 
 
@@ -244,3 +341,26 @@ def numpy_starts(init_pose, init_velocities, init_angle_velocities=None):
 def steps_per_episode(runtime, action_repeat):
     """The most agent steps an episode can take: the time limit ends it after runtime / dt simulator steps."""
     return math.ceil((runtime / physics.DT + 1) / action_repeat) + 1
+
+
+def check_task(task: FlightTask, dynamics: str = "udacity") -> FlightTask:
+    """:func:`quadcopter.task_specs.check_task` on numpy, then every function of ``task`` on the same rows
+    as TensorFlow tensors inside a compiled graph, as the fused path runs them (numpy-only code fails
+    there, not in eager mode); returns the task, or raises ``ValueError`` naming the task and the function.
+    A task passes once per process and dynamics (a compiled check costs about a second)."""
+    if (id(task), dynamics) in _CHECKED:
+        return task
+    check_task_on_numpy(task, dynamics)
+    starts, goals, _ = task.train_starts(NumpyDraw(np.random.default_rng(0)), CHECK_ROWS)
+    generator = tf.random.Generator.from_seed(0)
+    compiled = tf.function(
+        lambda physics, goal: every_function(task, TENSOR_MATH, physics, goal, TensorDraw(generator), dynamics)
+    )
+    check_results(task, compiled(tf.constant(starts, tf.float64), tf.constant(goals, tf.float64)))
+    _CHECKED.add((id(task), dynamics))
+    return task
+
+
+_CHECKED: set[tuple[int, str]] = set()
+"""(id of a task, dynamics) of the tasks :func:`check_task` has passed; load_task keeps each learner's task
+object for the whole process, so its id stays its own."""

@@ -6,18 +6,17 @@
   TensorBoard log, :class:`TrainingLog`); a run without a folder keeps nothing;
 * :class:`ActorLearningRate`: the actor's learning rate through the run;
 * :class:`StopAtRoundBoundary`: Ctrl-C and SIGTERM wait for the end of the round;
-* :class:`ProgressBar`: the text bar.
+* :class:`ProgressBar`: the text bar;
+* :class:`ActorTestFlights`: the noise-free test flights, and the actor that did best in them.
 """
 
 import dataclasses
 import json
 import math
 import os
-import platform
 import signal
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,22 +24,19 @@ import pandas as pd
 import tensorflow as tf
 from tqdm.std import tqdm
 
+from .evaluation import TEST_SEED, summarise_evaluation
+from .machine import cpu_name
 from .runs import EPISODE_COLUMNS, TEST_COLUMNS, check_unedited, checkpoint_paths, restore_newest_intact, run_checkpoint
+from .task_specs import NumpyDraw
 
 
 def device_name() -> str:
-    """Where TensorFlow computes: ``GPU (name, ...)`` when it sees one, else ``CPU (model name)``."""
+    """Where TensorFlow computes: ``GPU (name, ...)`` when it sees one, else ``CPU (model name, N cores)``."""
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         details = [tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name) for gpu in gpus]
         return f"GPU ({', '.join(details)})"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"CPU ({line.split(':', 1)[1].strip()}, {os.cpu_count()} cores)"
-    except OSError:
-        pass
-    return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+    return f"CPU ({cpu_name()}, {os.cpu_count()} cores)"
 
 
 class TrainingError(RuntimeError):
@@ -370,3 +366,60 @@ def results_table(agent: Any, tests: Any, record: TrainingRecord, settings: Any)
     table.attrs["final_actor_weights"] = final_weights
     table.attrs["settings"] = settings  # the run's, as resume read them
     return table
+
+
+class ActorTestFlights:
+    """Noise-free test flights of the actor during training, and the actor that did best in them.
+
+    Like Spinning Up's test run after each epoch: every ``settings.test_every`` environment steps the actor
+    flies ``settings.test_episodes`` deterministic takeoffs from starts drawn with ``TEST_SEED``
+    (``rollout.fly``). A copy of its weights is kept from the test with the best score (success rate,
+    then mean return), because DDPG's policy can get worse again with more training; :meth:`restore_best`
+    puts it back into the agent at the end. ``history`` has one dict per test.
+    """
+
+    def __init__(self, agent, settings, rollout):
+        self.agent, self.settings, self.rollout = agent, settings, rollout
+        draw = NumpyDraw(np.random.default_rng(TEST_SEED))
+        self.starts = rollout.task.test_starts(draw, settings.test_episodes)  # (starts (n, 12), goals (n, 3))
+        self.best_weights = [tf.Variable(w, trainable=False) for w in agent.actor_weights()]
+        self.history = []
+
+    @property
+    def best_score(self):
+        """(success rate, mean return) of the kept test, or None before the first test."""
+        kept = [t for t in self.history if t["best"]]
+        return (kept[-1]["success_rate"], kept[-1]["mean_return"]) if kept else None
+
+    def due(self, env_steps):
+        """True when ``settings.test_every`` environment steps have passed since the last test."""
+        if self.settings.test_every <= 0:
+            return False
+        return not self.history or env_steps >= self.history[-1]["env_steps"] + self.settings.test_every
+
+    def run(self, counters, episodes_so_far):
+        """Fly the test takeoffs; keep the actor's weights if it did better than ever."""
+        agent = self.agent
+        summary = summarise_evaluation(self.rollout.fly(*self.starts))
+        score = (summary["success_rate"], summary["mean_return"])
+        best = self.best_score is None or score > self.best_score
+        if best:
+            for kept, weight in zip(self.best_weights, agent.actor_weights()):
+                kept.assign(weight)
+        self.history.append(
+            dict(
+                test=len(self.history) + 1,
+                env_steps=counters["env_steps"],
+                updates=counters["updates"],
+                seconds=counters["seconds"],
+                episodes=episodes_so_far,
+                success_rate=summary["success_rate"],
+                mean_return=summary["mean_return"],
+                best=best,
+            )
+        )
+
+    def restore_best(self):
+        """Put the best tested weights into the agent's actor (nothing happens if no test ran)."""
+        if self.best_score is not None:
+            self.agent.set_actor_weights(self.best_weights)

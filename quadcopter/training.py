@@ -16,11 +16,12 @@ from typing import Any
 
 import pandas as pd
 
+from agents.agent import DDPG
+
 from . import folder_lock
 from .evaluation import (  # noqa: F401  (re-exported: quadcopter.training was their home)
     EVALUATION_SEED,
     TEST_SEED,
-    ActorTestFlights,
     evaluate_actor,
     evaluate_both,
     evaluate_with_long_hold,
@@ -29,6 +30,7 @@ from .evaluation import (  # noqa: F401  (re-exported: quadcopter.training was t
     greedy_policy,
     summarise_evaluation,
 )
+from .fused import FusedTakeoff
 from .presets import takeoff_config
 from .runs import (  # noqa: F401  (re-exported likewise)
     ACTORS,
@@ -45,10 +47,12 @@ from .runs import (  # noqa: F401  (re-exported likewise)
     run_checkpoint,
 )
 from .settings import MAX_ENV_STEPS, MAX_EPISODES, MAX_SECONDS, TrainSettings  # noqa: F401  (re-exported)
-from .task_specs import load_task
+from .task_specs import TASKS, load_task
 from .tasks import TakeoffTask
-from .train_parts import (  # noqa: F401  (TrainingError and TrainingInterrupted re-exported: their old home)
+from .tensor_task import check_task
+from .train_parts import (  # noqa: F401  (TrainingError, TrainingInterrupted, ActorTestFlights re-exported: old homes)
     ActorLearningRate,
+    ActorTestFlights,
     ProgressBar,
     RunKeeper,
     StopAtRoundBoundary,
@@ -63,8 +67,6 @@ from .vector_task import ScalarTask, VectorTakeoffTask
 def make_agent(config, settings):
     """The DDPG agent for the run's task: the Udacity ``task.Task`` for the takeoff (as always), a
     :class:`~quadcopter.vector_task.ScalarTask` of the task otherwise."""
-    from agents.agent import DDPG
-
     if settings.task == "takeoff":
         task = TakeoffTask(
             runtime=settings.runtime,
@@ -84,6 +86,8 @@ def run_task(settings):
     """The :class:`~quadcopter.task_specs.FlightTask` of a run's settings (the takeoff's with its share of
     air starts)."""
     task = load_task(settings.task)
+    if settings.task not in TASKS:
+        check_task(task, settings.dynamics)  # a learner's task: on the fast path's tensors too (once, cached)
     if settings.task == "takeoff":
         task = dataclasses.replace(task, air_starts=settings.air_starts)
     return task
@@ -149,8 +153,6 @@ def make_rollout(agent, settings):
     """The object that runs training rounds and test flights: fused (default) or numpy."""
     if not settings.fused:
         return NumpyRollout(agent, settings)
-    from .fused import FusedTakeoff
-
     return FusedTakeoff(
         agent,
         settings.num_envs,

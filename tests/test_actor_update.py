@@ -211,7 +211,7 @@ def test_target_policy_smoothing_changes_only_the_critic_targets():
     smoothed = critic_after_learn(target_noise=0.5)
     assert not np.array_equal(plain, smoothed)
     np.testing.assert_array_equal(smoothed, critic_after_learn(target_noise=0.5))
-    with pytest.raises(ValueError, match=r"DDPGConfig.target_noise must be in \[0, 2\]; got -0.1"):
+    with pytest.raises(ValueError, match=r"DDPGConfig.target_noise must be a number in \[0, 2\]; got -0.1"):
         small_agent(target_noise=-0.1)
 
 

@@ -395,7 +395,7 @@ def test_a_nan_inside_the_networks_stops_the_step_and_names_its_first_source():
     "changes, message",
     [
         (dict(buffer_size=10**8), r"buffer_size must be an integer in \[1, 10,000,000\]"),
-        (dict(actor_units=(10**5,)), r"actor_units must be 1 to 8 layer widths, each an integer in \[1, 4096\]"),
+        (dict(actor_units=(10**5,)), r"actor_units must be 1 to 8 layer widths, each an integer in \[1, 4,096\]"),
         (dict(critic_units=(8,) * 9), r"critic_units must be 1 to 8 layer widths"),
         (dict(batch_size=70_000, buffer_size=100_000), r"batch_size must be an integer in \[1, min\("),
     ],

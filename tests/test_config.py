@@ -32,12 +32,12 @@ def test_a_config_saved_before_updates_per_step_existed_keeps_one_update_per_ste
 @pytest.mark.parametrize(
     "change, message",
     [
-        (dict(tau=-0.1), r"DDPGConfig.tau must be in \(0, 1\]; got -0.1"),
+        (dict(tau=-0.1), r"DDPGConfig.tau must be a number in \(0, 1\]; got -0.1"),
         (dict(batch_size=2000), r"DDPGConfig.batch_size must be an integer in \[1, min\(buffer_size=1000, 65,536\)\]"),
-        (dict(gamma=1.0), r"DDPGConfig.gamma must be in \[0, 1\)"),
+        (dict(gamma=1.0), r"DDPGConfig.gamma must be a number in \[0, 1\)"),
         (dict(noise="pink"), r"DDPGConfig.noise must be one of"),
         (dict(updates_per_step=0), r"DDPGConfig.updates_per_step must be an integer in \[1, 100\]; got 0"),
-        (dict(proximal_weight=-1.0), r"DDPGConfig.proximal_weight must be in \[0, 100\]; got -1.0"),
+        (dict(proximal_weight=-1.0), r"DDPGConfig.proximal_weight must be a number in \[0, 100\]; got -1.0"),
         (dict(actor_lr=float("nan")), r"DDPGConfig.actor_lr must be"),
         (dict(colour=3), r"unknown DDPGConfig settings \['colour'\]"),
     ],

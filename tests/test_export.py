@@ -9,7 +9,8 @@ import pytest
 
 from agents.actor import Actor
 from quadcopter.cli import main
-from quadcopter.export import compile_c, description, export_actor, load_policy
+from quadcopter.export import description, export_actor
+from quadcopter.exported import compile_c, load_policy
 from quadcopter.task_specs import TASKS
 
 

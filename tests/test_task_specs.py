@@ -6,9 +6,9 @@ import pytest
 import tensorflow as tf
 
 from quadcopter.dynamics import DYNAMICS
-from quadcopter.task_specs import TASKS, FlightTask, Hover, NumpyDraw, Reach, check_task, load_task
+from quadcopter.task_specs import TASKS, FlightTask, Hover, NumpyDraw, Reach, load_task
 from quadcopter.tasks import TakeoffTask
-from quadcopter.tensor_task import initial_state, task_step
+from quadcopter.tensor_task import check_task, initial_state, task_step
 from quadcopter.vector_task import ScalarTask, VectorTask
 
 N, RUNTIME, STEPS = 6, 0.8, 16  # 0.8 s: 14 agent steps of 3 sub-steps, then the time limit

@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from quadcopter import VectorPhysicsSim, hover_rotor_speed
 from quadcopter import dynamics as physics
-from quadcopter.tensor_task import initial_state, numpy_starts, sim_step, takeoff_step
+from quadcopter.tensor_task import TENSOR_OPS, initial_state, numpy_starts, sim_step, takeoff_step
 from quadcopter.vector_task import VectorTakeoffTask
 
 
@@ -58,7 +58,7 @@ def test_tensor_ops_sine_cosine_and_wrap_agree_with_numpy(compiled):
             [0.0, -0.0, 1e-300, -1e-12],
         ]
     )
-    ops = physics.TENSOR_OPS
+    ops = TENSOR_OPS
 
     def evaluate(v):
         return ops.sin(v), ops.cos(v), ops.mod_2pi(v)

@@ -213,11 +213,11 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_checkpoint(tmp_path, monke
 
 
 def test_bad_settings_raise_before_training():
-    with pytest.raises(ValueError, match=r"TrainSettings.num_envs must be an integer in \[1, 4096\]"):
+    with pytest.raises(ValueError, match=r"TrainSettings.num_envs must be an integer in \[1, 4,096\]"):
         train(TINY, TrainSettings(num_envs=0), progress=False)
     with pytest.raises(ValueError, match=r"DDPGConfig.tau must be"):
         train(DDPGConfig(tau=-1.0), progress=False)
-    with pytest.raises(ValueError, match=r"TrainSettings.test_episodes must be an integer in \[1, 4096\]; got 0"):
+    with pytest.raises(ValueError, match=r"TrainSettings.test_episodes must be an integer in \[1, 4,096\]; got 0"):
         train(TINY, TrainSettings(test_episodes=0), progress=False)
     with pytest.raises(
         ValueError,
@@ -439,7 +439,7 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
         assert (out / name).exists(), name
     flights = pd.read_csv(out / "evaluation_flights.csv")
     assert sorted(flights["flight"].unique()) == list(range(1, 11))
-    import agents  # noqa: F401
+    import agents.actor  # noqa: F401  (registers the actor's output layer, for loading it)
 
     model = keras.models.load_model(out / "actor.keras")
     speeds = model(np.zeros((1, 15), np.float32)).numpy()
@@ -496,7 +496,7 @@ def test_finish_run_saves_and_evaluates_both_actors(tmp_path):
     assert set(summaries) == {"selected", "final"} and summaries["final"]["episodes"] == 5
     assert {"success_rate", "long_hold_success_rate", "median_final_z"} <= set(summaries["final"])
     assert json.loads((tmp_path / "evaluation.json").read_text()) == summaries
-    import agents  # noqa: F401  (registers the actor's layers)
+    import agents.actor  # noqa: F401  (registers the actor's output layer, for loading it)
 
     states = np.random.default_rng(0).normal(size=(5, 15)).astype(np.float32)
     for name, weights in (("actor.keras", selected), ("actor_final.keras", final)):

@@ -1,0 +1,23 @@
+"""The machine a figure was measured on, for the benchmarks' headers and ``train``'s device line (numpy-free,
+TensorFlow-free)."""
+
+import os
+import platform
+import time
+from pathlib import Path
+
+
+def cpu_name() -> str:
+    """The processor's model name (Linux's /proc/cpuinfo), else what ``platform`` says."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_line(device: str = "CPU") -> str:
+    """ "# <processor>, <cores> cores, <device>, <date>": the first line of every benchmark's output."""
+    return f"# {cpu_name()}, {os.cpu_count()} cores, {device}, {time.strftime('%Y-%m-%d')}"
