@@ -2,7 +2,8 @@
 
 Commands: ``simulate`` flies a hand-written controller and writes the flight (CSV and PNG);
 ``train`` trains the DDPG takeoff agent; ``evaluate`` measures a saved actor's success rate;
-``plot`` draws a flight CSV or a run folder (PNGs, and a GIF with ``--gif``).
+``plot`` draws a flight CSV or a run folder (PNGs, and a GIF with ``--gif``); ``export`` writes an actor
+for a flight controller; ``settings`` prints every training setting.
 """
 
 import argparse
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.checks import accepted_text, declared_fields, parse_setting
+from agents.checks import accepted_text, declared_fields, parse_setting, settings_table
 from agents.config import DDPGConfig
 
 from . import folder_lock
@@ -404,6 +405,24 @@ def _add_export(commands):
     parser.set_defaults(run="export")
 
 
+def _add_settings(commands):
+    parser = commands.add_parser(
+        "settings",
+        help="print every training setting: its flag, default, accepted values and what it does",
+        description="Print the tables of TrainSettings (how a run uses its time; each has a train flag) and "
+        "DDPGConfig (the agent's hyperparameters; train --set NAME=VALUE) as Markdown, made from their "
+        "declarations (the README's settings tables are this output).",
+    )
+    parser.set_defaults(run=_settings)
+
+
+def _settings(args):
+    print("### TrainSettings (`quadcopter/settings.py`)\n")
+    print(settings_table(TrainSettings))
+    print("### DDPGConfig (`agents/config.py`)\n")
+    print(settings_table(DDPGConfig), end="")
+
+
 def _add_plot(commands):
     parser = commands.add_parser(
         "plot",
@@ -495,6 +514,7 @@ def main(argv=None):
     _add_evaluate(commands)
     _add_export(commands)
     _add_plot(commands)
+    _add_settings(commands)
     args = parser.parse_args(_join_negative_lists(sys.argv[1:] if argv is None else list(argv)))
     try:
         if args.run == "train":
