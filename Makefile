@@ -15,10 +15,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 train: $(VENV)/.installed
 	$(VENV)/bin/python -m quadcopter train $(if $(RUN),--out $(RUN))
 
-# The lint and format checks, then the test suite (pytest fails when it collects no tests).
+# The lint, format and type checks, then the test suite (pytest fails when it collects no tests).
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest
 
 # What a contributor runs often (under 2 minutes here): lint, and the tests not marked slow (no training
@@ -26,4 +27,5 @@ test: $(VENV)/.installed
 test-quick: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest -m "not slow"

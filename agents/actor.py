@@ -24,7 +24,7 @@ class ScaleToRange(keras.layers.Layer):
     to reload from a saved model.
     """
 
-    def __init__(self, low, high, **kwargs):
+    def __init__(self, low, high, **kwargs) -> None:
         super().__init__(**kwargs)
         # Plain floats or lists of floats, so that the config is JSON.
         self.low = np.asarray(low, dtype=float).tolist()
@@ -39,7 +39,7 @@ class ScaleToRange(keras.layers.Layer):
         return {**super().get_config(), "low": self.low, "high": self.high}
 
 
-def build_actor_network(state_size, action_size, units, final_init=3e-3, name="actor"):
+def build_actor_network(state_size: int, action_size: int, units, final_init=3e-3, name: str = "actor"):
     """states (batch, state_size) -> normalised actions (batch, action_size) in [-1, 1].
 
     Hidden layers are ReLU; the output is tanh with weights drawn from U(-final_init, final_init)
@@ -76,15 +76,15 @@ class Actor:
 
     def __init__(
         self,
-        state_size,
-        action_size,
+        state_size: int,
+        action_size: int,
         action_low,
         action_high,
         units=(400, 300),
-        learning_rate=1e-4,
+        learning_rate: float = 1e-4,
         final_init=3e-3,
-        name="actor",
-    ):
+        name: str = "actor",
+    ) -> None:
         self.state_size, self.action_size = state_size, action_size
         self.action_low, self.action_high = action_low, action_high
         self.network = build_actor_network(state_size, action_size, units, final_init, name=f"{name}_network")
@@ -134,15 +134,15 @@ class NumpyPolicy:
     variables directly must call :meth:`mark_stale` itself.
     """
 
-    def __init__(self, network):
+    def __init__(self, network) -> None:
         self.network = network
         self.refresh()
 
-    def mark_stale(self):
+    def mark_stale(self) -> None:
         """The network's weights changed: read them again before the next action."""
-        self.weights = None
+        self.weights: list[tuple[np.ndarray, np.ndarray]] | None = None
 
-    def refresh(self, values=None):
+    def refresh(self, values=None) -> None:
         """Copy the network's current weights, or take ``values``: the arrays of ``network.weights``
         (kernel, bias, kernel, bias, ...) as a compiled call returned them, which saves reading each
         variable again."""
@@ -155,8 +155,9 @@ class NumpyPolicy:
         """Normalised actions (batch, action_size) for float32 states (batch, state_size): ReLU layers, tanh out."""
         if self.weights is None:
             self.refresh()
+        weights = self.weights or []
         x = states
-        for kernel, bias in self.weights[:-1]:
+        for kernel, bias in weights[:-1]:
             x = np.maximum(x @ kernel + bias, 0.0)
-        kernel, bias = self.weights[-1]
+        kernel, bias = weights[-1]
         return np.tanh(x @ kernel + bias)

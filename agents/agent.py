@@ -9,6 +9,7 @@ Udacity methods (``act``, ``step``, ``reset_episode``, ``learn``) are a thin lay
 
 import math
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -73,19 +74,19 @@ class DDPG:
         self.policy = NumpyPolicy(self.actor_local.network)
         self.steps = 0  # step() calls, for update_every
         # The fast path's pieces (a tensor buffer and its compiled many-updates call), made on demand.
-        self.fast_path = None
+        self.fast_path: TensorLearner | None = None
         self.last_state = None
 
     def _make_networks(self, cfg: DDPGConfig) -> tuple[Actor, Actor, Critic, Critic]:
         """(actor_local, actor_target, critic_local, critic_target), made in that order (the seed decides
         their weights), the targets starting as copies of the locals."""
 
-        def make_actor(name):
+        def make_actor(name: str):
             units, rate = cfg.actor_units, cfg.actor_lr
             low, high = self.action_low, self.action_high
             return Actor(self.state_size, self.action_size, low, high, units, rate, cfg.final_init, name=name)
 
-        def make_critic(name):
+        def make_critic(name: str):
             return Critic(
                 self.state_size,
                 self.action_size,
@@ -123,7 +124,7 @@ class DDPG:
         self._learn_batches = tf.function(self._update_batches, jit_compile=jit, input_signature=batches)
         # Its concrete function, made on the first call: calling it directly skips tf.function's
         # dispatch (binding and checking the arguments), about a third of a millisecond a call here.
-        self._learn_batches_concrete = None
+        self._learn_batches_concrete: Any = None
 
     @staticmethod
     def memory_needed(config: DDPGConfig, state_size: int, action_size: int) -> int:
@@ -139,7 +140,7 @@ class DDPG:
         return buffer + batches + activations
 
     @staticmethod
-    def action_range(low, high, action_size):
+    def action_range(low, high, action_size: int):
         """The task's (action_low, action_high) as float32 arrays (action_size,); raises ``ValueError``
         unless both are finite and low < high in every dimension."""
         try:
@@ -154,7 +155,7 @@ class DDPG:
             )
         return low_array, high_array
 
-    def make_noise(self, size):
+    def make_noise(self, size: int | tuple[int, ...]) -> Any:
         cfg = self.config
         return NOISES[cfg.noise](size, theta=cfg.noise_theta, sigma=cfg.noise_sigma, rng=self.rng)
 
@@ -227,10 +228,10 @@ class DDPG:
             updates_made=self.updates_made,
         )
 
-    def random_state(self) -> dict:
+    def random_state(self) -> dict[str, Any]:
         """The state of the numpy generator ``rng`` (exploration noise, the Udacity buffer's batches,
         the numpy path's starts), as JSON-ready data for a checkpoint."""
-        return self.rng.bit_generator.state
+        return dict(self.rng.bit_generator.state)
 
     def set_random_state(self, state: dict) -> None:
         """Put back a state from :meth:`random_state`."""
@@ -239,9 +240,11 @@ class DDPG:
     # --- The Udacity loop ---
 
     def reset_episode(self) -> np.ndarray:
+        """Start an episode: reset the noise and the task; returns the first state."""
         self.noise.reset()
-        self.last_state = self.task.reset()
-        return self.last_state
+        state = self.task.reset()
+        self.last_state = state
+        return state
 
     def step(self, action: np.ndarray, reward: float, next_state: np.ndarray, done: bool) -> None:
         """Store the experience; once there are ``warmup`` of them, make ``update_every`` x ``updates_per_step``
@@ -334,7 +337,7 @@ class DDPG:
         )
         return states, actions, rewards.reshape(-1, 1), next_states, terminated.reshape(-1, 1)
 
-    def _update_batches(self, states, actions, rewards, next_states, terminated):
+    def _update_batches(self, states, actions, rewards: Sequence[float], next_states, terminated):
         """The Udacity loop's compiled call: :meth:`DDPGUpdate.from_stacked`, then the actor's new weights (so
         that its numpy policy needs no variable reads)."""
         losses = self.update.from_stacked(states, actions, rewards, next_states, terminated)
@@ -365,9 +368,11 @@ class DDPG:
         """``num_updates`` updates on batches drawn from the tensor buffer, in one call (see
         :class:`~agents.tensor_learner.TensorLearner`)."""
         self.use_tensor_memory()
+        assert self.fast_path is not None  # made by use_tensor_memory
         return self.fast_path.learn_many(num_updates)
 
     def learn_from_indices(self, indices: np.ndarray) -> tuple[float, float]:
         """One update per row of ``indices`` (num_updates, batch) of the tensor buffer, in one call."""
         self.use_tensor_memory()
+        assert self.fast_path is not None  # made by use_tensor_memory
         return self.fast_path.learn_from_indices(indices)

@@ -33,7 +33,7 @@ later. 1e6 leaves a wide margin for any sensible scaling (the quadcopter's state
 rewards at most 3.75)."""
 
 
-def finite_array(name, value, shape=None, dtype=np.float32, largest=LARGEST_INPUT):
+def finite_array(name: str, value, shape=None, dtype=np.float32, largest=LARGEST_INPUT):
     """``value`` as an array of ``dtype``; raises ``ValueError`` naming ``name`` and the value when it
     is not numeric, not finite, beyond ``largest`` in magnitude (:data:`LARGEST_INPUT`; None: what
     ``dtype`` holds), or (if ``shape`` is given) not of that shape."""
@@ -260,7 +260,7 @@ def parse_setting(settings_class: type, name: str, text: str) -> Any:
             return tuple(int(part) for part in text.split(","))
         if isinstance(default, int):
             return int(text)
-        return type(default)(text)
+        return float(text) if isinstance(default, float) else str(text)
     except (ValueError, KeyError):
         raise ValueError(f"{name} needs a value like {default!r}; got {text!r}") from None
 

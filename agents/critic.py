@@ -5,7 +5,7 @@ import tensorflow as tf
 
 
 def build_critic_network(
-    state_size, action_size, units, final_init=3e-3, name="critic", layer_norm=False, action_layer=1
+    state_size: int, action_size: int, units, final_init=3e-3, name: str = "critic", layer_norm=False, action_layer=1
 ):
     """[states (batch, state_size), actions (batch, action_size)] -> Q (batch, 1).
 
@@ -20,7 +20,7 @@ def build_critic_network(
             f"action_layer must be an integer in [0, {len(units)}] for units {units}; got {action_layer!r}"
         )
 
-    def hidden(x, width, i):
+    def hidden(x, width: int, i):
         x = keras.layers.Dense(width, name=f"hidden_{i}")(x)
         if layer_norm:
             x = keras.layers.LayerNormalization(name=f"layer_norm_{i}")(x)
@@ -57,15 +57,15 @@ class Critic:
 
     def __init__(
         self,
-        state_size,
-        action_size,
+        state_size: int,
+        action_size: int,
         units=(400, 300),
-        learning_rate=1e-3,
+        learning_rate: float = 1e-3,
         final_init=3e-3,
-        name="critic",
+        name: str = "critic",
         layer_norm=False,
         action_layer=1,
-    ):
+    ) -> None:
         self.state_size, self.action_size = state_size, action_size
         self.model = build_critic_network(
             state_size, action_size, units, final_init, name=name, layer_norm=layer_norm, action_layer=action_layer

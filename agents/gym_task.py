@@ -15,6 +15,8 @@
 Gymnasium is not imported here: the adapter only calls the env's ``reset``, ``step`` and spaces.
 """
 
+from typing import Any
+
 import numpy as np
 
 
@@ -28,7 +30,7 @@ class GymTask:
     ``np_random``).
     """
 
-    def __init__(self, env, seed=None):
+    def __init__(self, env, seed: int | None = None) -> None:
         space = env.action_space
         if getattr(space, "shape", None) is None or len(space.shape) != 1 or not hasattr(space, "low"):
             raise ValueError(f"GymTask needs an env with a 1-D Box action space; got {space!r}")
@@ -39,7 +41,7 @@ class GymTask:
         self.action_high = np.asarray(space.high, dtype=float)
         self._seed = seed
         self.terminated = self.truncated = False
-        self.info = {}
+        self.info: dict[str, Any] = {}
 
     def reset(self):
         state, self.info = self.env.reset(seed=self._seed)

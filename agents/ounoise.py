@@ -31,12 +31,12 @@ class OUNoise:
         rng: a ``numpy.random.Generator``; the only randomness used.
     """
 
-    def __init__(self, size, mu=0.0, theta=0.15, sigma=0.2, rng=None):
+    def __init__(self, size: int | tuple[int, ...], mu=0.0, theta: float = 0.15, sigma: float = 0.2, rng=None) -> None:
         self.size, self.mu, self.theta, self.sigma = size, mu, theta, sigma
         self.rng = rng if rng is not None else np.random.default_rng()
         self.reset()
 
-    def reset(self, rows=None):
+    def reset(self, rows=None) -> None:
         """Back to the mean: all of it, or the chosen rows (for per-environment resets)."""
         if rows is None:
             self.state = np.full(self.size, self.mu, dtype=float)
@@ -51,12 +51,14 @@ class OUNoise:
 class GaussianNoise:
     """Independent N(mu, sigma^2) each sample (``theta`` is ignored); the same interface as :class:`OUNoise`."""
 
-    def __init__(self, size, mu=0.0, theta=None, sigma=0.1, rng=None):
+    def __init__(
+        self, size: int | tuple[int, ...], mu=0.0, theta: float | None = None, sigma: float = 0.1, rng=None
+    ) -> None:
         self.size, self.mu, self.sigma = size, mu, sigma
         self.rng = rng if rng is not None else np.random.default_rng()
         self.state = np.full(self.size, self.mu, dtype=float)
 
-    def reset(self, rows=None):
+    def reset(self, rows=None) -> None:
         pass
 
     def sample(self):

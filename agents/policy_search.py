@@ -11,7 +11,7 @@ class PolicySearch_Agent:
     perturbs ``w`` with that noise. ``rng`` (a numpy Generator) is the only randomness.
     """
 
-    def __init__(self, task, rng=None):
+    def __init__(self, task, rng=None) -> None:
         self.task = task
         self.rng = rng if rng is not None else np.random.default_rng()
         self.state_size, self.action_size = task.state_size, task.action_size
@@ -20,7 +20,7 @@ class PolicySearch_Agent:
         self.w = self.rng.normal(
             scale=self.action_range / (2 * self.state_size), size=(self.state_size, self.action_size)
         )
-        self.best_w = None
+        self.best_w: np.ndarray | None = None
         self.best_score = -np.inf
         self.score = -np.inf
         self.noise_scale = 0.1
@@ -31,7 +31,7 @@ class PolicySearch_Agent:
         self.count = 0
         return self.task.reset()
 
-    def step(self, reward, done):
+    def step(self, reward: float, done) -> None:
         self.total_reward += reward
         self.count += 1
         if done:
@@ -40,7 +40,7 @@ class PolicySearch_Agent:
     def act(self, state):
         return np.dot(state, self.w)
 
-    def learn(self):
+    def learn(self) -> None:
         self.score = self.total_reward / self.count if self.count else 0.0
         if self.score > self.best_score:
             self.best_score, self.best_w = self.score, self.w

@@ -1,6 +1,7 @@
 """Replay buffers: the Udacity one (experience tuples) and one held in tensors for the fast path."""
 
 from collections import namedtuple
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -24,14 +25,14 @@ class ReplayBuffer:
     ``DDPG.step`` uses on every step.
     """
 
-    def __init__(self, buffer_size, batch_size, rng=None):
+    def __init__(self, buffer_size: int, batch_size: int, rng=None) -> None:
         if not (isinstance(buffer_size, (int, np.integer)) and buffer_size >= 1):
             raise ValueError(f"buffer_size must be an integer >= 1; got {buffer_size!r}")
         if not (isinstance(batch_size, (int, np.integer)) and 1 <= batch_size <= buffer_size):
             raise ValueError(f"batch_size must be an integer in [1, buffer_size={buffer_size}]; got {batch_size!r}")
         self.buffer_size, self.batch_size = int(buffer_size), int(batch_size)
         self.rng = rng if rng is not None else np.random.default_rng()
-        self.columns = None
+        self.columns: list[np.ndarray] | None = None
         self.count = 0  # experiences ever added
 
     def add(self, state: np.ndarray, action: np.ndarray, reward: float, next_state: np.ndarray, done: bool) -> None:
@@ -54,14 +55,14 @@ class ReplayBuffer:
         """A batch as five float32 arrays: states, actions, rewards, next_states, dones (1.0 for True)."""
         batch_size = self.batch_size if batch_size is None else batch_size
         rows = self.rng.choice(len(self), size=batch_size, replace=False)
-        return tuple(column[rows] for column in self.columns)
+        return tuple(column[rows] for column in self.columns or [])
 
     def sample_batches(self, count: int, batch_size: int | None = None) -> tuple[np.ndarray, ...]:
         """``count`` batches at once, each drawn as in :meth:`sample_arrays`: five arrays of shape
         (count, batch_size, ...)."""
         batch_size = self.batch_size if batch_size is None else batch_size
         rows = np.stack([self.rng.choice(len(self), size=batch_size, replace=False) for _ in range(count)])
-        return tuple(column[rows] for column in self.columns)
+        return tuple(column[rows] for column in self.columns or [])
 
     def sample(self, batch_size: int | None = None) -> list[Experience]:
         """A batch as a list of ``Experience`` (drawn as in :meth:`sample_arrays`)."""
@@ -71,7 +72,7 @@ class ReplayBuffer:
             for state, action, reward, next_state, done in zip(states, actions, rewards, next_states, dones)
         ]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return min(self.count, self.buffer_size)
 
 
@@ -85,7 +86,7 @@ class TensorReplayBuffer:
     written) is saved with the columns by :meth:`checkpoint`.
     """
 
-    def __init__(self, buffer_size, state_size, action_size):
+    def __init__(self, buffer_size: int, state_size: int, action_size: int) -> None:
         if not (isinstance(buffer_size, (int, np.integer)) and buffer_size >= 1):
             raise ValueError(f"buffer_size must be an integer >= 1; got {buffer_size!r}")
         self.buffer_size = int(buffer_size)
@@ -94,7 +95,7 @@ class TensorReplayBuffer:
         self.count = tf.Variable(0, dtype=tf.int64, trainable=False)
         self._write = tf.function(self.write)
 
-    def write(self, states, actions, rewards, next_states, terminated):
+    def write(self, states, actions, rewards: Sequence[float], next_states, terminated) -> None:
         """Store N transitions, float32 tensors (N, S), (N, A), (N, 1), (N, S), (N, 1); graph code."""
         n = tf.shape(states, out_type=tf.int64)[0]
         rows = (self.count + tf.range(n)) % self.buffer_size
@@ -106,7 +107,7 @@ class TensorReplayBuffer:
         """How many transitions it holds, as an int32 tensor (graph code)."""
         return tf.cast(tf.minimum(self.count, self.buffer_size), tf.int32)
 
-    def add_batch(self, states, actions, rewards, next_states, terminated):
+    def add_batch(self, states, actions, rewards: Sequence[float], next_states, terminated):
         """Store N transitions from arrays (N, S), (N, A), (N,), (N, S), (N,)."""
         n = len(states)
         states, actions, next_states = (
@@ -133,5 +134,5 @@ class TensorReplayBuffer:
         """A ``tf.train.Checkpoint`` of the columns and the count."""
         return tf.train.Checkpoint(count=self.count, **{f"column_{i}": c for i, c in enumerate(self.columns)})
 
-    def __len__(self):
+    def __len__(self) -> int:
         return min(int(self.count.numpy()), self.buffer_size)

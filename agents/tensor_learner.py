@@ -17,7 +17,7 @@ class TensorLearner:
     """A :class:`TensorReplayBuffer` (``memory``) and the compiled call that makes many of ``agent``'s
     updates (``DDPG.update_many``) on batches drawn from it with ``agent.rng``."""
 
-    def __init__(self, agent, jit_compile=True):
+    def __init__(self, agent, jit_compile=True) -> None:
         self.agent = agent
         self.memory = TensorReplayBuffer(agent.config.buffer_size, agent.state_size, agent.action_size)
         self._learn = tf.function(self._update_from_indices, jit_compile=jit_compile)

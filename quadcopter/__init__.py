@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
+def __getattr__(name: str):
     # The presets need TensorFlow: loaded by name on first use (PEP 562), so the simulator stays numpy-only.
     if name in ("takeoff_agent", "takeoff_config"):
         return getattr(importlib.import_module("quadcopter.presets"), name)

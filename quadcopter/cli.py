@@ -12,6 +12,7 @@ import math
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -31,10 +32,10 @@ from .sim import PhysicsSim
 from .task_specs import TASK_SETTINGS, TASKS, NumpyDraw, load_task, task_runtime
 
 
-def _floats(count):
+def _floats(count: int):
     """An argparse type: ``count`` comma-separated finite numbers."""
 
-    def parse(text):
+    def parse(text: str):
         try:
             values = [float(part) for part in text.split(",")]
         except ValueError:
@@ -49,7 +50,7 @@ def _floats(count):
 def _int_in(low, high):
     """An argparse type: an integer in [low, high]."""
 
-    def parse(text):
+    def parse(text: str):
         try:
             value = int(text)
         except ValueError:
@@ -64,7 +65,7 @@ def _int_in(low, high):
 def _number_in(low, high, unit, low_open=False):
     """An argparse type: a finite number in [low, high] (or (low, high] with ``low_open``), in ``unit``."""
 
-    def parse(text):
+    def parse(text: str):
         try:
             value = float(text)
         except ValueError:
@@ -106,7 +107,7 @@ def _join_negative_lists(argv):
     return joined
 
 
-def _add_simulate(commands):
+def _add_simulate(commands) -> None:
     parser = commands.add_parser(
         "simulate",
         help="fly a hand-written controller and write the flight as CSV and PNG",
@@ -138,7 +139,7 @@ def _add_simulate(commands):
     parser.set_defaults(run=_simulate)
 
 
-def _add_flight_flags(parser):
+def _add_flight_flags(parser) -> None:
     """simulate's flags for where the flight starts, what it aims at, how long it lasts and where it goes."""
     parser.add_argument(
         "--init-pose",
@@ -239,7 +240,7 @@ def _simulate(args):
     print(f"wrote {', '.join(str(path) for path in [args.out, *written])}")
 
 
-def _add_train(commands):
+def _add_train(commands) -> None:
     parser = commands.add_parser(
         "train",
         help="train a DDPG agent on a task (the README's main job: the takeoff)",
@@ -274,7 +275,7 @@ def _add_train(commands):
     parser.set_defaults(run="train")
 
 
-def _add_declared_flag(parser, settings_class, field, declared):
+def _add_declared_flag(parser, settings_class, field, declared) -> None:
     """The flag of a declared setting (:func:`agents.checks.setting`): its help is the setting's line, its
     range and its default (and the tasks' own defaults, :data:`TASK_SETTINGS`); the value lands in
     ``args.<setting>``, None when the flag is not given. A bool's flag sets the opposite of its default."""
@@ -297,7 +298,7 @@ def _add_declared_flag(parser, settings_class, field, declared):
         )
         return
 
-    def parse(text):
+    def parse(text: str):
         try:
             return parse_setting(settings_class, field.name, text)
         except ValueError as error:
@@ -319,7 +320,7 @@ def _shown(value):
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else f"{value}"
 
 
-def _add_run_folder_flags(parser):
+def _add_run_folder_flags(parser) -> None:
     """train's run folder: where, and whether to resume or replace the run there."""
     parser.add_argument(
         "--out",
@@ -337,7 +338,7 @@ def _add_run_folder_flags(parser):
     parser.add_argument("--overwrite", action="store_true", help="replace the run in --out (its files only)")
 
 
-def _add_evaluate(commands):
+def _add_evaluate(commands) -> None:
 
     parser = commands.add_parser(
         "evaluate",
@@ -380,7 +381,7 @@ def _add_evaluate(commands):
     parser.set_defaults(run="evaluate")
 
 
-def _add_export(commands):
+def _add_export(commands) -> None:
     parser = commands.add_parser(
         "export",
         help="write a trained actor as C, LiteRT (tflite), ONNX or a SavedModel, with policy.json",
@@ -405,7 +406,7 @@ def _add_export(commands):
     parser.set_defaults(run="export")
 
 
-def _add_settings(commands):
+def _add_settings(commands) -> None:
     parser = commands.add_parser(
         "settings",
         help="print every training setting: its flag, default, accepted values and what it does",
@@ -416,14 +417,14 @@ def _add_settings(commands):
     parser.set_defaults(run=_settings)
 
 
-def _settings(args):
+def _settings(args) -> None:
     print("### TrainSettings (`quadcopter/settings.py`)\n")
     print(settings_table(TrainSettings))
     print("### DDPGConfig (`agents/config.py`)\n")
     print(settings_table(DDPGConfig), end="")
 
 
-def _add_plot(commands):
+def _add_plot(commands) -> None:
     parser = commands.add_parser(
         "plot",
         help="plot a flight CSV or a training run's folder (PNGs, and a GIF with --gif)",
@@ -498,11 +499,11 @@ def _learning(args):
 class _Parser(argparse.ArgumentParser):
     """argparse with its errors on one line (argparse prints the usage first)."""
 
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def main(argv=None):
+def main(argv=None) -> int:
     """Run a command; every error is one line on stderr and exit code 2 (``--debug`` shows its
     traceback), an interruption exit code 130."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter

@@ -15,7 +15,7 @@ from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, wrap_angle
 class ConstantController:
     """The same rotor speeds (4 values, rev/s) at every step."""
 
-    def __init__(self, rotor_speeds):
+    def __init__(self, rotor_speeds) -> None:
         speeds = np.asarray(rotor_speeds, dtype=float)
         if speeds.shape != (4,) or not np.all((speeds >= ACTION_LOW) & (speeds <= ACTION_HIGH)):
             raise ValueError(
@@ -30,7 +30,7 @@ class ConstantController:
 class RandomController:
     """The Udacity ``Basic_Agent``: a common speed ~ N(450, 25) plus N(0, 1) per rotor, every step."""
 
-    def __init__(self, rng):
+    def __init__(self, rng) -> None:
         self.rng = rng
 
     def act(self, sim: PhysicsSim) -> np.ndarray:
@@ -47,7 +47,7 @@ class PDAltitudeController:
     the altitude settles in about 3 s without overshoot.
     """
 
-    def __init__(self, target_z=10.0, kp=4.0, kd=4.0):
+    def __init__(self, target_z=10.0, kp=4.0, kd=4.0) -> None:
         if not kp > 0 or not kd > 0:
             raise ValueError(f"kp and kd must be > 0; got kp={kp!r}, kd={kd!r}")
         self.target_z, self.kp, self.kd = float(target_z), float(kp), float(kd)
@@ -71,7 +71,7 @@ class PDHoverController:
     makes any small rotation grow: the standard a learned takeoff is compared with.
     """
 
-    def __init__(self, target_z=10.0, k_angle=100.0, k_rate=30.0, every=3):
+    def __init__(self, target_z=10.0, k_angle=100.0, k_rate=30.0, every=3) -> None:
         if not (k_angle > 0 and k_rate > 0 and isinstance(every, int) and every >= 1):
             raise ValueError(
                 f"k_angle and k_rate must be > 0 and every an integer >= 1; got k_angle={k_angle!r}, "
@@ -79,7 +79,7 @@ class PDHoverController:
             )
         self.altitude = PDAltitudeController(target_z)
         self.k_angle, self.k_rate, self.every = float(k_angle), float(k_rate), every
-        self.steps, self.action = 0, None
+        self.steps, self.action = 0, np.zeros(4)
 
     def act(self, sim: PhysicsSim) -> np.ndarray:
         if self.steps % self.every == 0:
@@ -98,10 +98,10 @@ class ActorController:
     observation (default: the takeoff's) of the goal ``target`` every ``action_repeat`` steps and holds it
     in between, as ``TakeoffTask.step`` would."""
 
-    def __init__(self, policy, action_repeat=3, target=DEFAULT_TARGET, task=None):
+    def __init__(self, policy, action_repeat=3, target=DEFAULT_TARGET, task=None) -> None:
         self.policy, self.action_repeat, self.target = policy, action_repeat, np.asarray(target, dtype=float)
         self.task = task or FlightTask()
-        self.steps, self.action = 0, None
+        self.steps, self.action = 0, np.zeros(4)
 
     def act(self, sim: PhysicsSim) -> np.ndarray:
         if self.steps % self.action_repeat == 0:

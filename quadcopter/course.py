@@ -9,6 +9,7 @@ and figure-8 (waypoints 2-5 m apart); a file of one ``x,y,z`` line per waypoint 
 """
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -33,14 +34,14 @@ def square(side=4.0, z=10.0):
     return np.array([(x, y, z) for x, y in corners])
 
 
-def figure_eight(width=10.0, height=5.0, z=10.0, points=10):
+def figure_eight(width: float = 10.0, height: float = 5.0, z: float = 10.0, points: int = 10) -> np.ndarray:
     """A figure-8 (a lemniscate of Gerono, ``width`` by ``height`` m) at height ``z``: ``points`` waypoints
     evenly spaced in its parameter, and the first again."""
     t = np.linspace(0.0, 2 * math.pi, points + 1)
     return np.stack([width / 2 * np.sin(t), height / 2 * np.sin(2 * t), np.full_like(t, z)], axis=1)
 
 
-COURSES = {"square": square, "figure8": figure_eight}
+COURSES: dict[str, Callable[[], np.ndarray]] = {"square": square, "figure8": figure_eight}
 """The built-in courses by name (``simulate --task course --waypoints NAME``)."""
 
 
@@ -75,7 +76,9 @@ def distance_to_polyline(points: np.ndarray, waypoints: np.ndarray) -> np.ndarra
     return np.sqrt(np.sum((points[:, None, :] - nearest) ** 2, axis=2)).min(axis=1)
 
 
-def fly_course(act, waypoints, radius=SWITCH_RADIUS, dynamics="udacity", action_repeat=3, hold=5.0, timeout=20.0):
+def fly_course(
+    act, waypoints, radius: float = SWITCH_RADIUS, dynamics="udacity", action_repeat=3, hold=5.0, timeout=20.0
+):
     """Fly ``act`` (the reach actor: states (1, 15) -> rotor speeds (1, 4)) through ``waypoints`` (K, 3).
 
     Starts at rest at the first waypoint; the goal moves on within ``radius`` m; after the last it holds

@@ -21,6 +21,7 @@ Two models:
 """
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -53,7 +54,7 @@ TWO_PI = 2 * math.pi
 DYNAMICS = ("udacity", "rigid_body")
 
 
-def check_dynamics(name):
+def check_dynamics(name: str):
     """``name`` if it is one of :data:`DYNAMICS`; otherwise a ``ValueError`` that names it and the accepted ones."""
     if name not in DYNAMICS:
         raise ValueError(f"dynamics must be one of {DYNAMICS}; got {name!r}")
@@ -332,7 +333,7 @@ def rigid_body_step(pose, velocity, angular_v, rotor_speeds, ops):
     )
 
 
-def _body_rates_step(rates, thrusts):
+def _body_rates_step(rates: Sequence[float], thrusts):
     """The rigid body's angular accelerations and its body rates (p, q, r) rad/s one step later, from the rotor
     thrusts (T0, T1, T2, T3) N: body torques from the rotor pairs (yaw from their drag torque, K_Q per newton)
     less the quadratic drag on each rate, then Euler's equations I w' = tau - w x (I w)."""
@@ -348,7 +349,7 @@ def _body_rates_step(rates, thrusts):
     return (p_dot, q_dot, r_dot), (p + p_dot * DT, q + q_dot * DT, r + r_dot * DT)
 
 
-def _euler_angles_step(angles, rates, cos_sin, ops):
+def _euler_angles_step(angles: Sequence[float], rates: Sequence[float], cos_sin, ops):
     """The ZYX Euler angles (phi, theta, psi) one step later at the new body rates (p, q, r), from the Euler-angle
     kinematics (``cos_sin``: the old angles' cosines and sines, :func:`euler_cos_sin`), wrapped to (-pi, pi]."""
     phi, theta, psi = angles

@@ -16,6 +16,7 @@ native ``gymnasium.vector.VectorEnv`` that is much faster than N copies of the s
 """
 
 import math
+from typing import Any
 
 import gymnasium
 import numpy as np
@@ -157,7 +158,7 @@ class QuadcopterEnv(gymnasium.Env):
         runtime=TAKEOFF_RUNTIME,
         target_pos=None,
         render_mode=None,
-    ):
+    ) -> None:
         if task not in TASKS:
             raise ValueError(f"task must be one of {sorted(TASKS)}; got {task!r}")
         if render_mode not in (None, *self.metadata["render_modes"]):
@@ -177,8 +178,8 @@ class QuadcopterEnv(gymnasium.Env):
             self.observation_space = takeoff_observation_space(self.task.target_pos)
         self._default_init_pose = self.task.sim.init_pose.copy()
         self._started = False
-        self._path = []
-        self._figure = None
+        self._path: list[np.ndarray] = []
+        self._figure: Any = None
 
     def _observation(self, state):
         space = self.observation_space
@@ -260,8 +261,14 @@ class QuadcopterVectorEnv(VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
 
     def __init__(
-        self, num_envs=16, dynamics="udacity", action_repeat=3, runtime=TAKEOFF_RUNTIME, target_pos=None, task="takeoff"
-    ):
+        self,
+        num_envs: int = 16,
+        dynamics="udacity",
+        action_repeat=3,
+        runtime=TAKEOFF_RUNTIME,
+        target_pos=None,
+        task="takeoff",
+    ) -> None:
         if task != "takeoff":
             raise ValueError(f"QuadcopterVectorEnv runs the takeoff only; got task={task!r}")
         self.num_envs = num_envs
@@ -329,7 +336,7 @@ class FlightTaskEnv(gymnasium.Env):
 
     metadata = {"render_modes": []}
 
-    def __init__(self, task="hover", dynamics="udacity", action_repeat=3, runtime=None):
+    def __init__(self, task="hover", dynamics="udacity", action_repeat=3, runtime: float | None = None) -> None:
         self.task = load_task(task) if isinstance(task, str) else check_task(task)
         runtime = task_runtime(task if isinstance(task, str) else "") if runtime is None else runtime
         self._episode = ScalarTask(self.task, runtime, dynamics, action_repeat)
@@ -367,7 +374,7 @@ class FlightTaskEnv(gymnasium.Env):
         return self._observation(state), float(reward), self._episode.terminated, self._episode.truncated, info
 
 
-def _register():
+def _register() -> None:
     for name, task in (
         ("QuadcopterTakeoff-v5", "takeoff"),
         ("QuadcopterHover-v5", "hover"),
@@ -376,9 +383,9 @@ def _register():
         if name not in gymnasium.registry:
             gymnasium.register(
                 id=name,
-                entry_point=QuadcopterEnv,
+                entry_point="quadcopter.envs:QuadcopterEnv",
                 kwargs={"task": task},
-                vector_entry_point=QuadcopterVectorEnv if task == "takeoff" else None,
+                vector_entry_point="quadcopter.envs:QuadcopterVectorEnv" if task == "takeoff" else None,
             )
     # The tasks of quadcopter.task_specs (train --task NAME), and any FlightTask: task="mytasks:LowHover".
     for name, task in (
@@ -388,7 +395,7 @@ def _register():
         ("QuadcopterTask-v0", "hover"),
     ):
         if name not in gymnasium.registry:
-            gymnasium.register(id=name, entry_point=FlightTaskEnv, kwargs={"task": task})
+            gymnasium.register(id=name, entry_point="quadcopter.envs:FlightTaskEnv", kwargs={"task": task})
 
 
 _register()

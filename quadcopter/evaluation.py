@@ -88,7 +88,7 @@ def check_evaluation_episodes(episodes: int) -> int:
     return int(episodes)
 
 
-def _fly_first_episodes(act, starts, seed, dynamics, action_repeat, runtime, task):
+def _fly_first_episodes(act, starts, seed: int, dynamics: str, action_repeat: int, runtime: float, task):
     """The first episode of each of the starts (starts (N, 12), goals (N, 3)), flown side by side: a
     DataFrame of :func:`evaluate_actor`'s rows."""
     episodes = len(starts[0])
@@ -101,7 +101,7 @@ def _fly_first_episodes(act, starts, seed, dynamics, action_repeat, runtime, tas
         task=task,
     )
     states = envs.restart_from(*starts)
-    first = {}
+    first: dict[int, Any] = {}
     while len(first) < episodes:
         states = envs.step(act(states)).states
         for episode in envs.pop_finished():
@@ -136,14 +136,14 @@ def evaluate_with_long_hold(
     """:func:`summarise_evaluation` of ``episodes`` episodes of ``task`` (default: the takeoff) of
     ``runtime`` s (:func:`evaluate_actor`), plus ``long_hold_success_rate``: the success rate of the same
     episodes flown for the long hold (the same rule to 30 s)."""
-    common = dict(seed=seed, dynamics=dynamics, action_repeat=action_repeat, task=task)
+    common: dict[str, Any] = dict(seed=seed, dynamics=dynamics, action_repeat=action_repeat, task=task)
     summary = summarise_evaluation(evaluate_actor(act, episodes, runtime=runtime, **common))
     long_hold = evaluate_actor(act, episodes, runtime=LONG_HOLD_RUNTIME, **common)
     summary["long_hold_success_rate"] = float(long_hold["success"].mean())
     return summary
 
 
-def evaluate_both(agent, weights, settings, episodes=100, seed=EVALUATION_SEED):
+def evaluate_both(agent, weights, settings, episodes=100, seed: int = EVALUATION_SEED):
     """Evaluate each actor of ``weights`` ({name: actor weights}) with :func:`evaluate_with_long_hold`
     on ``episodes`` episodes of the run's task (``settings.task``) of ``settings.runtime`` s: {name:
     summary}. The agent's actor is left with the last weights."""
@@ -158,7 +158,13 @@ def evaluate_both(agent, weights, settings, episodes=100, seed=EVALUATION_SEED):
 
 
 def fly_evaluation_flights(
-    act, count=10, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3, runtime=TAKEOFF_RUNTIME, task=None
+    act,
+    count: int = 10,
+    seed: int = EVALUATION_SEED,
+    dynamics="udacity",
+    action_repeat=3,
+    runtime=TAKEOFF_RUNTIME,
+    task=None,
 ):
     """``count`` flights of ``act`` from the task's test starts (default: takeoffs; drawn as in
     :func:`evaluate_actor`), as one DataFrame: a ``flight`` column (1, 2, ...) and the 17 flight labels."""
@@ -177,7 +183,9 @@ HOVER_OFFSET_RUNTIME = 60.0
 """Seconds of the flights that :func:`hover_offset` judges: six times the 10 s training episodes."""
 
 
-def hover_offset(act, count=3, seed=EVALUATION_SEED, dynamics="udacity", action_repeat=3, runtime=HOVER_OFFSET_RUNTIME):
+def hover_offset(
+    act, count: int = 3, seed: int = EVALUATION_SEED, dynamics="udacity", action_repeat=3, runtime=HOVER_OFFSET_RUNTIME
+):
     """How far from the target a policy hovers once it has settled: ``act`` flown for ``runtime`` s
     (default 60 s, six times a training episode) from ``count`` of the evaluation's takeoff starts;
     returns the mean distance to the target over the last 10 s of the flights, in m, or inf if a

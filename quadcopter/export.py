@@ -41,7 +41,7 @@ FILES = {"c": "policy.c", "tflite": "policy.tflite", "onnx": "policy.onnx", "sav
 """The file (or folder, for the SavedModel) each form writes; C also writes policy.h."""
 
 
-def actor_layers(model: Any) -> tuple[list, np.ndarray, np.ndarray]:
+def actor_layers(model: Any) -> tuple[list, Any, Any]:
     """The saved actor's arithmetic (a ``keras.Model``, by its layers' kinds, so that this module needs no
     TensorFlow): ``([(kernel (in, out), bias (out,), activation), ...], low (4,), high (4,))`` from its Dense
     layers and its scaling layer. ``ValueError`` for a model of another shape."""

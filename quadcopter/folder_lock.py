@@ -17,7 +17,7 @@ from pathlib import Path
 try:
     import fcntl
 except ImportError:  # Windows
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # no locking there
 
 LOCK_NAME = ".lock"
 """The file in a run folder that training locks."""

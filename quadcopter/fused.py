@@ -47,7 +47,7 @@ class FusedTakeoff:
     def __init__(
         self,
         agent,
-        num_envs,
+        num_envs: int,
         *,
         task=None,
         runtime=TAKEOFF_RUNTIME,
@@ -56,8 +56,8 @@ class FusedTakeoff:
         action_repeat=3,
         air_starts=0.5,
         warmup=1_000,
-        seed=0,
-    ):
+        seed: int = 0,
+    ) -> None:
         self.agent, self.num_envs, self.warmup = agent, int(num_envs), int(warmup)
         self.task = task or FlightTask(target=tuple(float(t) for t in target), air_starts=float(air_starts))
         self.task_settings = dict(runtime=float(runtime), dynamics=dynamics, action_repeat=int(action_repeat))
@@ -113,13 +113,13 @@ class FusedTakeoff:
             return tf.tanh(tf.atanh(tf.clip_by_value(normalised, -edge, edge)) + self._noise())
         return tf.clip_by_value(normalised + self._noise(), -1.0, 1.0)
 
-    def _restart_noise(self, ended):
+    def _restart_noise(self, ended) -> None:
         if self.agent.config.noise == "ou":
             self.noise_state.assign(tf.where(ended[:, None], tf.zeros_like(self.noise_state), self.noise_state))
 
     # --- One training round ---
 
-    def round(self, steps, updates):
+    def round(self, steps: int, updates: int):
         """``steps`` agent steps of all N episodes, then ``updates`` DDPG updates (none while the buffer
         holds fewer than ``warmup`` transitions), in one compiled call.
 
@@ -149,7 +149,7 @@ class FusedTakeoff:
         rows = zip(*(values.tolist() for values in columns.values()))
         return [dict(zip(columns, row)) for row in rows], losses, updates_made
 
-    def _round_graph(self, steps, updates):
+    def _round_graph(self, steps: int, updates: int):
         """The round's graph; ``steps`` and ``updates`` are Python ints (one trace for each pair)."""
         # One row per step of: ended, episode return, length, final z, success (AutoGraph carries
         # TensorArrays through the loop only as plain local names).
@@ -207,7 +207,7 @@ class FusedTakeoff:
 
     # --- Noise-free flights ---
 
-    def fly(self, starts, goals, runtime=None):
+    def fly(self, starts, goals, runtime: float | None = None):
         """Fly the actor without noise from M starts (M, 12) (pose, velocity, angular_v) towards goals
         (M, 3), until every row's first episode has ended, in one compiled call. ``runtime`` (s) replaces
         the task's time limit (the evaluation's long hold).
@@ -220,7 +220,7 @@ class FusedTakeoff:
         returns, lengths, final_z, success = (x.numpy() for x in self._fly(starts, goals, steps, runtime))
         return pd.DataFrame(dict(episode_return=returns, length=lengths, final_z=final_z, success=success))
 
-    def _fly_graph(self, starts, goals, steps, runtime):
+    def _fly_graph(self, starts, goals, steps: int, runtime: float):
         settings = dict(self.task_settings, runtime=runtime)
         state = initial_state(starts, goals=goals)
         n = tf.shape(starts)[0]

@@ -118,7 +118,7 @@ def plot_reward_curve(
     return figure
 
 
-def _plot_tests(returns, success, tests):
+def _plot_tests(returns, success, tests) -> None:
     """The test flights (tests.csv) on the two axes of :func:`plot_reward_curve`: mean return and success
     rate of each, and the test whose actor was kept, starred."""
     returns.plot(
@@ -150,7 +150,7 @@ def _plot_tests(returns, success, tests):
         )
 
 
-def _mark_start_target_end(ax, xs, ys, zs, target, label_points=True):
+def _mark_start_target_end(ax, xs, ys, zs, target, label_points=True) -> None:
     """Start (circle), end (square) and target (star) markers on a 3-D axes."""
     ax.scatter([xs[0]], [ys[0]], [zs[0]], marker="o", s=40, color="C2", label="start" if label_points else None)
     ax.scatter([xs[-1]], [ys[-1]], [zs[-1]], marker="s", s=40, color="C3", label="end" if label_points else None)
@@ -167,7 +167,7 @@ def _mark_start_target_end(ax, xs, ys, zs, target, label_points=True):
         )
 
 
-def _label_3d(ax, flights=(), target=None, min_half_span=1.0):
+def _label_3d(ax, flights=(), target=None, min_half_span=1.0) -> None:
     """Axis labels with units, a slightly smaller box so that they fit, and (given the flights and
     target drawn) x and y limits centred on them, at least ``min_half_span`` m either side, so a
     straight climb does not look like a diagonal on a 2-cm-wide axis."""
@@ -244,9 +244,10 @@ def _rotation(phi, theta, psi):
     return np.array(physics.rotation_matrix(phi, theta, psi, physics.SCALAR_OPS)).reshape(3, 3)
 
 
-def draw_quadcopter(pose, path, target, time=None, figure=None):
+def draw_quadcopter(pose, path, target, time=None, figure=None, center=None):
     """One picture of the quadcopter: its two arms and four rotors at ``pose`` (6,), the ``path``
-    flown so far ((k, 3) positions in m) and the ``target`` (3,). Returns the Figure (reused if given).
+    flown so far ((k, 3) positions in m) and the ``target`` (3,; None: no target drawn). The view is
+    centred on ``center`` (3,; default: the target, else the path's end). Returns the Figure (reused if given).
 
     The arms are drawn 4x their real length (0.4 m) so that the attitude is visible at flight scale.
     """
@@ -264,11 +265,17 @@ def draw_quadcopter(pose, path, target, time=None, figure=None):
     ax.scatter(*rotors.T, s=30, color="k")
     path = np.asarray(path, dtype=float).reshape(-1, 3)
     ax.plot(path[:, 0], path[:, 1], path[:, 2], color="0.5", linewidth=1, label="path")
-    ax.scatter([target[0]], [target[1]], [target[2]], marker="*", s=160, color="gold", edgecolor="k", label="target")
-    span = max(3.0, float(np.abs(path[:, :2] - np.asarray(target[:2])).max()) + 1.0)
-    ax.set_xlim(target[0] - span, target[0] + span)
-    ax.set_ylim(target[1] - span, target[1] + span)
-    ax.set_zlim(0, max(2 * target[2], float(path[:, 2].max()) + 1.0))
+    if target is not None:
+        ax.scatter(
+            [target[0]], [target[1]], [target[2]], marker="*", s=160, color="gold", edgecolor="k", label="target"
+        )
+    if center is None:
+        center = path[-1] if target is None else target
+    center = np.asarray(center, dtype=float)
+    span = max(3.0, float(np.abs(path[:, :2] - center[:2]).max()) + 1.0)
+    ax.set_xlim(center[0] - span, center[0] + span)
+    ax.set_ylim(center[1] - span, center[1] + span)
+    ax.set_zlim(0, max(2 * center[2], float(path[:, 2].max()) + 1.0))
     _label_3d(ax)
     ax.legend(loc="upper left", fontsize="small")
     if time is not None:
@@ -277,10 +284,15 @@ def draw_quadcopter(pose, path, target, time=None, figure=None):
 
 
 def animate_flight(
-    flight: pd.DataFrame, path: str | Path, target: Target = (0.0, 0.0, 10.0), every: int = 3, fps: float | None = None
+    flight: pd.DataFrame,
+    path: str | Path,
+    target: Target | None = (0.0, 0.0, 10.0),
+    every: int = 3,
+    fps: float | None = None,
 ) -> int:
     """Write a GIF of ``flight`` (one frame every ``every`` simulator steps) to ``path``, with
-    matplotlib's Pillow writer. Returns the number of frames written."""
+    matplotlib's Pillow writer; the view is centred on ``target``, or on the flight's end when there is
+    none (a reach run, whose goals are drawn). Returns the number of frames written."""
     if not (isinstance(every, int) and every >= 1):
         raise ValueError(f"every must be an integer >= 1 (simulator steps per frame); got {every!r}")
     rows = list(range(0, len(flight), every))
@@ -288,14 +300,16 @@ def animate_flight(
         rows.append(len(flight) - 1)
     positions = flight[["x", "y", "z"]].to_numpy()
     poses = flight[["x", "y", "z", "phi", "theta", "psi"]].to_numpy()
-    figure = draw_quadcopter(poses[0], positions[:1], target, time=flight["time"].iloc[0])
+    center = positions[-1] if target is None else target
+    figure = draw_quadcopter(poses[0], positions[:1], target, time=flight["time"].iloc[0], center=center)
 
     def frame(k):
         i = rows[k]
-        draw_quadcopter(poses[i], positions[: i + 1], target, time=flight["time"].iloc[i], figure=figure)
+        at = flight["time"].iloc[i]
+        draw_quadcopter(poses[i], positions[: i + 1], target, time=at, figure=figure, center=center)
         return []
 
-    fps = fps or max(1, round(1 / (physics.DT * every)))
+    fps = int(fps or max(1, round(1 / (physics.DT * every))))
     FuncAnimation(figure, frame, frames=len(rows), blit=False).save(str(path), writer=PillowWriter(fps=fps))
     return len(rows)
 
@@ -336,7 +350,11 @@ def flight_plot_paths(stem: str | Path, gif: bool = False) -> list[Path]:
 
 
 def write_flight_plots(
-    flight: pd.DataFrame, stem: str | Path, title: str = "Flight", target: Target = (0.0, 0.0, 10.0), gif: bool = False
+    flight: pd.DataFrame,
+    stem: str | Path,
+    title: str = "Flight",
+    target: Target | None = (0.0, 0.0, 10.0),
+    gif: bool = False,
 ) -> list[Path]:
     """Write ``STEM.png`` (the panels), ``STEM_path.png`` (3-D path) and, with ``gif``, ``STEM.gif``.
 
@@ -401,7 +419,7 @@ def write_run_plots(run: str | Path, target: Target | None = None, gif: bool = F
     run = Path(run)
     written = []
 
-    def read_if_there(name):
+    def read_if_there(name: str):
         return read_csv(run / name) if (run / name).exists() else None
 
     # Every CSV is read and checked before the first PNG is written: a bad one changes nothing.

@@ -77,5 +77,5 @@ def takeoff_agent(task: Any, seed: int = 0) -> DDPG:
     """A :class:`~agents.agent.DDPG` for ``task`` (a ``TakeoffTask``, e.g. ``task.Task()``) with the
     takeoff's tuned settings for the task's simulator and ``seed``."""
     # A ScalarTask names its dynamics; a TakeoffTask's simulator does; a task without ours is Udacity's.
-    dynamics = getattr(task, "dynamics", None) or getattr(getattr(task, "sim", None), "dynamics", "udacity")
+    dynamics = str(getattr(task, "dynamics", None) or getattr(getattr(task, "sim", None), "dynamics", "udacity"))
     return DDPG(task, takeoff_config(seed, dynamics))

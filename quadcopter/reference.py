@@ -19,7 +19,7 @@ import numpy as np
 class ReferencePhysicsSim:
     """Original-style simulator. Same constructor and attributes as the Udacity ``PhysicsSim``."""
 
-    def __init__(self, init_pose=None, init_velocities=None, init_angle_velocities=None, runtime=5.0):
+    def __init__(self, init_pose=None, init_velocities=None, init_angle_velocities=None, runtime=5.0) -> None:
         self.init_pose = np.array([0.0, 0.0, 10.0, 0.0, 0.0, 0.0]) if init_pose is None else np.array(init_pose, float)
         self.init_velocities = np.zeros(3) if init_velocities is None else np.array(init_velocities, float)
         self.init_angle_velocities = (
@@ -47,7 +47,7 @@ class ReferencePhysicsSim:
         self.upper_bounds = np.array([env_bounds, env_bounds, env_bounds * 2])
         self.reset()
 
-    def reset(self):
+    def reset(self) -> None:
         self.time = 0.0
         self.pose = self.init_pose.copy()
         self.v = self.init_velocities.copy()
@@ -106,7 +106,7 @@ class ReferencePhysicsSim:
         )
         return thrust_moment - drag_moment
 
-    def calc_prop_wind_speed(self):
+    def calc_prop_wind_speed(self) -> None:
         body_velocity = self.find_body_velocity()
         phi_dot, theta_dot = self.angular_v[0], self.angular_v[1]
         s_0 = np.array([0.0, 0.0, theta_dot * self.l_to_rotor])

@@ -24,7 +24,7 @@ from .task_specs import load_task
 from .tasks import OBSERVATION_VERSION, REWARD_VERSION
 
 
-def write_atomically(path, write):
+def write_atomically(path, write) -> None:
     """Write to ``path`` through a temporary file, so an interruption never leaves half a file."""
     temporary = path.with_name(path.name + ".tmp")
     write(temporary)
@@ -60,7 +60,7 @@ class Run:
     tests.csv, checkpoints/ (resumable state), actor.keras, actor_final.keras, evaluation.json and
     the PNGs (:data:`RUN_FILES`)."""
 
-    def __init__(self, out):
+    def __init__(self, out) -> None:
         self.out = Path(out)
         self.checkpoints = self.out / "checkpoints"
         if self.out.exists() and not self.out.is_dir():
@@ -70,7 +70,7 @@ class Run:
         """True if the folder has any of a run's files."""
         return any((self.out / name).exists() for name in RUN_FILES)
 
-    def clear(self):
+    def clear(self) -> None:
         """Remove the run's files (:data:`RUN_FILES`), nothing else."""
         for name in RUN_FILES:
             path = self.out / name
@@ -79,7 +79,7 @@ class Run:
             elif path.exists():
                 path.unlink()
 
-    def save_config(self, config, settings):
+    def save_config(self, config, settings) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
         write_atomically(self.out / "config.json", lambda p: p.write_text(config.to_json()))
         write_atomically(
@@ -96,14 +96,14 @@ class Run:
         settings = read_file(path, lambda text: TrainSettings(**json.loads(text)).validate())
         return config, settings
 
-    def save_table(self, name, rows, columns):
+    def save_table(self, name: str, rows, columns) -> None:
         """Write ``rows`` (dicts) to ``out/name`` as CSV with ``columns``."""
         write_atomically(self.out / name, lambda p: pd.DataFrame(rows, columns=columns).to_csv(p, index=False))
 
-    def save_episodes(self, episodes):
+    def save_episodes(self, episodes: int) -> None:
         self.save_table("episodes.csv", episodes, EPISODE_COLUMNS)
 
-    def save_tests(self, history):
+    def save_tests(self, history) -> None:
         self.save_table("tests.csv", history, TEST_COLUMNS)
 
     def load_episodes(self):

@@ -13,11 +13,11 @@ from . import dynamics as physics
 from .dynamics import ARRAY_OPS, SCALAR_OPS
 
 
-def _check_dynamics(dynamics_name):
+def _check_dynamics(dynamics_name: str):
     return physics.STEP_FUNCTIONS[physics.check_dynamics(dynamics_name)]
 
 
-def _check_runtime(runtime):
+def _check_runtime(runtime: float):
     if not (isinstance(runtime, (int, float, np.integer, np.floating)) and math.isfinite(runtime) and runtime > 0):
         raise ValueError(f"runtime must be a finite number of seconds > 0; got {runtime!r}")
     return float(runtime)
@@ -32,7 +32,7 @@ and the rate drag, which squares the rate, overflows from about 1e154 rad/s)."""
 START_LIMITS = {"init_velocities": (MAX_START_SPEED, "m/s"), "init_angle_velocities": (MAX_START_RATE, "rad/s")}
 
 
-def _as_state_array(name, value, default, shape):
+def _as_state_array(name: str, value, default, shape):
     """``value`` (or ``default`` when None) as a new float64 array of ``shape``, all finite, and within
     :data:`START_LIMITS` for the velocities and rates."""
     try:
@@ -233,7 +233,9 @@ class VectorPhysicsSim:
     # The order of the step functions' results.
     _WIDTHS = {"pose": 6, "v": 3, "angular_v": 3, "linear_accel": 3, "angular_accels": 3, "prop_wind_speed": 4}
 
-    def __init__(self, init_pose, init_velocities=None, init_angle_velocities=None, runtime=5.0, dynamics="udacity"):
+    def __init__(
+        self, init_pose, init_velocities=None, init_angle_velocities=None, runtime=5.0, dynamics="udacity"
+    ) -> None:
         self._step_function = _check_dynamics(dynamics)
         self.dynamics = dynamics
         self.runtime = _check_runtime(runtime)

@@ -151,7 +151,7 @@ class FlightTask:
         return truncated & held
 
 
-def ground_starts(draw, n, xp=np):
+def ground_starts(draw, n: int, xp=np):
     """Takeoff starts on the ground: (n, 12) at rest, level, z in [0, 0.5] m, v_z in [0, 0.1] m/s (never
     downwards, which at z = 0 would be a crash before the rotors can act)."""
     zeros = xp.zeros((n,))
@@ -160,7 +160,7 @@ def ground_starts(draw, n, xp=np):
     return xp.stack([zeros, zeros, z, zeros, zeros, zeros, zeros, zeros, v_z, zeros, zeros, zeros], axis=1)
 
 
-def takeoff_starts(draw, n, target, air_fraction, xp=np):
+def takeoff_starts(draw, n: int, target, air_fraction, xp=np):
     """The takeoff's training starts: a share ``air_fraction`` around ``target`` (within AIR_START_POSITION m,
     AIR_START_SPEED m/s, AIR_START_ANGLE rad and AIR_START_RATE rad/s on each axis), the rest on the
     ground (:func:`ground_starts`). Returns ``(starts (n, 12), goals (n, 3), in_air (n,))``; the draws come
@@ -179,7 +179,7 @@ def takeoff_starts(draw, n, target, air_fraction, xp=np):
     return xp.where(in_air[:, None], air, ground), xp.zeros((n, 3)) + xp.asarray(target), in_air
 
 
-def pushed_starts(draw, n, center, position, speed, angle, rate, xp=np):
+def pushed_starts(draw, n: int, center, position, speed, angle: float, rate: float, xp=np):
     """Starts (n, 12) around ``center`` (3 numbers, m): uniform within +-``position`` m, +-``speed`` m/s,
     +-``angle`` rad and +-``rate`` rad/s on each axis (a number, or three for the position)."""
     return xp.concatenate(
@@ -205,15 +205,15 @@ class Hover(FlightTask):
     angle: float = 0.3
     rate: float = 1.0
 
-    def _starts(self, draw, n, xp):
+    def _starts(self, draw, n: int, xp):
         starts = pushed_starts(draw, n, self.target, self.position, self.speed, self.angle, self.rate, xp)
         return starts, xp.zeros((n, 3)) + xp.asarray(self.target)
 
-    def train_starts(self, draw, n, xp=np):
+    def train_starts(self, draw, n: int, xp=np):
         starts, goals = self._starts(draw, n, xp)
         return starts, goals, xp.ones((n,)) > 0.0
 
-    def test_starts(self, draw, n, xp=np):
+    def test_starts(self, draw, n: int, xp=np):
         return self._starts(draw, n, xp)
 
 
@@ -243,7 +243,7 @@ class Reach(FlightTask):
     the box). 4 m: with starts anywhere (up to 17 m from the goal) the final actors crashed on the way in
     up to a third of the evaluation flights (docs/tasks.md, "Choices")."""
 
-    def _starts(self, draw, n, xp):
+    def _starts(self, draw, n: int, xp):
         low, high = np.asarray(self.low, float), np.asarray(self.high, float)
         center, half = (low + high) / 2, (high - low) / 2
         starts = pushed_starts(draw, n, tuple(center), tuple(half), self.speed, self.angle, self.rate, xp)
@@ -254,11 +254,11 @@ class Reach(FlightTask):
             starts = xp.concatenate([near, starts[:, 3:12]], axis=1)
         return starts, goals
 
-    def train_starts(self, draw, n, xp=np):
+    def train_starts(self, draw, n: int, xp=np):
         starts, goals = self._starts(draw, n, xp)
         return starts, goals, xp.ones((n,)) > 0.0
 
-    def test_starts(self, draw, n, xp=np):
+    def test_starts(self, draw, n: int, xp=np):
         return self._starts(draw, n, xp)
 
 
@@ -394,13 +394,13 @@ class Land(FlightTask):
     sees_rotor_speeds = True
     state_size = 16
 
-    def _starts(self, draw, n, low, xp):
+    def _starts(self, draw, n: int, low, xp):
         center = (self.target[0], self.target[1], (low + self.high) / 2)
         half = (self.offset, self.offset, (self.high - low) / 2)
         starts = pushed_starts(draw, n, center, half, self.speed, self.angle, self.rate, xp)
         return starts, xp.zeros((n, 3)) + xp.asarray(self.target)
 
-    def train_starts(self, draw, n, xp=np):
+    def train_starts(self, draw, n: int, xp=np):
         starts, goals = self._starts(draw, n, self.train_low, xp)
         zeros = xp.zeros((n,))
         near = draw.uniform(-0.3, 0.3, (n, 2))  # m: at rest on the pad, not always at its centre
@@ -408,7 +408,7 @@ class Land(FlightTask):
         on_pad = draw.uniform(0.0, 1.0, (n,)) < self.on_pad
         return xp.where(on_pad[:, None], resting, starts), goals, xp.ones((n,)) > 0.0
 
-    def test_starts(self, draw, n, xp=np):
+    def test_starts(self, draw, n: int, xp=np):
         return self._starts(draw, n, self.low, xp)
 
     def observe(self, physics, goal, xp=np):
@@ -429,10 +429,10 @@ class Land(FlightTask):
         resting = xp.stack([physics[:, 0], physics[:, 1], zeros, zeros, zeros, physics[:, 5]] + [zeros] * 6, axis=1)
         return xp.where(gentle[:, None], resting, physics), touched & ~gentle
 
-    def reward(self, physics, goal, dynamics, xp=np, rotor_speeds=None):
+    def reward(self, physics, goal, dynamics: str, xp=np, rotor_speeds=None):
         return land_reward(physics, goal, rotor_speeds, xp)
 
-    def reward_range(self, action_repeat):
+    def reward_range(self, action_repeat: int):
         return (0.0, LAND_REWARD_MAX * action_repeat)
 
     def track(self, held, physics, time, goal, xp=np, rotor_speeds=None):

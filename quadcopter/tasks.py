@@ -187,7 +187,7 @@ def takeoff_success(truncated, held):
     return np.logical_and(truncated, held)
 
 
-def sample_takeoff_starts(rng, n, max_height=0.5, max_vertical_speed=0.1):
+def sample_takeoff_starts(rng, n: int, max_height=0.5, max_vertical_speed=0.1):
     """Random takeoff starts: at rest on or just above the ground.
 
     Returns ``(init_pose (n, 6), init_velocities (n, 3))`` with z uniform in [0, max_height] m, level,
@@ -208,7 +208,7 @@ AIR_START_ANGLE = 0.2  # rad, roll, pitch and yaw
 AIR_START_RATE = 0.2  # rad/s, each angular rate
 
 
-def sample_starts(rng, n, target=DEFAULT_TARGET, air_fraction=0.0):
+def sample_starts(rng, n: int, target=DEFAULT_TARGET, air_fraction=0.0):
     """Training starts: a share ``air_fraction`` around the target, the rest on the ground.
 
     A ground start is :func:`sample_takeoff_starts`'s. An air start is the target plus offsets drawn
@@ -236,7 +236,7 @@ def sample_starts(rng, n, target=DEFAULT_TARGET, air_fraction=0.0):
     )
 
 
-def check_action_repeat(action_repeat):
+def check_action_repeat(action_repeat: int):
     """``action_repeat`` (simulator steps per action) as an int; ``ValueError`` unless an integer >= 1."""
     if not (
         isinstance(action_repeat, (int, np.integer)) and not isinstance(action_repeat, bool) and action_repeat >= 1
@@ -284,7 +284,7 @@ class QuadcopterTask:
         target_pos=None,
         dynamics="udacity",
         action_repeat=3,
-    ):
+    ) -> None:
         check_action_repeat(action_repeat)
         target = np.array(DEFAULT_TARGET if target_pos is None else target_pos, dtype=float)
         if target.shape != (3,) or not np.all(np.isfinite(target)):
@@ -327,7 +327,7 @@ class QuadcopterTask:
             )
         return value
 
-    def track_substep(self):
+    def track_substep(self) -> None:
         """Called after every simulator step of :meth:`step`, before its reward: what a task keeps
         track of over an episode (the takeoff: whether it held the target). Nothing by default."""
 
@@ -421,8 +421,8 @@ class TakeoffTask(QuadcopterTask):
         dynamics="udacity",
         action_repeat=3,
         air_starts=0.5,
-        seed=None,
-    ):
+        seed: int | None = None,
+    ) -> None:
         if not (isinstance(air_starts, (int, float)) and 0.0 <= air_starts <= 1.0):
             raise ValueError(f"air_starts must be a share in [0, 1]; got {air_starts!r}")
         self.random_starts = init_pose is None and init_velocities is None and init_angle_velocities is None
@@ -467,7 +467,7 @@ class TakeoffTask(QuadcopterTask):
             takeoff_reward(self.sim.pose, self.sim.v, self.sim.angular_v, self.target_pos, dynamics=self.sim.dynamics)
         )
 
-    def track_substep(self):
+    def track_substep(self) -> None:
         # Before the hold is judged, or once it is lost, nothing can change it: skip the band's
         # arithmetic, which the Udacity loop would pay three times a step.
         if self.held and self.sim.time >= HOLD_JUDGED_FROM:
@@ -491,7 +491,7 @@ class HoverTask(TakeoffTask):
         target_pos=None,
         dynamics="udacity",
         action_repeat=3,
-    ):
+    ) -> None:
         target = DEFAULT_TARGET if target_pos is None else target_pos
         if init_pose is None:
             init_pose = np.concatenate([np.asarray(target, dtype=float), np.zeros(3)])
@@ -519,12 +519,12 @@ class ReachTargetTask(QuadcopterTask):
         target_pos=None,
         dynamics="udacity",
         action_repeat=3,
-    ):
+    ) -> None:
         super().__init__(
             init_pose, init_velocities, init_angle_velocities, runtime, target_pos, dynamics, action_repeat
         )
         self.state_size = 6 * self.action_repeat
-        self._poses = []
+        self._poses: list[np.ndarray] = []
 
     def reset(self):
         self._poses = []
@@ -532,7 +532,7 @@ class ReachTargetTask(QuadcopterTask):
         self.terminated = self.truncated = False
         return np.tile(self.sim.pose, self.action_repeat)
 
-    def track_substep(self):
+    def track_substep(self) -> None:
         self._poses.append(self.sim.pose)  # the state is the poses of the step's sub-steps
 
     def get_reward(self):

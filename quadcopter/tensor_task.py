@@ -200,7 +200,7 @@ class StepResult(NamedTuple):
     air_start: tf.Tensor
 
 
-def sim_step(physics_state, rotor_speeds, dynamics):
+def sim_step(physics_state, rotor_speeds, dynamics: str):
     """One simulator step of N quadcopters: physics (N, 12) float64, rotor_speeds (N, 4) rev/s.
 
     Returns ``(physics (N, 12), touched (N,) bool)``: the new state, its position clamped to the
@@ -338,7 +338,7 @@ def numpy_starts(init_pose, init_velocities, init_angle_velocities=None):
     return np.concatenate([init_pose, np.asarray(init_velocities, dtype=float), np.asarray(rates, dtype=float)], axis=1)
 
 
-def steps_per_episode(runtime, action_repeat):
+def steps_per_episode(runtime: float, action_repeat: int):
     """The most agent steps an episode can take: the time limit ends it after runtime / dt simulator steps."""
     return math.ceil((runtime / physics.DT + 1) / action_repeat) + 1
 

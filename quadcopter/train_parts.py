@@ -49,7 +49,7 @@ class TrainingInterrupted(KeyboardInterrupt):
 
     ``out`` is the run folder (None when the run kept no files) and ``env_steps`` the steps done."""
 
-    def __init__(self, out, env_steps):
+    def __init__(self, out, env_steps) -> None:
         super().__init__(f"interrupted after {env_steps:,} environment steps")
         self.out, self.env_steps = out, env_steps
 
@@ -66,7 +66,7 @@ class TrainingRecord:
 
     @property
     def env_steps(self) -> int:
-        return self.counters["env_steps"]
+        return int(self.counters["env_steps"])
 
     def start_clock(self) -> None:
         """Count seconds from now on, after those already counted (a resumed run's)."""
@@ -120,7 +120,7 @@ class RunKeeper:
     def __init__(self, run, agent, tests, rollout, config, settings, record: TrainingRecord) -> None:
         self.run, self.agent, self.tests, self.record = run, agent, tests, record
         self.config, self.settings = config, settings
-        self.log = None
+        self.log: TrainingLog | None = None
         self.last_save = time.perf_counter()
         if run is not None:
             self.state = tf.Variable("", dtype=tf.string, trainable=False)
@@ -187,7 +187,7 @@ class RunKeeper:
 
     def after_round(self, new_episodes: list, losses: tuple, actor_lr: float | None) -> None:
         """Log the round, and save a checkpoint when ``settings.checkpoint_every`` seconds have passed."""
-        if self.run is None:
+        if self.run is None or self.log is None:
             return
         self.log.round(self.record.counters, new_episodes, losses, actor_lr)
         if time.perf_counter() - self.last_save >= self.settings.checkpoint_every:
@@ -209,19 +209,20 @@ class TrainingLog:
     Q(s0, mu(s0)): what the critic believes a takeoff is worth, to set against the return it earns.
     """
 
-    def __init__(self, folder, agent, task, starts, every=25):
+    def __init__(self, folder, agent, task, starts, every=25) -> None:
         self.writer = tf.summary.create_file_writer(str(folder))
         self.agent, self.every, self.rounds = agent, every, 0
         self.start_states = tf.constant(task.observe(*starts), tf.float32)
-        self.finished, self.last = [], None
+        self.finished: list[dict] = []
+        self.last: tuple[float, float] | None = None
 
-    def _scalars(self, env_steps, values):
+    def _scalars(self, env_steps, values) -> None:
         with self.writer.as_default(step=int(env_steps)):
             for name, value in values.items():
                 if value is not None and math.isfinite(value):
                     tf.summary.scalar(name, value)
 
-    def round(self, counters, finished, losses, actor_lr=None):
+    def round(self, counters, finished, losses, actor_lr=None) -> None:
         """After a round: keep its episodes; every ``every`` rounds, write the scalars (with the actor's
         learning rate, ``actor_lr``, when given)."""
         self.rounds += 1
@@ -248,7 +249,7 @@ class TrainingLog:
         )
         self.finished = []
 
-    def test(self, counters, result):
+    def test(self, counters, result) -> None:
         """After a test flight: its success rate and mean return, and the critic's Q(s0, mu(s0))."""
         actions = self.agent.actor_local.network(self.start_states, training=False)
         q_values = self.agent.critic_local.model([self.start_states, actions], training=False)
@@ -268,11 +269,11 @@ class ActorLearningRate:
     environment steps, then ``settings.late_actor_lr_factor`` times it. Worked out from the step count
     alone, so a resumed run learns at the rate the uninterrupted one would have."""
 
-    def __init__(self, agent, settings):
+    def __init__(self, agent, settings) -> None:
         self.variable = agent.actor_local.optimizer.learning_rate
         self.base, self.settings, self.current = agent.config.actor_lr, settings, None
 
-    def follow(self, env_steps):
+    def follow(self, env_steps) -> None:
         late = env_steps >= self.settings.late_actor_lr_from
         rate = self.base * (self.settings.late_actor_lr_factor if late else 1.0)
         if rate != self.current:
@@ -285,9 +286,9 @@ class StopAtRoundBoundary:
     rounds: it then checkpoints and raises :class:`TrainingInterrupted`, so a run is never stopped in the
     middle of a round (a resumed run is then exactly the uninterrupted one). A second Ctrl-C stops at once."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.requested = False
-        self.previous = {}
+        self.previous: dict[int, Any] = {}
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():  # signal handlers live on the main thread
@@ -295,15 +296,14 @@ class StopAtRoundBoundary:
                 self.previous[number] = signal.signal(number, self._handle)
         return self
 
-    def _handle(self, number, frame):
+    def _handle(self, number: int, frame):
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         for number, handler in self.previous.items():
             signal.signal(number, handler)
-        return False
 
 
 class ProgressBar:
@@ -350,10 +350,9 @@ class ProgressBar:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.close()
-        return False
 
 
 def results_table(agent: Any, tests: Any, record: TrainingRecord, settings: Any) -> pd.DataFrame:
@@ -378,12 +377,12 @@ class ActorTestFlights:
     puts it back into the agent at the end. ``history`` has one dict per test.
     """
 
-    def __init__(self, agent, settings, rollout):
+    def __init__(self, agent, settings, rollout) -> None:
         self.agent, self.settings, self.rollout = agent, settings, rollout
         draw = NumpyDraw(np.random.default_rng(TEST_SEED))
         self.starts = rollout.task.test_starts(draw, settings.test_episodes)  # (starts (n, 12), goals (n, 3))
         self.best_weights = [tf.Variable(w, trainable=False) for w in agent.actor_weights()]
-        self.history = []
+        self.history: list[dict] = []
 
     @property
     def best_score(self):
@@ -397,7 +396,7 @@ class ActorTestFlights:
             return False
         return not self.history or env_steps >= self.history[-1]["env_steps"] + self.settings.test_every
 
-    def run(self, counters, episodes_so_far):
+    def run(self, counters, episodes_so_far) -> None:
         """Fly the test takeoffs; keep the actor's weights if it did better than ever."""
         agent = self.agent
         summary = summarise_evaluation(self.rollout.fly(*self.starts))
@@ -419,7 +418,7 @@ class ActorTestFlights:
             )
         )
 
-    def restore_best(self):
+    def restore_best(self) -> None:
         """Put the best tested weights into the agent's actor (nothing happens if no test ran)."""
         if self.best_score is not None:
             self.agent.set_actor_weights(self.best_weights)

@@ -102,7 +102,7 @@ class NumpyRollout:
     Its random state is the agent's numpy Generator (saved in ``state.json``).
     """
 
-    def __init__(self, agent, settings):
+    def __init__(self, agent, settings) -> None:
         self.agent, self.settings = agent, settings
         self.task = run_task(settings)
         self.memory = agent.use_tensor_memory()
@@ -120,7 +120,7 @@ class NumpyRollout:
     def checkpointables(self):
         return dict(memory=self.memory.checkpoint())
 
-    def round(self, steps, updates):
+    def round(self, steps: int, updates: int):
         agent, envs = self.agent, self.envs
         finished = []
         for step in range(steps):
@@ -138,7 +138,7 @@ class NumpyRollout:
             losses, updates_made = agent.learn_many(updates), updates
         return finished, losses, updates_made
 
-    def fly(self, starts, goals, runtime=None):
+    def fly(self, starts, goals, runtime: float | None = None):
         return evaluate_actor(
             greedy_policy(self.agent),
             starts=(starts, goals),
@@ -223,7 +223,7 @@ def train(
         return _train(config, settings, out, resume, progress, overwrite, budget)
 
 
-def _train(config, settings, out, resume, progress, overwrite, budget):
+def _train(config, settings, out, resume, progress, overwrite: bool, budget):
     """:func:`train`, with the run folder ``out`` (if any) locked by this process: set up, then rounds of
     act / simulate / store / update until a budget is spent; the chores are :mod:`quadcopter.train_parts`'."""
     run = Run(out) if out is not None else None
@@ -237,7 +237,7 @@ def _train(config, settings, out, resume, progress, overwrite, budget):
         keeper.restore(budget)
     keeper.start(tests.starts)
 
-    def run_test():
+    def run_test() -> None:
         tests.run(record.counters, len(record.episodes))
         keeper.after_test()
 
@@ -261,7 +261,7 @@ def _train(config, settings, out, resume, progress, overwrite, budget):
     return agent, results_table(agent, tests, record, settings)
 
 
-def _run_settings(run, config, settings, resume, overwrite, budget):
+def _run_settings(run, config, settings, resume, overwrite: bool, budget):
     """The validated ``(config, settings)`` a run trains with: its own on ``resume`` (with a new ``budget``,
     if given), else those given or the defaults; an existing run in the folder is refused, or cleared with
     ``overwrite``. ``ValueError`` (or :class:`RunExistsError`) before anything changes."""

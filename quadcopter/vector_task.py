@@ -6,6 +6,8 @@ Row ``i`` is one episode as the scalar Udacity loop would fly it, and the fused 
 (:func:`~quadcopter.tensor_task.task_step`) gives the same episodes to round-off.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from .sim import VectorPhysicsSim
@@ -25,7 +27,9 @@ class VectorStep(tuple):
     * ``states`` (N, state_size): ``next_states`` with the rows that ended restarted.
     """
 
-    def __new__(cls, next_states, rewards, terminated, truncated, states):
+    states: np.ndarray
+
+    def __new__(cls, next_states, rewards: Sequence[float], terminated, truncated, states):
         step = super().__new__(cls, (next_states, rewards, terminated, truncated))
         step.states = states
         return step
@@ -57,7 +61,7 @@ class VectorTask:
 
     def __init__(
         self,
-        num_envs,
+        num_envs: int,
         rng,
         runtime=TAKEOFF_RUNTIME,
         target_pos=None,
@@ -65,7 +69,7 @@ class VectorTask:
         action_repeat=3,
         air_starts=0.0,
         task=None,
-    ):
+    ) -> None:
         if not (isinstance(num_envs, (int, np.integer)) and num_envs >= 1):
             raise ValueError(f"num_envs must be an integer >= 1; got {num_envs!r}")
         check_action_repeat(action_repeat)
@@ -84,7 +88,7 @@ class VectorTask:
         self.returns = np.zeros(self.num_envs)
         self.lengths = np.zeros(self.num_envs, dtype=int)
         self.held = np.ones(self.num_envs, dtype=bool)
-        self.finished = []
+        self.finished: list[dict] = []
         self.states = self._observe()
 
     @property
@@ -93,7 +97,7 @@ class VectorTask:
         return self.draw.rng
 
     @rng.setter
-    def rng(self, value):
+    def rng(self, value) -> None:
         self.draw = NumpyDraw(value)
 
     @property
@@ -120,7 +124,7 @@ class VectorTask:
         self._clear(np.arange(self.num_envs))
         return self.states
 
-    def _restart(self, rows):
+    def _restart(self, rows) -> None:
         starts, goals, in_air = self.task.train_starts(self.draw, len(rows))
         self.sim.reset(
             rows, init_pose=starts[:, 0:6], init_velocities=starts[:, 6:9], init_angle_velocities=starts[:, 9:12]
@@ -129,7 +133,7 @@ class VectorTask:
         self.in_air[rows] = in_air
         self._clear(rows)
 
-    def _clear(self, rows):
+    def _clear(self, rows) -> None:
         self.returns[rows] = 0.0
         self.lengths[rows] = 0
         self.held[rows] = True
@@ -201,7 +205,9 @@ class ScalarTask:
     action_low = ACTION_LOW
     action_high = ACTION_HIGH
 
-    def __init__(self, task=None, runtime=TAKEOFF_RUNTIME, dynamics="udacity", action_repeat=3, seed=None):
+    def __init__(
+        self, task=None, runtime=TAKEOFF_RUNTIME, dynamics="udacity", action_repeat=3, seed: int | None = None
+    ) -> None:
         self.task = task or FlightTask()
         self.envs = VectorTask(
             1, np.random.default_rng(seed), runtime, dynamics=dynamics, action_repeat=action_repeat, task=self.task

@@ -147,6 +147,16 @@ def test_animation_is_a_gif_with_one_frame_per_every_steps(pd_flight, tmp_path):
         plots.animate_flight(short, tmp_path / "bad.gif", every=0)
 
 
+def test_a_flight_without_a_target_animates_around_its_end(pd_flight, tmp_path):
+    """A reach run has no single goal to mark (plot --gif gives None): the view centres on the flight's end."""
+    short = pd_flight.iloc[:40]
+    assert plots.animate_flight(short, tmp_path / "reach.gif", target=None, every=10) == 5
+    with Image.open(tmp_path / "reach.gif") as gif:
+        assert gif.n_frames == 5
+    figure = plots.draw_quadcopter(short.iloc[-1][["x", "y", "z", "phi", "theta", "psi"]], short[["x", "y", "z"]], None)
+    assert "target" not in [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+
+
 @pytest.mark.slow
 def test_plot_command_on_a_flight_csv(pd_flight, tmp_path, capsys):
     csv = tmp_path / "pd.csv"

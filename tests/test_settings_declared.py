@@ -58,6 +58,7 @@ def test_set_types_each_value_by_its_declaration():
         parse_overrides(DDPGConfig, ["taus=0.01"])
 
 
+@pytest.mark.slow
 def test_train_has_a_flag_for_every_flagged_setting_and_saves_what_it_was_given(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
