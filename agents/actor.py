@@ -1,17 +1,19 @@
 """The actor (policy) network mu(s) and its training step on the critic's action gradients."""
 
+from typing import Any
+
 import keras
 import numpy as np
 import tensorflow as tf
 
 
-def scale_to_range(normalised, low, high):
+def scale_to_range(normalised: Any, low: Any, high: Any) -> Any:
     """Normalised actions in [-1, 1] -> [low, high], per action dimension (numpy arrays or tensors).
     The one home of this mapping in the agents: the actor's output layer and ``DDPG.act`` use it."""
     return low + (normalised + 1.0) * 0.5 * (high - low)
 
 
-def normalise_from_range(actions, low, high):
+def normalise_from_range(actions: Any, low: Any, high: Any) -> Any:
     """The inverse of :func:`scale_to_range`: actions in [low, high] -> [-1, 1]."""
     return (actions - low) / (high - low) * 2.0 - 1.0
 
@@ -24,22 +26,24 @@ class ScaleToRange(keras.layers.Layer):
     to reload from a saved model.
     """
 
-    def __init__(self, low, high, **kwargs) -> None:
+    def __init__(self, low: Any, high: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         # Plain floats or lists of floats, so that the config is JSON.
         self.low = np.asarray(low, dtype=float).tolist()
         self.high = np.asarray(high, dtype=float).tolist()
 
-    def call(self, inputs):
+    def call(self, inputs: tf.Tensor) -> tf.Tensor:
         low = tf.constant(self.low, inputs.dtype)
         high = tf.constant(self.high, inputs.dtype)
         return scale_to_range(inputs, low, high)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "low": self.low, "high": self.high}
 
 
-def build_actor_network(state_size: int, action_size: int, units, final_init=3e-3, name: str = "actor"):
+def build_actor_network(
+    state_size: int, action_size: int, units: tuple[int, ...], final_init: float = 3e-3, name: str = "actor"
+) -> keras.Model:
     """states (batch, state_size) -> normalised actions (batch, action_size) in [-1, 1].
 
     Hidden layers are ReLU; the output is tanh with weights drawn from U(-final_init, final_init)
@@ -78,11 +82,11 @@ class Actor:
         self,
         state_size: int,
         action_size: int,
-        action_low,
-        action_high,
-        units=(400, 300),
+        action_low: Any,
+        action_high: Any,
+        units: tuple[int, ...] = (400, 300),
         learning_rate: float = 1e-4,
-        final_init=3e-3,
+        final_init: float = 3e-3,
         name: str = "actor",
     ) -> None:
         self.state_size, self.action_size = state_size, action_size
@@ -115,7 +119,7 @@ class Actor:
         self.optimizer.apply_gradients(zip(gradients, self.network.trainable_variables))
         return loss
 
-    def train_fn(self, states, action_gradients):
+    def train_fn(self, states: np.ndarray, action_gradients: np.ndarray) -> tf.Tensor:
         """The Udacity name for :meth:`train_step`, compiled, accepting numpy arrays."""
         return self._train_step(
             tf.convert_to_tensor(states, tf.float32), tf.convert_to_tensor(action_gradients, tf.float32)
@@ -134,7 +138,7 @@ class NumpyPolicy:
     variables directly must call :meth:`mark_stale` itself.
     """
 
-    def __init__(self, network) -> None:
+    def __init__(self, network: keras.Model) -> None:
         self.network = network
         self.refresh()
 
@@ -142,7 +146,7 @@ class NumpyPolicy:
         """The network's weights changed: read them again before the next action."""
         self.weights: list[tuple[np.ndarray, np.ndarray]] | None = None
 
-    def refresh(self, values=None) -> None:
+    def refresh(self, values: list | None = None) -> None:
         """Copy the network's current weights, or take ``values``: the arrays of ``network.weights``
         (kernel, bias, kernel, bias, ...) as a compiled call returned them, which saves reading each
         variable again."""

@@ -140,7 +140,7 @@ class DDPG:
         return buffer + batches + activations
 
     @staticmethod
-    def action_range(low, high, action_size: int):
+    def action_range(low: Any, high: Any, action_size: int) -> tuple[np.ndarray, np.ndarray]:
         """The task's (action_low, action_high) as float32 arrays (action_size,); raises ``ValueError``
         unless both are finite and low < high in every dimension."""
         try:
@@ -345,7 +345,7 @@ class DDPG:
 
     # --- The fast path: vectorised environments, a tensor buffer, many updates per call ---
 
-    def update_many(self, columns, indices):
+    def update_many(self, columns: list[tf.Tensor], indices: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """``len(indices)`` updates, each on the rows ``indices[k]`` (batch,) of ``columns`` (the five
         tensors of a replay buffer: states, actions, rewards, next_states, terminated). Graph code,
         for inside a compiled call (:meth:`learn_many`, the fused training path). Returns the last
@@ -360,7 +360,7 @@ class DDPG:
         return self.fast_path.memory
 
     @property
-    def tensor_memory(self):
+    def tensor_memory(self) -> TensorReplayBuffer | None:
         """The fast path's buffer, or None before :meth:`use_tensor_memory`."""
         return None if self.fast_path is None else self.fast_path.memory
 

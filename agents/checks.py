@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 
-def shown(value):
+def shown(value: Any) -> str:
     """``value`` as an error message shows it: itself when small, else its shape (a million-row array
     would drown the message). ``quadcopter.sim.shown`` is the same for the TensorFlow-free side."""
     size = np.size(value)
@@ -33,7 +33,9 @@ later. 1e6 leaves a wide margin for any sensible scaling (the quadcopter's state
 rewards at most 3.75)."""
 
 
-def finite_array(name: str, value, shape=None, dtype=np.float32, largest=LARGEST_INPUT):
+def finite_array(
+    name: str, value: Any, shape: tuple | None = None, dtype: Any = np.float32, largest: float | None = LARGEST_INPUT
+) -> np.ndarray:
     """``value`` as an array of ``dtype``; raises ``ValueError`` naming ``name`` and the value when it
     is not numeric, not finite, beyond ``largest`` in magnitude (:data:`LARGEST_INPUT`; None: what
     ``dtype`` holds), or (if ``shape`` is given) not of that shape."""
@@ -66,12 +68,12 @@ def _largest(dtype):
     return float(np.finfo(dtype).max)
 
 
-def integer_in(low, high=float("inf")):
+def integer_in(low: float, high: float = float("inf")) -> Callable[[Any], bool]:
     """A test for :func:`check_fields`: an int (not a bool) in [low, high]."""
     return lambda value: isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
-def check_fields(owner, checks):
+def check_fields(owner: Any, checks: list[tuple[str, Callable[[Any], bool], str]]) -> None:
     """Validate the settings of a dataclass: ``checks`` is a list of (name, test, accepted), where
     ``test(value)`` is True for a good value and ``accepted`` says in words what is. Raises
     ``ValueError("Owner.name must be <accepted>; got <value>")`` for the first that fails, a test that

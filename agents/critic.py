@@ -1,12 +1,21 @@
 """The critic Q(s, a), its TD training step, and the action gradients dQ/da it hands to the actor."""
 
+from typing import Any
+
 import keras
+import numpy as np
 import tensorflow as tf
 
 
 def build_critic_network(
-    state_size: int, action_size: int, units, final_init=3e-3, name: str = "critic", layer_norm=False, action_layer=1
-):
+    state_size: int,
+    action_size: int,
+    units: tuple[int, ...],
+    final_init: float = 3e-3,
+    name: str = "critic",
+    layer_norm: bool = False,
+    action_layer: int = 1,
+) -> keras.Model:
     """[states (batch, state_size), actions (batch, action_size)] -> Q (batch, 1).
 
     The states pass ``action_layer`` hidden layers (0 to ``len(units)``) before the actions join
@@ -20,7 +29,7 @@ def build_critic_network(
             f"action_layer must be an integer in [0, {len(units)}] for units {units}; got {action_layer!r}"
         )
 
-    def hidden(x, width: int, i):
+    def hidden(x: Any, width: int, i: int) -> Any:
         x = keras.layers.Dense(width, name=f"hidden_{i}")(x)
         if layer_norm:
             x = keras.layers.LayerNormalization(name=f"layer_norm_{i}")(x)
@@ -59,12 +68,12 @@ class Critic:
         self,
         state_size: int,
         action_size: int,
-        units=(400, 300),
+        units: tuple[int, ...] = (400, 300),
         learning_rate: float = 1e-3,
-        final_init=3e-3,
+        final_init: float = 3e-3,
         name: str = "critic",
-        layer_norm=False,
-        action_layer=1,
+        layer_norm: bool = False,
+        action_layer: int = 1,
     ) -> None:
         self.state_size, self.action_size = state_size, action_size
         self.model = build_critic_network(
@@ -92,11 +101,11 @@ class Critic:
         # Q of one row depends only on that row's action, so the gradient of the sum is per row.
         return tape.gradient(q_values, actions)
 
-    def train_fn(self, states, actions, q_targets):
+    def train_fn(self, states: np.ndarray, actions: np.ndarray, q_targets: np.ndarray) -> tf.Tensor:
         """Compiled :meth:`train_step`, accepting numpy arrays."""
         return self._train_step(*(tf.convert_to_tensor(x, tf.float32) for x in (states, actions, q_targets)))
 
-    def get_action_gradients(self, states, actions):
+    def get_action_gradients(self, states: np.ndarray, actions: np.ndarray) -> tf.Tensor:
         """Compiled :meth:`action_gradients`, accepting numpy arrays; returns a tensor."""
         return self._action_gradients(
             tf.convert_to_tensor(states, tf.float32), tf.convert_to_tensor(actions, tf.float32)

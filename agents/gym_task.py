@@ -30,7 +30,7 @@ class GymTask:
     ``np_random``).
     """
 
-    def __init__(self, env, seed: int | None = None) -> None:
+    def __init__(self, env: Any, seed: int | None = None) -> None:
         space = env.action_space
         if getattr(space, "shape", None) is None or len(space.shape) != 1 or not hasattr(space, "low"):
             raise ValueError(f"GymTask needs an env with a 1-D Box action space; got {space!r}")
@@ -43,13 +43,13 @@ class GymTask:
         self.terminated = self.truncated = False
         self.info: dict[str, Any] = {}
 
-    def reset(self):
+    def reset(self) -> np.ndarray:
         state, self.info = self.env.reset(seed=self._seed)
         self._seed = None
         self.terminated = self.truncated = False
         return np.asarray(state, dtype=float).ravel()
 
-    def step(self, action):
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool]:
         action = np.asarray(action, dtype=self.env.action_space.dtype)
         state, reward, terminated, truncated, self.info = self.env.step(action)
         self.terminated, self.truncated = bool(terminated), bool(truncated)

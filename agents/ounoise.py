@@ -31,19 +31,26 @@ class OUNoise:
         rng: a ``numpy.random.Generator``; the only randomness used.
     """
 
-    def __init__(self, size: int | tuple[int, ...], mu=0.0, theta: float = 0.15, sigma: float = 0.2, rng=None) -> None:
+    def __init__(
+        self,
+        size: int | tuple[int, ...],
+        mu: float = 0.0,
+        theta: float = 0.15,
+        sigma: float = 0.2,
+        rng: np.random.Generator | None = None,
+    ) -> None:
         self.size, self.mu, self.theta, self.sigma = size, mu, theta, sigma
         self.rng = rng if rng is not None else np.random.default_rng()
         self.reset()
 
-    def reset(self, rows=None) -> None:
+    def reset(self, rows: np.ndarray | None = None) -> None:
         """Back to the mean: all of it, or the chosen rows (for per-environment resets)."""
         if rows is None:
             self.state = np.full(self.size, self.mu, dtype=float)
         else:
             self.state[rows] = self.mu
 
-    def sample(self):
+    def sample(self) -> np.ndarray:
         self.state = self.state + self.theta * (self.mu - self.state) + self.sigma * self.rng.standard_normal(self.size)
         return self.state
 
@@ -52,16 +59,21 @@ class GaussianNoise:
     """Independent N(mu, sigma^2) each sample (``theta`` is ignored); the same interface as :class:`OUNoise`."""
 
     def __init__(
-        self, size: int | tuple[int, ...], mu=0.0, theta: float | None = None, sigma: float = 0.1, rng=None
+        self,
+        size: int | tuple[int, ...],
+        mu: float = 0.0,
+        theta: float | None = None,
+        sigma: float = 0.1,
+        rng: np.random.Generator | None = None,
     ) -> None:
         self.size, self.mu, self.sigma = size, mu, sigma
         self.rng = rng if rng is not None else np.random.default_rng()
         self.state = np.full(self.size, self.mu, dtype=float)
 
-    def reset(self, rows=None) -> None:
+    def reset(self, rows: np.ndarray | None = None) -> None:
         pass
 
-    def sample(self):
+    def sample(self) -> np.ndarray:
         self.state = self.mu + self.sigma * self.rng.standard_normal(self.size)
         return self.state
 

@@ -1,5 +1,7 @@
 """The Udacity sample agent: random policy search on a linear policy, ported."""
 
+from typing import Any
+
 import numpy as np
 
 
@@ -11,7 +13,7 @@ class PolicySearch_Agent:
     perturbs ``w`` with that noise. ``rng`` (a numpy Generator) is the only randomness.
     """
 
-    def __init__(self, task, rng=None) -> None:
+    def __init__(self, task: Any, rng: np.random.Generator | None = None) -> None:
         self.task = task
         self.rng = rng if rng is not None else np.random.default_rng()
         self.state_size, self.action_size = task.state_size, task.action_size
@@ -26,18 +28,18 @@ class PolicySearch_Agent:
         self.noise_scale = 0.1
         self.reset_episode()
 
-    def reset_episode(self):
+    def reset_episode(self) -> np.ndarray:
         self.total_reward = 0.0
         self.count = 0
         return self.task.reset()
 
-    def step(self, reward: float, done) -> None:
+    def step(self, reward: float, done: bool) -> None:
         self.total_reward += reward
         self.count += 1
         if done:
             self.learn()
 
-    def act(self, state):
+    def act(self, state: np.ndarray) -> np.ndarray:
         return np.dot(state, self.w)
 
     def learn(self) -> None:
@@ -46,6 +48,6 @@ class PolicySearch_Agent:
             self.best_score, self.best_w = self.score, self.w
             self.noise_scale = max(0.5 * self.noise_scale, 0.01)
         else:
-            self.w = self.best_w
+            self.w = self.best_w if self.best_w is not None else self.w
             self.noise_scale = min(2.0 * self.noise_scale, 3.2)
         self.w = self.w + self.noise_scale * self.rng.normal(size=self.w.shape)

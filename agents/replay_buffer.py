@@ -1,7 +1,6 @@
 """Replay buffers: the Udacity one (experience tuples) and one held in tensors for the fast path."""
 
 from collections import namedtuple
-from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -25,7 +24,7 @@ class ReplayBuffer:
     ``DDPG.step`` uses on every step.
     """
 
-    def __init__(self, buffer_size: int, batch_size: int, rng=None) -> None:
+    def __init__(self, buffer_size: int, batch_size: int, rng: np.random.Generator | None = None) -> None:
         if not (isinstance(buffer_size, (int, np.integer)) and buffer_size >= 1):
             raise ValueError(f"buffer_size must be an integer >= 1; got {buffer_size!r}")
         if not (isinstance(batch_size, (int, np.integer)) and 1 <= batch_size <= buffer_size):
@@ -95,7 +94,9 @@ class TensorReplayBuffer:
         self.count = tf.Variable(0, dtype=tf.int64, trainable=False)
         self._write = tf.function(self.write)
 
-    def write(self, states, actions, rewards: Sequence[float], next_states, terminated) -> None:
+    def write(
+        self, states: tf.Tensor, actions: tf.Tensor, rewards: tf.Tensor, next_states: tf.Tensor, terminated: tf.Tensor
+    ) -> None:
         """Store N transitions, float32 tensors (N, S), (N, A), (N, 1), (N, S), (N, 1); graph code."""
         n = tf.shape(states, out_type=tf.int64)[0]
         rows = (self.count + tf.range(n)) % self.buffer_size
@@ -103,11 +104,18 @@ class TensorReplayBuffer:
             column.scatter_nd_update(rows[:, None], values)
         self.count.assign_add(n)
 
-    def size(self):
+    def size(self) -> tf.Tensor:
         """How many transitions it holds, as an int32 tensor (graph code)."""
         return tf.cast(tf.minimum(self.count, self.buffer_size), tf.int32)
 
-    def add_batch(self, states, actions, rewards: Sequence[float], next_states, terminated):
+    def add_batch(
+        self,
+        states: np.ndarray,
+        actions: np.ndarray,
+        rewards: np.ndarray,
+        next_states: np.ndarray,
+        terminated: np.ndarray,
+    ) -> None:
         """Store N transitions from arrays (N, S), (N, A), (N,), (N, S), (N,)."""
         n = len(states)
         states, actions, next_states = (
@@ -130,7 +138,7 @@ class TensorReplayBuffer:
             as_tensor(np.reshape(terminated, (n, 1))),
         )
 
-    def checkpoint(self):
+    def checkpoint(self) -> tf.train.Checkpoint:
         """A ``tf.train.Checkpoint`` of the columns and the count."""
         return tf.train.Checkpoint(count=self.count, **{f"column_{i}": c for i, c in enumerate(self.columns)})
 

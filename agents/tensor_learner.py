@@ -7,6 +7,8 @@ transitions into its buffer, in numpy (:meth:`TensorReplayBuffer.add_batch`) or 
 graph (:meth:`TensorReplayBuffer.write`, the fused training path).
 """
 
+from typing import Any
+
 import numpy as np
 import tensorflow as tf
 
@@ -17,7 +19,7 @@ class TensorLearner:
     """A :class:`TensorReplayBuffer` (``memory``) and the compiled call that makes many of ``agent``'s
     updates (``DDPG.update_many``) on batches drawn from it with ``agent.rng``."""
 
-    def __init__(self, agent, jit_compile=True) -> None:
+    def __init__(self, agent: Any, jit_compile: bool = True) -> None:
         self.agent = agent
         self.memory = TensorReplayBuffer(agent.config.buffer_size, agent.state_size, agent.action_size)
         self._learn = tf.function(self._update_from_indices, jit_compile=jit_compile)

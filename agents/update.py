@@ -86,7 +86,9 @@ class DDPGUpdate:
             critic_loss, actor_loss = self.one(*batch(k))
         return critic_loss, actor_loss
 
-    def one(self, states, actions, rewards: Sequence[float], next_states, terminated) -> tuple[tf.Tensor, tf.Tensor]:
+    def one(
+        self, states: tf.Tensor, actions: tf.Tensor, rewards: tf.Tensor, next_states: tf.Tensor, terminated: tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         """One DDPG update on a batch (:data:`Batch`); every step is a separate, named computation."""
         # Critic: regress Q(s, a) on the TD target built from the target networks.
         next_actions = self.actor_target.network(next_states, training=False)
@@ -132,7 +134,7 @@ class DDPGUpdate:
         return actor_loss
 
     def from_stacked(
-        self, states, actions, rewards: Sequence[float], next_states, terminated
+        self, states: tf.Tensor, actions: tf.Tensor, rewards: tf.Tensor, next_states: tf.Tensor, terminated: tf.Tensor
     ) -> tuple[tf.Tensor, tf.Tensor]:
         """One update for each leading index k of the five (K, batch, ...) tensors (the Udacity loop's)."""
         stacked = (states, actions, rewards, next_states, terminated)

@@ -152,7 +152,7 @@ def complexity(root, files):
 def measure(root):
     """Every figure of the table, as a dict."""
     files = package_files(root)
-    longest, public, public_annotated = ("", 0), 0, 0
+    longest, public, public_annotated, missing = ("", 0), 0, 0, []
     lines = {}
     for path in files:
         tree = ast.parse(path.read_text())
@@ -165,7 +165,10 @@ def measure(root):
             lines[where] = length
             if is_public(name) and not path.name.startswith("_") or path.name == "__init__.py" and is_public(name):
                 public += 1
-                public_annotated += annotated(function, id(function) in methods)
+                if annotated(function, id(function) in methods):
+                    public_annotated += 1
+                else:
+                    missing.append(f"{path.relative_to(root)}:{function.lineno} {name}")
         for cls in ast.walk(tree):
             if isinstance(cls, ast.ClassDef):
                 lines[f"{module_name(root, path)}.{cls.name}"] = cls.end_lineno - cls.lineno + 1
@@ -181,6 +184,7 @@ def measure(root):
         "inner_imports": inner,
         "cycles": cycles(graph),
         "annotated": (public_annotated, public),
+        "unannotated": missing,
     }
 
 
@@ -188,6 +192,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1], help="the checkout")
     parser.add_argument("--list-imports", action="store_true", help="also list the imports made inside functions")
+    parser.add_argument("--list-unannotated", action="store_true", help="also list the public functions not annotated")
     args = parser.parse_args()
     root = args.root.resolve()
     figures = measure(root)
@@ -208,6 +213,8 @@ def main():
     print(f"| import cycles | {len(figures['cycles'])} {figures['cycles'] or ''} |")
     done, total = figures["annotated"]
     print(f"| public functions fully annotated | {done} of {total} ({done / max(total, 1):.0%}) |")
+    if args.list_unannotated:
+        print("\n".join(figures["unannotated"]))
     if args.list_imports:
         for module, line, what in figures["inner_imports"]:
             print(f"{module}:{line} {what}")

@@ -18,7 +18,7 @@ actor without noise, and the near-optimal controller of ``pendulum_optimum.py``,
 
     python benchmarks/pendulum_balance.py [--seeds 3 7] [--set NAME=VALUE ...]
 
-docs/learning.md ("The final actors' balance, and a value transform for the critic") quotes its output
+docs/archive/experiment-log.md ("The final actors' balance, and a value transform for the critic") quotes its output
 for seeds 3 and 7.
 """
 

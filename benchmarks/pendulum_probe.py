@@ -15,7 +15,7 @@ at the start, the first torques of both flights, and for the first steps of the 
 
     python benchmarks/pendulum_probe.py [--seed 0] [--steps 30] [--set NAME=VALUE ...]
 
-docs/learning.md reads this output with the defaults of the time: "Where exactly the swing-up loses"
+docs/archive/experiment-log.md reads this output with the defaults of the time: "Where exactly the swing-up loses"
 for seeds 0 and 1 with ``--set critic_action_layer=1 --set invert_gradients=true --set gamma=0.99``,
 "The critic's action input" for seed 0 with ``--set invert_gradients=true --set gamma=0.99``, and
 "Inverting gradients off and gamma 0.995" for seed 0 and "Thirteen more" for seed 1 (``--steps 40``) with

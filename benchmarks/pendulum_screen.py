@@ -3,7 +3,7 @@
 ``bench_pendulum.py`` scores the mean return of the last 10 training episodes: ten starts, of which only
 two or three hang down and need a swing-up, flown with exploration noise while the actor still learns.
 Most of what a change can gain or lose is in those few swing-ups, so that score is noisy (a sum over
-seeds 3 to 12 varies by a standard deviation of 20 with the agent's seed alone; docs/learning.md).
+seeds 3 to 12 varies by a standard deviation of 20 with the agent's seed alone; docs/archive/experiment-log.md).
 
 This script trains as ``bench_pendulum.py`` does, then flies the final actor without noise from 60 fixed
 starts of its own: 40 hanging (abs angle 2.5 to pi rad, rate -1 to 1 rad/s) and 20 from Pendulum-v1's

@@ -6,6 +6,7 @@ it when first asked for.
 """
 
 import importlib
+from typing import Any
 
 from .dynamics import hover_rotor_speed
 from .sim import PhysicsSim, VectorPhysicsSim
@@ -25,7 +26,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     # The presets need TensorFlow: loaded by name on first use (PEP 562), so the simulator stays numpy-only.
     if name in ("takeoff_agent", "takeoff_config"):
         return getattr(importlib.import_module("quadcopter.presets"), name)

@@ -503,7 +503,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run a command; every error is one line on stderr and exit code 2 (``--debug`` shows its
     traceback), an interruption exit code 130."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter

@@ -4,10 +4,13 @@ with it TensorFlow) only when one of these runs, so that ``simulate``, ``plot`` 
 fraction of a second instead of the five that importing TensorFlow takes here.
 """
 
+import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -33,7 +36,7 @@ from .training import TrainingInterrupted
 from .training import train as train_run
 
 
-def train(args, given):
+def train(args: argparse.Namespace, given: dict[str, Any]) -> None:
     """``train``: ``given`` holds the TrainSettings flags given on the command line ({name: value}); the
     budgets among them replace the default budget, and those not given are then off (0)."""
     budgets = {name: given.get(name) or 0 for name in BUDGETS} if any(name in given for name in BUDGETS) else {}
@@ -100,7 +103,7 @@ def _train_in(args, config, settings, budgets, out):
     print(f"wrote {out}/: {', '.join(written)}")
 
 
-def evaluate(args):
+def evaluate(args: argparse.Namespace) -> None:
     """``evaluate``: fly a saved actor or an exported policy and print its report."""
     if (args.actor is None) == (args.policy is None):
         raise ValueError(
@@ -182,7 +185,7 @@ def _load_model(actor):
         raise ValueError(f"{actor} is not a readable saved actor (.keras file): {type(error).__name__}") from None
 
 
-def export(args):
+def export(args: argparse.Namespace) -> None:
     """``export``: write a run's actor in ``args.format``."""
     folder = args.source if args.source.is_dir() else args.source.parent
     training = folder_lock.holder(folder)
@@ -198,7 +201,7 @@ def export(args):
     print(f"wrote {', '.join(str(path) for path in written)}")
 
 
-def load_actor(path):
+def load_actor(path: Path) -> Callable[[np.ndarray], np.ndarray]:
     """``act(states) -> rotor speeds`` of a saved actor: a .keras file, or a run folder's actor_final.keras."""
     actor = path / "actor_final.keras" if path.is_dir() else path
     if not actor.exists():
@@ -207,7 +210,7 @@ def load_actor(path):
     return lambda states: model(np.asarray(states, np.float32)).numpy()
 
 
-def simulate_course(args):
+def simulate_course(args: argparse.Namespace) -> None:
     """``simulate --task course``: the reach actor ``--actor`` through ``--waypoints``; CSV, panels, 3-D path."""
     if args.actor is None:
         raise ValueError(

@@ -4,7 +4,11 @@ Each has ``act(sim) -> rotor speeds (4,)`` in rev/s. The PD altitude controller 
 for a perfect takeoff; the random one is the Udacity notebook's ``Basic_Agent``.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .dynamics import GRAVITY, hover_rotor_speed
 from .sim import PhysicsSim
@@ -15,7 +19,7 @@ from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, wrap_angle
 class ConstantController:
     """The same rotor speeds (4 values, rev/s) at every step."""
 
-    def __init__(self, rotor_speeds) -> None:
+    def __init__(self, rotor_speeds: ArrayLike) -> None:
         speeds = np.asarray(rotor_speeds, dtype=float)
         if speeds.shape != (4,) or not np.all((speeds >= ACTION_LOW) & (speeds <= ACTION_HIGH)):
             raise ValueError(
@@ -30,7 +34,7 @@ class ConstantController:
 class RandomController:
     """The Udacity ``Basic_Agent``: a common speed ~ N(450, 25) plus N(0, 1) per rotor, every step."""
 
-    def __init__(self, rng) -> None:
+    def __init__(self, rng: np.random.Generator) -> None:
         self.rng = rng
 
     def act(self, sim: PhysicsSim) -> np.ndarray:
@@ -47,7 +51,7 @@ class PDAltitudeController:
     the altitude settles in about 3 s without overshoot.
     """
 
-    def __init__(self, target_z=10.0, kp=4.0, kd=4.0) -> None:
+    def __init__(self, target_z: float = 10.0, kp: float = 4.0, kd: float = 4.0) -> None:
         if not kp > 0 or not kd > 0:
             raise ValueError(f"kp and kd must be > 0; got kp={kp!r}, kd={kd!r}")
         self.target_z, self.kp, self.kd = float(target_z), float(kp), float(kd)
@@ -71,7 +75,7 @@ class PDHoverController:
     makes any small rotation grow: the standard a learned takeoff is compared with.
     """
 
-    def __init__(self, target_z=10.0, k_angle=100.0, k_rate=30.0, every=3) -> None:
+    def __init__(self, target_z: float = 10.0, k_angle: float = 100.0, k_rate: float = 30.0, every: int = 3) -> None:
         if not (k_angle > 0 and k_rate > 0 and isinstance(every, int) and every >= 1):
             raise ValueError(
                 f"k_angle and k_rate must be > 0 and every an integer >= 1; got k_angle={k_angle!r}, "
@@ -98,7 +102,13 @@ class ActorController:
     observation (default: the takeoff's) of the goal ``target`` every ``action_repeat`` steps and holds it
     in between, as ``TakeoffTask.step`` would."""
 
-    def __init__(self, policy, action_repeat=3, target=DEFAULT_TARGET, task=None) -> None:
+    def __init__(
+        self,
+        policy: Callable[[np.ndarray], np.ndarray],
+        action_repeat: int = 3,
+        target: Any = DEFAULT_TARGET,
+        task: Any = None,
+    ) -> None:
         self.policy, self.action_repeat, self.target = policy, action_repeat, np.asarray(target, dtype=float)
         self.task = task or FlightTask()
         self.steps, self.action = 0, np.zeros(4)

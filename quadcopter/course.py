@@ -26,7 +26,7 @@ rule (1 m), so a waypoint counts as passed only when the actor has clearly reach
 the 2-5 m between waypoints, so the path stays near the polyline instead of cutting corners."""
 
 
-def square(side=4.0, z=10.0):
+def square(side: float = 4.0, z: float = 10.0) -> np.ndarray:
     """A square of ``side`` m at height ``z``, centred on the z axis: 8 waypoints (corners and midpoints,
     side / 2 apart) and the first again."""
     h = side / 2
@@ -77,8 +77,14 @@ def distance_to_polyline(points: np.ndarray, waypoints: np.ndarray) -> np.ndarra
 
 
 def fly_course(
-    act, waypoints, radius: float = SWITCH_RADIUS, dynamics="udacity", action_repeat=3, hold=5.0, timeout=20.0
-):
+    act: Callable[[np.ndarray], np.ndarray],
+    waypoints: np.ndarray,
+    radius: float = SWITCH_RADIUS,
+    dynamics: str = "udacity",
+    action_repeat: int = 3,
+    hold: float = 5.0,
+    timeout: float = 20.0,
+) -> tuple[pd.DataFrame, dict]:
     """Fly ``act`` (the reach actor: states (1, 15) -> rotor speeds (1, 4)) through ``waypoints`` (K, 3).
 
     Starts at rest at the first waypoint; the goal moves on within ``radius`` m; after the last it holds

@@ -22,6 +22,7 @@ Two models:
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -53,15 +54,21 @@ K_Q = (0.05 / (2 * math.pi)) / C_T0 * PROPELLER_SIZE  # about 0.0066 m
 TWO_PI = 2 * math.pi
 DYNAMICS = ("udacity", "rigid_body")
 
+Component = Any
+"""One component of the state (x, phi, a rotor speed, ...): a Python float, a numpy array (N,), or a float64
+tensor (N,) on the fused path."""
+Ops = Any
+"""The operations that differ between those: :data:`SCALAR_OPS`, :data:`ARRAY_OPS` or ``tensor_task.TENSOR_OPS``."""
 
-def check_dynamics(name: str):
+
+def check_dynamics(name: str) -> str:
     """``name`` if it is one of :data:`DYNAMICS`; otherwise a ``ValueError`` that names it and the accepted ones."""
     if name not in DYNAMICS:
         raise ValueError(f"dynamics must be one of {DYNAMICS}; got {name!r}")
     return name
 
 
-def hover_rotor_speed():
+def hover_rotor_speed() -> float:
     """Rotor speed (rev/s) at which four rotors with zero inflow exactly carry the weight.
 
     Thrust per rotor is ``C_T0 * rho * n^2 * D^4``; four of them balance ``m * |g|``. About 404 rev/s.
@@ -158,7 +165,7 @@ ARRAY_OPS = _ArrayOps()
 # --- Shared pieces -------------------------------------------------------------------------------
 
 
-def rotation_matrix(phi, theta, psi, ops):
+def rotation_matrix(phi: Component, theta: Component, psi: Component, ops: Ops) -> tuple:
     """The ZYX rotation matrix R(phi, theta, psi), as its 9 entries row by row (r00, r01, ... r22).
 
     R maps body-frame vectors to the earth frame. (The original names it ``earth_to_body_frame``
@@ -167,12 +174,12 @@ def rotation_matrix(phi, theta, psi, ops):
     return rotation_from_cos_sin(euler_cos_sin(phi, theta, psi, ops))
 
 
-def euler_cos_sin(phi, theta, psi, ops):
+def euler_cos_sin(phi: Component, theta: Component, psi: Component, ops: Ops) -> tuple:
     """((cos phi, sin phi), (cos theta, sin theta), (cos psi, sin psi)), each computed once."""
     return (ops.cos(phi), ops.sin(phi)), (ops.cos(theta), ops.sin(theta)), (ops.cos(psi), ops.sin(psi))
 
 
-def rotation_from_cos_sin(cos_sin):
+def rotation_from_cos_sin(cos_sin: tuple) -> tuple:
     """:func:`rotation_matrix` from ((cos phi, sin phi), (cos theta, sin theta), (cos psi, sin psi))."""
     (c_phi, s_phi), (c_theta, s_theta), (c_psi, s_psi) = cos_sin
     return (
@@ -188,7 +195,7 @@ def rotation_from_cos_sin(cos_sin):
     )
 
 
-def propeller_thrust(wind, n, ops):
+def propeller_thrust(wind: Component, n: Component, ops: Ops) -> Component:
     """Thrust (N) of one rotor turning at ``n`` rev/s with inflow ``wind`` (m/s, along the rotor axis).
 
     J = wind / (n D); C_T = max(0.12 - 0.07 max(0, J) - 0.1 max(0, J)^2, 0); T = C_T rho n^2 D^4.
@@ -198,7 +205,7 @@ def propeller_thrust(wind, n, ops):
     return c_t * RHO * (n * n) * PROPELLER_SIZE**4
 
 
-def check_bounds(x, y, z, ops):
+def check_bounds(x: Component, y: Component, z: Component, ops: Ops) -> tuple:
     """The original's bound check per axis: (x, y, z clamped to the bounds, whether any was touched)."""
     x, hit_x = ops.clamp(x, LOWER_BOUNDS[0], UPPER_BOUNDS[0])
     y, hit_y = ops.clamp(y, LOWER_BOUNDS[1], UPPER_BOUNDS[1])
@@ -218,7 +225,7 @@ _DT2 = DT**2
 _L = ARM_LENGTH
 
 
-def udacity_step(pose, velocity, angular_v, rotor_speeds, ops):
+def udacity_step(pose: tuple, velocity: tuple, angular_v: tuple, rotor_speeds: tuple, ops: Ops) -> tuple:
     """One step of the original Udacity simulator, quirks included, in its order of operations.
 
     ``angular_v`` holds Euler-angle rates (phi_dot, theta_dot, psi_dot); angles wrap to [0, 2 pi).
@@ -279,7 +286,7 @@ def udacity_step(pose, velocity, angular_v, rotor_speeds, ops):
     )
 
 
-def rigid_body_step(pose, velocity, angular_v, rotor_speeds, ops):
+def rigid_body_step(pose: tuple, velocity: tuple, angular_v: tuple, rotor_speeds: tuple, ops: Ops) -> tuple:
     """One step of a physically correct rigid-body quadcopter, with the original's constants.
 
     ``angular_v`` holds body rates (p, q, r). What it corrects in the original:

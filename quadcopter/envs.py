@@ -152,12 +152,12 @@ class QuadcopterEnv(gymnasium.Env):
 
     def __init__(
         self,
-        task="takeoff",
-        dynamics="udacity",
-        action_repeat=3,
-        runtime=TAKEOFF_RUNTIME,
-        target_pos=None,
-        render_mode=None,
+        task: str = "takeoff",
+        dynamics: str = "udacity",
+        action_repeat: int = 3,
+        runtime: float = TAKEOFF_RUNTIME,
+        target_pos: Any = None,
+        render_mode: str | None = None,
     ) -> None:
         if task not in TASKS:
             raise ValueError(f"task must be one of {sorted(TASKS)}; got {task!r}")
@@ -263,11 +263,11 @@ class QuadcopterVectorEnv(VectorEnv):
     def __init__(
         self,
         num_envs: int = 16,
-        dynamics="udacity",
-        action_repeat=3,
-        runtime=TAKEOFF_RUNTIME,
-        target_pos=None,
-        task="takeoff",
+        dynamics: str = "udacity",
+        action_repeat: int = 3,
+        runtime: float = TAKEOFF_RUNTIME,
+        target_pos: Any = None,
+        task: str = "takeoff",
     ) -> None:
         if task != "takeoff":
             raise ValueError(f"QuadcopterVectorEnv runs the takeoff only; got task={task!r}")
@@ -336,7 +336,9 @@ class FlightTaskEnv(gymnasium.Env):
 
     metadata = {"render_modes": []}
 
-    def __init__(self, task="hover", dynamics="udacity", action_repeat=3, runtime: float | None = None) -> None:
+    def __init__(
+        self, task: str = "hover", dynamics: str = "udacity", action_repeat: int = 3, runtime: float | None = None
+    ) -> None:
         self.task = load_task(task) if isinstance(task, str) else check_task(task)
         runtime = task_runtime(task if isinstance(task, str) else "") if runtime is None else runtime
         self._episode = ScalarTask(self.task, runtime, dynamics, action_repeat)

@@ -114,7 +114,7 @@ def greedy_policy(agent: Any) -> Callable[[np.ndarray], np.ndarray]:
     return lambda states: agent.to_task_actions(agent.act_normalised(states, explore=False))
 
 
-def summarise_evaluation(results):
+def summarise_evaluation(results: pd.DataFrame) -> dict[str, Any]:
     return dict(
         success_rate=float(results["success"].mean()),
         median_final_z=float(results["final_z"].median()),
@@ -143,7 +143,9 @@ def evaluate_with_long_hold(
     return summary
 
 
-def evaluate_both(agent, weights, settings, episodes=100, seed: int = EVALUATION_SEED):
+def evaluate_both(
+    agent: Any, weights: dict[str, list], settings: Any, episodes: int = 100, seed: int = EVALUATION_SEED
+) -> dict[str, dict]:
     """Evaluate each actor of ``weights`` ({name: actor weights}) with :func:`evaluate_with_long_hold`
     on ``episodes`` episodes of the run's task (``settings.task``) of ``settings.runtime`` s: {name:
     summary}. The agent's actor is left with the last weights."""
@@ -158,14 +160,14 @@ def evaluate_both(agent, weights, settings, episodes=100, seed: int = EVALUATION
 
 
 def fly_evaluation_flights(
-    act,
+    act: Callable[[np.ndarray], np.ndarray],
     count: int = 10,
     seed: int = EVALUATION_SEED,
-    dynamics="udacity",
-    action_repeat=3,
-    runtime=TAKEOFF_RUNTIME,
-    task=None,
-):
+    dynamics: str = "udacity",
+    action_repeat: int = 3,
+    runtime: float = TAKEOFF_RUNTIME,
+    task: Any = None,
+) -> pd.DataFrame:
     """``count`` flights of ``act`` from the task's test starts (default: takeoffs; drawn as in
     :func:`evaluate_actor`), as one DataFrame: a ``flight`` column (1, 2, ...) and the 17 flight labels."""
     task = task or FlightTask()
@@ -184,8 +186,13 @@ HOVER_OFFSET_RUNTIME = 60.0
 
 
 def hover_offset(
-    act, count: int = 3, seed: int = EVALUATION_SEED, dynamics="udacity", action_repeat=3, runtime=HOVER_OFFSET_RUNTIME
-):
+    act: Callable[[np.ndarray], np.ndarray],
+    count: int = 3,
+    seed: int = EVALUATION_SEED,
+    dynamics: str = "udacity",
+    action_repeat: int = 3,
+    runtime: float = HOVER_OFFSET_RUNTIME,
+) -> float:
     """How far from the target a policy hovers once it has settled: ``act`` flown for ``runtime`` s
     (default 60 s, six times a training episode) from ``count`` of the evaluation's takeoff starts;
     returns the mean distance to the target over the last 10 s of the flights, in m, or inf if a

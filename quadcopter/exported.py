@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -46,14 +47,14 @@ def _litert_interpreter(path: Path):
     return Interpreter(model_path=str(path))
 
 
-def load_policy(path: Path):
+def load_policy(path: Path) -> Callable[[np.ndarray], np.ndarray]:
     """``act(states (N, 15)) -> rotor speeds (N, 4)`` of an exported policy: policy.c (compiled here),
     a .tflite or .onnx file, or a SavedModel folder. ``ValueError`` for anything else."""
     path = Path(path)
     if path.suffix == ".c":
         lib = compile_c(path)
 
-        def act(states):
+        def act(states: np.ndarray) -> np.ndarray:
             states = np.ascontiguousarray(states, dtype=np.float32)
             actions = np.zeros((len(states), 4), np.float32)
             for row, action in zip(states, actions):
@@ -67,7 +68,7 @@ def load_policy(path: Path):
     if path.suffix == ".tflite":
         interpreter = _litert_interpreter(path)
 
-        def act(states):
+        def act(states: np.ndarray) -> np.ndarray:
             states = np.asarray(states, np.float32)
             interpreter.resize_tensor_input(interpreter.get_input_details()[0]["index"], states.shape)
             interpreter.allocate_tensors()

@@ -1,5 +1,7 @@
 """Flights as data: one row per simulator step with the original notebook's 17 labels."""
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -26,12 +28,12 @@ LABELS = [
 ]
 
 
-def flight_row(sim, rotor_speeds):
+def flight_row(sim: Any, rotor_speeds: Any) -> list[float]:
     """The 17 values of one step: the sim's time, pose, v, angular_v after it, and the rotor speeds used."""
     return [sim.time, *sim.pose, *sim.v, *sim.angular_v, *rotor_speeds]
 
 
-def fly(sim, controller, task=None):
+def fly(sim: Any, controller: Any, task: Any = None) -> pd.DataFrame:
     """Reset ``sim`` and fly it with ``controller.act(sim)`` until done; returns the flight DataFrame.
 
     The first row is the start (time 0); each row's rotor speeds are those of the step that ended

@@ -19,6 +19,8 @@ rounds and resumed continues exactly as if it had not stopped. Nothing assumes a
 same call runs there (docs/fused-training.md, "On a GPU").
 """
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import tensorflow as tf
@@ -46,21 +48,23 @@ class FusedTakeoff:
 
     def __init__(
         self,
-        agent,
+        agent: Any,
         num_envs: int,
         *,
-        task=None,
-        runtime=TAKEOFF_RUNTIME,
-        target=DEFAULT_TARGET,
-        dynamics="udacity",
-        action_repeat=3,
-        air_starts=0.5,
-        warmup=1_000,
+        task: Any = None,
+        runtime: float = TAKEOFF_RUNTIME,
+        target: Any = DEFAULT_TARGET,
+        dynamics: str = "udacity",
+        action_repeat: int = 3,
+        air_starts: float = 0.5,
+        warmup: int = 1_000,
         seed: int = 0,
     ) -> None:
         self.agent, self.num_envs, self.warmup = agent, int(num_envs), int(warmup)
         self.task = task or FlightTask(target=tuple(float(t) for t in target), air_starts=float(air_starts))
-        self.task_settings = dict(runtime=float(runtime), dynamics=dynamics, action_repeat=int(action_repeat))
+        self.task_settings: dict[str, Any] = dict(
+            runtime=float(runtime), dynamics=dynamics, action_repeat=int(action_repeat)
+        )
         self.memory = agent.use_tensor_memory()
         self.generator = tf.random.Generator.from_seed(seed)
         starts, goals, in_air = self._sample_starts()
@@ -70,7 +74,7 @@ class FusedTakeoff:
         self._round = tf.function(self._round_graph, jit_compile=True)
         self._fly = tf.function(self._fly_graph, jit_compile=True)
 
-    def checkpointables(self):
+    def checkpointables(self) -> dict[str, Any]:
         """Every variable of the fused path's own state, by name, for ``tf.train.Checkpoint``. The takeoff's
         goals never change, so its checkpoints leave them out: a takeoff run checkpointed before goals
         existed resumes as it did."""
@@ -119,7 +123,7 @@ class FusedTakeoff:
 
     # --- One training round ---
 
-    def round(self, steps: int, updates: int):
+    def round(self, steps: int, updates: int) -> tuple[list[dict], tuple[float, float], int]:
         """``steps`` agent steps of all N episodes, then ``updates`` DDPG updates (none while the buffer
         holds fewer than ``warmup`` transitions), in one compiled call.
 
@@ -207,7 +211,7 @@ class FusedTakeoff:
 
     # --- Noise-free flights ---
 
-    def fly(self, starts, goals, runtime: float | None = None):
+    def fly(self, starts: np.ndarray, goals: np.ndarray, runtime: float | None = None) -> pd.DataFrame:
         """Fly the actor without noise from M starts (M, 12) (pose, velocity, angular_v) towards goals
         (M, 3), until every row's first episode has ended, in one compiled call. ``runtime`` (s) replaces
         the task's time limit (the evaluation's long hold).

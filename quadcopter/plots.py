@@ -8,6 +8,7 @@ pile up in pyplot's list of open figures.
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -244,7 +245,14 @@ def _rotation(phi, theta, psi):
     return np.array(physics.rotation_matrix(phi, theta, psi, physics.SCALAR_OPS)).reshape(3, 3)
 
 
-def draw_quadcopter(pose, path, target, time=None, figure=None, center=None):
+def draw_quadcopter(
+    pose: Any,
+    path: Any,
+    target: Target | None,
+    time: float | None = None,
+    figure: Figure | None = None,
+    center: Any = None,
+) -> Figure:
     """One picture of the quadcopter: its two arms and four rotors at ``pose`` (6,), the ``path``
     flown so far ((k, 3) positions in m) and the ``target`` (3,; None: no target drawn). The view is
     centred on ``center`` (3,; default: the target, else the path's end). Returns the Figure (reused if given).
@@ -303,7 +311,7 @@ def animate_flight(
     center = positions[-1] if target is None else target
     figure = draw_quadcopter(poses[0], positions[:1], target, time=flight["time"].iloc[0], center=center)
 
-    def frame(k):
+    def frame(k: int) -> list:
         i = rows[k]
         at = flight["time"].iloc[i]
         draw_quadcopter(poses[i], positions[: i + 1], target, time=at, figure=figure, center=center)
@@ -314,7 +322,7 @@ def animate_flight(
     return len(rows)
 
 
-def check_flight(flight, source="the flight"):
+def check_flight(flight: pd.DataFrame, source: str = "the flight") -> pd.DataFrame:
     """Raise ``ValueError`` unless ``flight`` has the 17 flight columns, at least one row, and only finite
     numbers in them (a NaN would fail deep inside matplotlib, after other plots were written)."""
     missing = [label for label in LABELS if label not in flight.columns]
@@ -419,7 +427,7 @@ def write_run_plots(run: str | Path, target: Target | None = None, gif: bool = F
     run = Path(run)
     written = []
 
-    def read_if_there(name: str):
+    def read_if_there(name: str) -> pd.DataFrame | None:
         return read_csv(run / name) if (run / name).exists() else None
 
     # Every CSV is read and checked before the first PNG is written: a bad one changes nothing.

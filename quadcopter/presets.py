@@ -8,7 +8,7 @@ quadcopter code so that ``agents/`` stays a general DDPG whose defaults work acr
 
 ``train`` (``python -m quadcopter train``) and the notebook use the same settings
 (:func:`takeoff_config`). One of them depends on the simulator: the exploration noise
-(:data:`EXPLORATION_NOISE`). docs/learning.md says how each value was measured.
+(:data:`EXPLORATION_NOISE`). docs/decisions.md says how each value was measured.
 """
 
 from typing import Any
@@ -28,7 +28,7 @@ against the drift learns to lean against it; flown without noise it has nothing 
 settles off the target: 0.24-0.48 m away after 60 s with noise 0.05, 0.09-0.17 m with 0.02 and
 0.01-0.07 m with 0.01 (the final actors of seeds 0-9; all of them held by the rule with each noise).
 The rigid body has no such term and keeps 0.05: with 0.02, two of its ten final actors lost the 30 s
-hold to a slow yaw drift that the narrower exploration had not shown them (docs/learning.md)."""
+hold to a slow yaw drift that the narrower exploration had not shown them (docs/decisions.md)."""
 
 TAKEOFF_CONFIG = DDPGConfig(
     actor_units=(64, 64),
@@ -58,7 +58,7 @@ learning rate 3e-5: with 1e-4 the final actor held on one seed of four, with 3e-
 and TD3's target-policy smoothing with noise 0.03, about 14 rev/s (on seeds 0, 1, 3 and 4 the final
 actor then held on three, against one without), and layer normalisation in the critic, which made
 the difference: with it the final actor held on all ten seeds 0-9 in both dynamics, against four of
-ten without (docs/learning.md). In the Udacity loop, ``step`` makes its updates 16 at a time (one
+ten without (docs/decisions.md). In the Udacity loop, ``step`` makes its updates 16 at a time (one
 per step on average, as with the general 8): one compiled call costs half a millisecond to a
 millisecond besides its updates, so the loop runs about a tenth faster, and it learned as before
 (docs/benchmarks.md, "The learner's own loop"). ``train`` sets its own updates per round. The

@@ -13,13 +13,21 @@ The one change from the original: rotor speed 0 gives zero thrust instead of ``n
 Use :class:`quadcopter.PhysicsSim` for real work.
 """
 
+from typing import Any
+
 import numpy as np
 
 
 class ReferencePhysicsSim:
     """Original-style simulator. Same constructor and attributes as the Udacity ``PhysicsSim``."""
 
-    def __init__(self, init_pose=None, init_velocities=None, init_angle_velocities=None, runtime=5.0) -> None:
+    def __init__(
+        self,
+        init_pose: Any = None,
+        init_velocities: Any = None,
+        init_angle_velocities: Any = None,
+        runtime: float = 5.0,
+    ) -> None:
         self.init_pose = np.array([0.0, 0.0, 10.0, 0.0, 0.0, 0.0]) if init_pose is None else np.array(init_pose, float)
         self.init_velocities = np.zeros(3) if init_velocities is None else np.array(init_velocities, float)
         self.init_angle_velocities = (
@@ -57,7 +65,7 @@ class ReferencePhysicsSim:
         self.prop_wind_speed = np.array([0.0, 0.0, 0.0, 0.0])
         self.done = False
 
-    def rotation_matrix(self):
+    def rotation_matrix(self) -> np.ndarray:
         phi, theta, psi = self.pose[3], self.pose[4], self.pose[5]
         c, s = np.cos, np.sin
         return np.array(
@@ -76,13 +84,13 @@ class ReferencePhysicsSim:
             ]
         )
 
-    def find_body_velocity(self):
+    def find_body_velocity(self) -> np.ndarray:
         return np.matmul(self.rotation_matrix(), self.v)
 
-    def get_linear_drag(self):
+    def get_linear_drag(self) -> np.ndarray:
         return 0.5 * self.rho * self.find_body_velocity() ** 2 * self.areas * self.C_d
 
-    def get_linear_forces(self, thrusts):
+    def get_linear_forces(self, thrusts: list[float]) -> np.ndarray:
         gravity_force = self.mass * self.gravity * np.array([0, 0, 1])
         thrust_body_force = np.array([0, 0, sum(thrusts)])
         drag_body_force = -self.get_linear_drag()
@@ -90,7 +98,7 @@ class ReferencePhysicsSim:
         linear_forces = np.matmul(self.rotation_matrix().T, body_forces)
         return linear_forces + gravity_force
 
-    def get_moments(self, thrusts):
+    def get_moments(self, thrusts: list[float]) -> np.ndarray:
         thrust_moment = np.array(
             [(thrusts[3] - thrusts[2]) * self.l_to_rotor, (thrusts[1] - thrusts[0]) * self.l_to_rotor, 0]
         )
@@ -118,7 +126,7 @@ class ReferencePhysicsSim:
             perpendicular_speed = speeds[num] + body_velocity
             self.prop_wind_speed[num] = perpendicular_speed[2]
 
-    def get_propeller_thrust(self, rotor_speeds):
+    def get_propeller_thrust(self, rotor_speeds: Any) -> list:
         self.calc_prop_wind_speed()
         thrusts = []
         for prop_number in range(4):
@@ -130,7 +138,7 @@ class ReferencePhysicsSim:
             thrusts.append(C_T * self.rho * n**2 * D**4)
         return thrusts
 
-    def next_timestep(self, rotor_speeds):
+    def next_timestep(self, rotor_speeds: Any) -> bool:
         thrusts = self.get_propeller_thrust(rotor_speeds)
         self.linear_accel = self.get_linear_forces(thrusts) / self.mass
 

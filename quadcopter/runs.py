@@ -6,7 +6,7 @@ import io
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from .task_specs import load_task
 from .tasks import OBSERVATION_VERSION, REWARD_VERSION
 
 
-def write_atomically(path, write) -> None:
+def write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
     """Write to ``path`` through a temporary file, so an interruption never leaves half a file."""
     temporary = path.with_name(path.name + ".tmp")
     write(temporary)
@@ -60,13 +60,13 @@ class Run:
     tests.csv, checkpoints/ (resumable state), actor.keras, actor_final.keras, evaluation.json and
     the PNGs (:data:`RUN_FILES`)."""
 
-    def __init__(self, out) -> None:
+    def __init__(self, out: str | Path) -> None:
         self.out = Path(out)
         self.checkpoints = self.out / "checkpoints"
         if self.out.exists() and not self.out.is_dir():
             raise ValueError(f"the run folder {self.out} is a file; give --out a folder (new or a run's)")
 
-    def holds_run(self):
+    def holds_run(self) -> bool:
         """True if the folder has any of a run's files."""
         return any((self.out / name).exists() for name in RUN_FILES)
 
@@ -79,14 +79,14 @@ class Run:
             elif path.exists():
                 path.unlink()
 
-    def save_config(self, config, settings) -> None:
+    def save_config(self, config: DDPGConfig, settings: TrainSettings) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
         write_atomically(self.out / "config.json", lambda p: p.write_text(config.to_json()))
         write_atomically(
             self.out / "settings.json", lambda p: p.write_text(json.dumps(dataclasses.asdict(settings), indent=2))
         )
 
-    def load_config(self):
+    def load_config(self) -> tuple[DDPGConfig, TrainSettings]:
         """The run's (DDPGConfig, TrainSettings); ``ValueError`` naming the file if one is missing or bad."""
         config = read_file(self.out / "config.json", DDPGConfig.from_json)
         path = self.out / "settings.json"
@@ -96,24 +96,24 @@ class Run:
         settings = read_file(path, lambda text: TrainSettings(**json.loads(text)).validate())
         return config, settings
 
-    def save_table(self, name: str, rows, columns) -> None:
+    def save_table(self, name: str, rows: list[dict], columns: list[str]) -> None:
         """Write ``rows`` (dicts) to ``out/name`` as CSV with ``columns``."""
         write_atomically(self.out / name, lambda p: pd.DataFrame(rows, columns=columns).to_csv(p, index=False))
 
-    def save_episodes(self, episodes: int) -> None:
+    def save_episodes(self, episodes: list[dict]) -> None:
         self.save_table("episodes.csv", episodes, EPISODE_COLUMNS)
 
-    def save_tests(self, history) -> None:
+    def save_tests(self, history: list[dict]) -> None:
         self.save_table("tests.csv", history, TEST_COLUMNS)
 
-    def load_episodes(self):
+    def load_episodes(self) -> list[dict]:
         path = self.out / "episodes.csv"
         if not path.exists():
             return []
         return read_file(path, lambda text: pd.read_csv(io.StringIO(text), usecols=EPISODE_COLUMNS).to_dict("records"))
 
 
-def read_file(path, parse):
+def read_file(path: str | Path, parse: Callable[[str], Any]) -> Any:
     """``parse(text of path)``, with one ``ValueError`` naming the file for whatever goes wrong."""
     try:
         return parse(Path(path).read_text())
@@ -123,7 +123,7 @@ def read_file(path, parse):
         raise ValueError(f"{path} is unreadable or incomplete ({type(error).__name__}: {error})") from None
 
 
-def check_observation_version(settings: dict, path) -> None:
+def check_observation_version(settings: dict, path: str | Path) -> None:
     """Raise ``ValueError`` if the run whose settings.json (at ``path``) holds ``settings`` learned from
     another takeoff observation than this code makes (:data:`~quadcopter.tasks.OBSERVATION_VERSION`;
     a settings.json without the key is version 1's, written before the version was recorded)."""
@@ -136,7 +136,7 @@ def check_observation_version(settings: dict, path) -> None:
         )
 
 
-def check_reward_version(settings: dict, path) -> None:
+def check_reward_version(settings: dict, path: str | Path) -> None:
     """Raise ``ValueError`` if the run whose settings.json (at ``path``) holds ``settings`` learned with
     another takeoff reward than this code pays (:data:`~quadcopter.tasks.REWARD_VERSION`; a settings.json
     without the key is version 1's, written before the version was recorded): resuming it would mix two
@@ -206,7 +206,7 @@ EPISODE_COLUMNS = [
 ]
 
 
-def run_checkpoint(agent, tests, rollout, state):
+def run_checkpoint(agent: Any, tests: Any, rollout: Any, state: tf.Variable) -> tf.train.Checkpoint:
     """Everything a resumed run needs, as one ``tf.train.Checkpoint``: the networks, optimizers, random
     generators, replay buffer and the best actor, and ``state`` (a string variable: the counters, the
     numpy generator's state, the test history, as JSON), so a checkpoint is complete on its own."""
@@ -218,7 +218,7 @@ def run_checkpoint(agent, tests, rollout, state):
     )
 
 
-def checkpoint_paths(directory, manager, say):
+def checkpoint_paths(directory: Path, manager: tf.train.CheckpointManager, say: Callable[[str], None]) -> list[str]:
     """The checkpoints in ``directory``, newest first: those of the manager's index file
     (``checkpoints/checkpoint``), or, when the index is missing, every ``ckpt-N`` whose files are there
     (then ``say`` so). Raises ``ValueError`` if there is none, without advice that would delete anything."""
@@ -247,7 +247,7 @@ BUDGET_SETTINGS = ("env_steps", "seconds", "episodes")
 """The settings a resumed run may change (its budget): settings.json records the new one."""
 
 
-def check_unedited(run, path):
+def check_unedited(run: "Run", path: str) -> None:
     """Raise ``ValueError`` naming config.json or settings.json if it no longer holds what the checkpoint at
     ``path`` recorded (the budget aside): an edited file would make the checkpoint unreadable, or the
     run another run. A checkpoint from before the record was kept, or one that cannot be read, passes."""
@@ -275,7 +275,12 @@ def check_unedited(run, path):
             )
 
 
-def restore_newest_intact(checkpoint, manager, say, paths=None):
+def restore_newest_intact(
+    checkpoint: tf.train.Checkpoint,
+    manager: tf.train.CheckpointManager,
+    say: Callable[[str], None],
+    paths: list[str] | None = None,
+) -> str | None:
     """Restore the newest checkpoint that reads back whole, newest first (``paths``, default the
     manager's index); say which were skipped and why. Raises ``ValueError`` if none does."""
     paths = list(reversed(manager.checkpoints)) if paths is None else paths

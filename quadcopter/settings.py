@@ -170,7 +170,7 @@ class TrainSettings:
         (:data:`TASK_SETTINGS`), then ``changes``. ``train --task NAME`` starts from these."""
         return cls(task=task, **{**TASK_SETTINGS.get(task, {}), **changes})
 
-    def budget_spent(self, env_steps, seconds, episodes: int):
+    def budget_spent(self, env_steps: int, seconds: float, episodes: int) -> bool:
         """True once any of the budgets that are set (not 0) is used up."""
         return bool(
             (self.env_steps and env_steps >= self.env_steps)

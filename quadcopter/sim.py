@@ -5,6 +5,7 @@ same computation as a ``PhysicsSim`` given the same inputs.
 """
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -57,7 +58,7 @@ def _as_float_array(rotor_speeds, shape):
         raise _bad_rotor_speeds(rotor_speeds, shape) from None
 
 
-def shown(value):
+def shown(value: Any) -> str:
     """``value`` as an error message shows it: itself when small, else its shape. The quadcopter side's
     copy of ``agents.checks.shown`` (importing ``agents`` would import TensorFlow)."""
     return repr(value) if np.size(value) <= 16 else f"an array of shape {np.shape(value)}"
@@ -234,7 +235,12 @@ class VectorPhysicsSim:
     _WIDTHS = {"pose": 6, "v": 3, "angular_v": 3, "linear_accel": 3, "angular_accels": 3, "prop_wind_speed": 4}
 
     def __init__(
-        self, init_pose, init_velocities=None, init_angle_velocities=None, runtime=5.0, dynamics="udacity"
+        self,
+        init_pose: Any,
+        init_velocities: Any = None,
+        init_angle_velocities: Any = None,
+        runtime: float = 5.0,
+        dynamics: str = "udacity",
     ) -> None:
         self._step_function = _check_dynamics(dynamics)
         self.dynamics = dynamics
@@ -277,7 +283,13 @@ class VectorPhysicsSim:
             raise ValueError(f"rows must be indices in [0, {self.num_envs - 1}]; got {rows!r}")
         return np.atleast_1d(rows)
 
-    def reset(self, rows=None, init_pose=None, init_velocities=None, init_angle_velocities=None):
+    def reset(
+        self,
+        rows: Any = None,
+        init_pose: Any = None,
+        init_velocities: Any = None,
+        init_angle_velocities: Any = None,
+    ) -> np.ndarray:
         """Reset the chosen rows (all when ``rows`` is None) to their initial state.
 
         Optional ``init_pose`` (k, 6), ``init_velocities`` (k, 3), ``init_angle_velocities`` (k, 3)

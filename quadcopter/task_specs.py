@@ -57,6 +57,8 @@ from .tasks import (
     HOLD_FROM,
     REWARD_MAX,
     TAKEOFF_RUNTIME,
+    Array,
+    Xp,
     in_hold_band,
     squared_length,
     takeoff_observation,
@@ -151,7 +153,7 @@ class FlightTask:
         return truncated & held
 
 
-def ground_starts(draw, n: int, xp=np):
+def ground_starts(draw: Any, n: int, xp: Xp = np) -> Array:
     """Takeoff starts on the ground: (n, 12) at rest, level, z in [0, 0.5] m, v_z in [0, 0.1] m/s (never
     downwards, which at z = 0 would be a crash before the rotors can act)."""
     zeros = xp.zeros((n,))
@@ -160,7 +162,7 @@ def ground_starts(draw, n: int, xp=np):
     return xp.stack([zeros, zeros, z, zeros, zeros, zeros, zeros, zeros, v_z, zeros, zeros, zeros], axis=1)
 
 
-def takeoff_starts(draw, n: int, target, air_fraction, xp=np):
+def takeoff_starts(draw: Any, n: int, target: Array, air_fraction: float, xp: Xp = np) -> tuple:
     """The takeoff's training starts: a share ``air_fraction`` around ``target`` (within AIR_START_POSITION m,
     AIR_START_SPEED m/s, AIR_START_ANGLE rad and AIR_START_RATE rad/s on each axis), the rest on the
     ground (:func:`ground_starts`). Returns ``(starts (n, 12), goals (n, 3), in_air (n,))``; the draws come
@@ -179,7 +181,9 @@ def takeoff_starts(draw, n: int, target, air_fraction, xp=np):
     return xp.where(in_air[:, None], air, ground), xp.zeros((n, 3)) + xp.asarray(target), in_air
 
 
-def pushed_starts(draw, n: int, center, position, speed, angle: float, rate: float, xp=np):
+def pushed_starts(
+    draw: Any, n: int, center: Array, position: float | tuple, speed: float, angle: float, rate: float, xp: Xp = np
+) -> Array:
     """Starts (n, 12) around ``center`` (3 numbers, m): uniform within +-``position`` m, +-``speed`` m/s,
     +-``angle`` rad and +-``rate`` rad/s on each axis (a number, or three for the position)."""
     return xp.concatenate(
@@ -205,15 +209,15 @@ class Hover(FlightTask):
     angle: float = 0.3
     rate: float = 1.0
 
-    def _starts(self, draw, n: int, xp):
+    def _starts(self, draw: Any, n: int, xp: Xp) -> tuple:
         starts = pushed_starts(draw, n, self.target, self.position, self.speed, self.angle, self.rate, xp)
         return starts, xp.zeros((n, 3)) + xp.asarray(self.target)
 
-    def train_starts(self, draw, n: int, xp=np):
+    def train_starts(self, draw: Any, n: int, xp: Xp = np) -> tuple:
         starts, goals = self._starts(draw, n, xp)
         return starts, goals, xp.ones((n,)) > 0.0
 
-    def test_starts(self, draw, n: int, xp=np):
+    def test_starts(self, draw: Any, n: int, xp: Xp = np) -> tuple:
         return self._starts(draw, n, xp)
 
 
@@ -243,7 +247,7 @@ class Reach(FlightTask):
     the box). 4 m: with starts anywhere (up to 17 m from the goal) the final actors crashed on the way in
     up to a third of the evaluation flights (docs/tasks.md, "Choices")."""
 
-    def _starts(self, draw, n: int, xp):
+    def _starts(self, draw: Any, n: int, xp: Xp) -> tuple:
         low, high = np.asarray(self.low, float), np.asarray(self.high, float)
         center, half = (low + high) / 2, (high - low) / 2
         starts = pushed_starts(draw, n, tuple(center), tuple(half), self.speed, self.angle, self.rate, xp)
@@ -254,11 +258,11 @@ class Reach(FlightTask):
             starts = xp.concatenate([near, starts[:, 3:12]], axis=1)
         return starts, goals
 
-    def train_starts(self, draw, n: int, xp=np):
+    def train_starts(self, draw: Any, n: int, xp: Xp = np) -> tuple:
         starts, goals = self._starts(draw, n, xp)
         return starts, goals, xp.ones((n,)) > 0.0
 
-    def test_starts(self, draw, n: int, xp=np):
+    def test_starts(self, draw: Any, n: int, xp: Xp = np) -> tuple:
         return self._starts(draw, n, xp)
 
 
@@ -286,7 +290,7 @@ LAND_EFFORT_WEIGHT = 0.5
 """What the rotors cost a resting quadcopter, per unit of mean rotor speed / hover speed (see :func:`land_reward`)."""
 
 
-def land_velocity(physics, goal, xp=np):
+def land_velocity(physics: Array, goal: Array, xp: Xp = np) -> Array:
     """The velocity (N, 3) m/s the landing asks for at each state: towards the pad sideways at min(d, 1) m/s
     (d the horizontal distance, m), and down at min(0.3 + z, 3) m/s scaled by max(0, 1 - d / 2 m): straight
     above the pad it comes down at 3 m/s until about 2.7 m up, then slower and slower to 0.3 m/s at the
@@ -299,7 +303,7 @@ def land_velocity(physics, goal, xp=np):
     return xp.stack([-sideways[:, 0], -sideways[:, 1], -down], axis=1)
 
 
-def land_reward(physics, goal, rotor_speeds, xp=np):
+def land_reward(physics: Array, goal: Array, rotor_speeds: Array, xp: Xp = np) -> Array:
     """The landing's reward of one simulator step, (N,) in [0, :data:`LAND_REWARD_MAX`] (1.25):
 
     * flying: exp(-|v - v*| / 1 m/s) * attitude * (0.5 + 0.5 exp(-d / 1 m)), in [0, 1], with v* the
@@ -331,7 +335,7 @@ def land_reward(physics, goal, rotor_speeds, xp=np):
     return xp.where(physics[:, 2] <= 0.0, resting, flying)
 
 
-def horizontal_squared(vectors):
+def horizontal_squared(vectors: Array) -> Array:
     """x^2 + y^2 of (N, 2) arrays, as plain products (the same bits on numpy and tensors)."""
     return vectors[:, 0] * vectors[:, 0] + vectors[:, 1] * vectors[:, 1]
 
@@ -394,13 +398,13 @@ class Land(FlightTask):
     sees_rotor_speeds = True
     state_size = 16
 
-    def _starts(self, draw, n: int, low, xp):
+    def _starts(self, draw: Any, n: int, low: float, xp: Xp) -> tuple:
         center = (self.target[0], self.target[1], (low + self.high) / 2)
         half = (self.offset, self.offset, (self.high - low) / 2)
         starts = pushed_starts(draw, n, center, half, self.speed, self.angle, self.rate, xp)
         return starts, xp.zeros((n, 3)) + xp.asarray(self.target)
 
-    def train_starts(self, draw, n: int, xp=np):
+    def train_starts(self, draw: Any, n: int, xp: Xp = np) -> tuple:
         starts, goals = self._starts(draw, n, self.train_low, xp)
         zeros = xp.zeros((n,))
         near = draw.uniform(-0.3, 0.3, (n, 2))  # m: at rest on the pad, not always at its centre
@@ -408,15 +412,15 @@ class Land(FlightTask):
         on_pad = draw.uniform(0.0, 1.0, (n,)) < self.on_pad
         return xp.where(on_pad[:, None], resting, starts), goals, xp.ones((n,)) > 0.0
 
-    def test_starts(self, draw, n: int, xp=np):
+    def test_starts(self, draw: Any, n: int, xp: Xp = np) -> tuple:
         return self._starts(draw, n, self.low, xp)
 
-    def observe(self, physics, goal, xp=np):
+    def observe(self, physics: Array, goal: Array, xp: Xp = np) -> Array:
         flying = super().observe(physics, goal, xp)
         resting = xp.where(physics[:, 2] <= 0.0, 1.0 + 0.0 * physics[:, 2], 0.0 * physics[:, 2])
         return xp.concatenate([flying, resting[:, None]], axis=1)
 
-    def contact(self, physics, touched, xp=np):
+    def contact(self, physics: Array, touched: Array, xp: Xp = np) -> tuple:
         angles = wrap_angle(physics[:, 3:5], xp)
         gentle = (
             touched
@@ -429,13 +433,15 @@ class Land(FlightTask):
         resting = xp.stack([physics[:, 0], physics[:, 1], zeros, zeros, zeros, physics[:, 5]] + [zeros] * 6, axis=1)
         return xp.where(gentle[:, None], resting, physics), touched & ~gentle
 
-    def reward(self, physics, goal, dynamics: str, xp=np, rotor_speeds=None):
+    def reward(self, physics: Array, goal: Array, dynamics: str, xp: Xp = np, rotor_speeds: Array = None) -> Array:
         return land_reward(physics, goal, rotor_speeds, xp)
 
-    def reward_range(self, action_repeat: int):
+    def reward_range(self, action_repeat: int) -> tuple[float, float]:
         return (0.0, LAND_REWARD_MAX * action_repeat)
 
-    def track(self, held, physics, time, goal, xp=np, rotor_speeds=None):
+    def track(
+        self, held: Array, physics: Array, time: Array, goal: Array, xp: Xp = np, rotor_speeds: Array = None
+    ) -> Array:
         judged = time >= self.hold_from - 0.5 * DT
         slow = (
             xp.maximum(

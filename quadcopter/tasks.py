@@ -10,6 +10,7 @@ lines serve one quadcopter here and N of them in :class:`~quadcopter.vector_task
 """
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -17,11 +18,16 @@ from numpy.typing import ArrayLike
 from .dynamics import DT, check_dynamics
 from .sim import PhysicsSim, shown
 
+Array = Any
+"""A numpy array or, on the fused path, a float64 TensorFlow tensor: the array functions take either."""
+Xp = Any
+"""The array module the array functions compute with: ``numpy``, or ``quadcopter.tensor_task.TENSOR_MATH``."""
+
 ACTION_LOW = 0.0  # rev/s
 ACTION_HIGH = 900.0  # rev/s
 
 
-def to_rotor_speeds(normalised):
+def to_rotor_speeds(normalised: Array) -> Array:
     """Normalised actions in [-1, 1] (numpy arrays or float64 tensors, any shape ending in 4) -> rotor
     speeds in [ACTION_LOW, ACTION_HIGH] = [0, 900] rev/s: -1 is 0 rev/s, 0 is 450 rev/s (a little above
     hover, 404 rev/s), 1 is 900 rev/s. The one home of this mapping on the quadcopter side (the agent's
@@ -43,7 +49,7 @@ LONG_HOLD_RUNTIME = 30.0  # s, the evaluation's long hold: the same rule, three 
 
 # Scales of the takeoff observation: order one where precision matters, near the target (10 m
 # below it is -4). With 10 m and 5 m/s the agents learned to hold the altitude but drifted
-# sideways by 1.5 m, a tenth of a unit (docs/learning.md).
+# sideways by 1.5 m, a tenth of a unit (docs/decisions.md).
 POSITION_SCALE = 2.5  # m
 VELOCITY_SCALE = 2.0  # m/s
 RATE_SCALE = 5.0  # rad/s
@@ -51,7 +57,7 @@ RATE_SCALE = 5.0  # rad/s
 # it (0.02 of POSITION_SCALE), so the actor sees the last centimetres; beyond 0.2 m it reads -1 or 1,
 # so in it a start on the ground is no farther out than any start 0.2 m off. With it the Udacity
 # simulator's final actors hovered 2.2-4.3 cm from the target on held-out seeds, against 2.7-9.5 cm
-# without it (docs/learning.md).
+# without it (docs/decisions.md).
 FINE_POSITION_SCALE = 0.2  # m
 # The hover bonus of the takeoff reward (see :func:`takeoff_reward`): at most HOVER_BONUS more a
 # simulator step at the target, falling off over HOVER_BONUS_SCALE, so that the last centimetres pay.
@@ -75,12 +81,12 @@ position copy); 1 was the first 12 alone. A run folder records it (``TrainSettin
 so that a run is never resumed, nor its actors flown by ``evaluate``, with another observation."""
 
 
-def wrap_angle(angle, xp=np):
+def wrap_angle(angle: Array, xp: Xp = np) -> Array:
     """Angles (rad, any shape) wrapped to [-pi, pi). ``xp`` is numpy, or :data:`TENSOR_MATH` for tensors."""
     return xp.mod(xp.asarray(angle) + math.pi, 2 * math.pi) - math.pi
 
 
-def takeoff_observation(pose, velocity, angular_v, target, xp=np):
+def takeoff_observation(pose: Array, velocity: Array, angular_v: Array, target: Array, xp: Xp = np) -> Array:
     """The takeoff state: shape (..., 15) float64 from pose (..., 6), velocity (..., 3), angular_v (..., 3).
 
     See :class:`TakeoffTask` for the layout. ``xp`` is numpy, or :data:`TENSOR_MATH` for float64
@@ -100,12 +106,14 @@ def takeoff_observation(pose, velocity, angular_v, target, xp=np):
     )
 
 
-def squared_length(vectors):
+def squared_length(vectors: Array) -> Array:
     """x^2 + y^2 + z^2 of 3-vectors (..., 3), as plain products so that numpy and tensors give the same bits."""
     return vectors[..., 0] * vectors[..., 0] + vectors[..., 1] * vectors[..., 1] + vectors[..., 2] * vectors[..., 2]
 
 
-def takeoff_reward(pose, velocity, angular_v, target, xp=np, dynamics="udacity"):
+def takeoff_reward(
+    pose: Array, velocity: Array, angular_v: Array, target: Array, xp: Xp = np, dynamics: str = "udacity"
+) -> Array:
     """Reward of one simulator step for the takeoff, shape (...) from arrays as in ``takeoff_observation``.
 
     r = closeness(d) * (1 - 0.25 min(tilt / (pi / 2), 1) - w min(yaw / (pi / 2), 1) - 0.25 min(spin / 2, 1)
@@ -129,7 +137,7 @@ def takeoff_reward(pose, velocity, angular_v, target, xp=np, dynamics="udacity")
     and with it the position (one held-out actor 25 cm off at 180 s); with the yaw term the same seeds'
     final actors hold within 7 mm for 300 s, their yaw within 0.03 rad. The Udacity simulator has no
     yaw moment, so no policy can change its yaw: with the term there too, its actors settled a little
-    further from the target (docs/learning.md), so it has none.
+    further from the target (docs/decisions.md), so it has none.
 
     The slow exp(-d / 3 m) pays for the climb from far below; exp(-d / 1 m) makes the last metre
     count. With the slow term alone, 1 m off still paid 0.72, and on one seed of ten the actor hovered
@@ -140,7 +148,7 @@ def takeoff_reward(pose, velocity, angular_v, target, xp=np, dynamics="udacity")
     ``TrainSettings.late_actor_lr_factor``) the final actors hover about 2 cm from the target, where
     they settled 3-5 cm off without it; it leaves the climb's reward as it was. (An additive reward,
     1 minus capped penalties, paid 0.4 a step for hovering on the ground: the agent learned to stay
-    there. All in docs/learning.md.)
+    there. All in docs/decisions.md.)
     """
     yaw_weight = YAW_WEIGHTS[check_dynamics(dynamics)]
     pose = xp.asarray(pose)
@@ -162,7 +170,7 @@ def takeoff_reward(pose, velocity, angular_v, target, xp=np, dynamics="udacity")
     return closeness * penalties
 
 
-def in_hold_band(pose, target, xp=np):
+def in_hold_band(pose: Array, target: Array, xp: Xp = np) -> Array:
     """True where a pose (..., 6) is within HOLD_DISTANCE (1 m) of the target with roll and pitch under
     HOLD_TILT (0.3 rad): shape (...). ``xp`` as in :func:`takeoff_observation`."""
     pose = xp.asarray(pose)
@@ -174,20 +182,22 @@ def in_hold_band(pose, target, xp=np):
     )
 
 
-def still_held(held, pose, time, target, xp=np):
+def still_held(held: Array, pose: Array, time: Array, target: Array, xp: Xp = np) -> Array:
     """``held`` after a simulator step that reached ``time`` (s): it turns False at the first step at or
     after HOLD_FROM that is outside the hold band, and stays False."""
     before_hold_time = time < HOLD_JUDGED_FROM
     return held & (before_hold_time | in_hold_band(pose, target, xp))
 
 
-def takeoff_success(truncated, held):
+def takeoff_success(truncated: Array, held: Array) -> Array:
     """The takeoff rule: the episode ran to its time limit (no bound touched) and held the hold band
     at every step from t = 5 s on (see :func:`still_held`)."""
     return np.logical_and(truncated, held)
 
 
-def sample_takeoff_starts(rng, n: int, max_height=0.5, max_vertical_speed=0.1):
+def sample_takeoff_starts(
+    rng: np.random.Generator, n: int, max_height: float = 0.5, max_vertical_speed: float = 0.1
+) -> tuple[np.ndarray, np.ndarray]:
     """Random takeoff starts: at rest on or just above the ground.
 
     Returns ``(init_pose (n, 6), init_velocities (n, 3))`` with z uniform in [0, max_height] m, level,
@@ -208,7 +218,9 @@ AIR_START_ANGLE = 0.2  # rad, roll, pitch and yaw
 AIR_START_RATE = 0.2  # rad/s, each angular rate
 
 
-def sample_starts(rng, n: int, target=DEFAULT_TARGET, air_fraction=0.0):
+def sample_starts(
+    rng: np.random.Generator, n: int, target: ArrayLike = DEFAULT_TARGET, air_fraction: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Training starts: a share ``air_fraction`` around the target, the rest on the ground.
 
     A ground start is :func:`sample_takeoff_starts`'s. An air start is the target plus offsets drawn
@@ -236,7 +248,7 @@ def sample_starts(rng, n: int, target=DEFAULT_TARGET, air_fraction=0.0):
     )
 
 
-def check_action_repeat(action_repeat: int):
+def check_action_repeat(action_repeat: int) -> int:
     """``action_repeat`` (simulator steps per action) as an int; ``ValueError`` unless an integer >= 1."""
     if not (
         isinstance(action_repeat, (int, np.integer)) and not isinstance(action_repeat, bool) and action_repeat >= 1
@@ -245,7 +257,7 @@ def check_action_repeat(action_repeat: int):
     return int(action_repeat)
 
 
-def check_action(rotor_speeds, shape):
+def check_action(rotor_speeds: ArrayLike, shape: tuple[int, ...]) -> np.ndarray:
     """``rotor_speeds`` as a float array of ``shape``, finite, clipped to [ACTION_LOW, ACTION_HIGH].
 
     Raises ``ValueError`` naming the value and the accepted shape and range.
@@ -277,13 +289,13 @@ class QuadcopterTask:
 
     def __init__(
         self,
-        init_pose=None,
-        init_velocities=None,
-        init_angle_velocities=None,
-        runtime=5.0,
-        target_pos=None,
-        dynamics="udacity",
-        action_repeat=3,
+        init_pose: ArrayLike | None = None,
+        init_velocities: ArrayLike | None = None,
+        init_angle_velocities: ArrayLike | None = None,
+        runtime: float = 5.0,
+        target_pos: ArrayLike | None = None,
+        dynamics: str = "udacity",
+        action_repeat: int = 3,
     ) -> None:
         check_action_repeat(action_repeat)
         target = np.array(DEFAULT_TARGET if target_pos is None else target_pos, dtype=float)
@@ -295,10 +307,10 @@ class QuadcopterTask:
         self.terminated = False
         self.truncated = False
 
-    def observe(self):
+    def observe(self) -> np.ndarray:
         raise NotImplementedError
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "step_reward" in cls.__dict__:
             # The hook's name before the Udacity one was restored: an override under it would be ignored.
@@ -307,7 +319,7 @@ class QuadcopterTask:
                 "name (step() calls it after every simulator step and sums it): rename the method"
             )
 
-    def get_reward(self):
+    def get_reward(self) -> float:
         """The reward of the simulator step just taken (read ``self.sim``): the one reward hook. A learner's
         ``Task`` subclass overrides it as in the Udacity project; :meth:`step` calls it after each of the
         ``action_repeat`` simulator steps and returns the sum."""
@@ -331,7 +343,7 @@ class QuadcopterTask:
         """Called after every simulator step of :meth:`step`, before its reward: what a task keeps
         track of over an episode (the takeoff: whether it held the target). Nothing by default."""
 
-    def reset(self):
+    def reset(self) -> np.ndarray:
         """Start a new episode; returns the initial state."""
         self.sim.reset()
         self.terminated = False
@@ -413,14 +425,14 @@ class TakeoffTask(QuadcopterTask):
 
     def __init__(
         self,
-        init_pose=None,
-        init_velocities=None,
-        init_angle_velocities=None,
-        runtime=TAKEOFF_RUNTIME,
-        target_pos=None,
-        dynamics="udacity",
-        action_repeat=3,
-        air_starts=0.5,
+        init_pose: ArrayLike | None = None,
+        init_velocities: ArrayLike | None = None,
+        init_angle_velocities: ArrayLike | None = None,
+        runtime: float = TAKEOFF_RUNTIME,
+        target_pos: ArrayLike | None = None,
+        dynamics: str = "udacity",
+        action_repeat: int = 3,
+        air_starts: float = 0.5,
         seed: int | None = None,
     ) -> None:
         if not (isinstance(air_starts, (int, float)) and 0.0 <= air_starts <= 1.0):
@@ -437,7 +449,7 @@ class TakeoffTask(QuadcopterTask):
         self.held = True
 
     @property
-    def reward_range(self):
+    def reward_range(self) -> tuple[float, float] | None:
         """The lowest and highest reward of one step (action_repeat sub-steps, each in [0, REWARD_MAX]),
         with which DDPG can bound its critic's targets (``DDPGConfig.clip_q_targets``); None when a subclass
         pays its own ``get_reward``, whose range this class cannot know (a subclass that knows it can
@@ -446,7 +458,7 @@ class TakeoffTask(QuadcopterTask):
             return None
         return (0.0, REWARD_MAX * self.action_repeat)
 
-    def reset(self):
+    def reset(self) -> np.ndarray:
         if self.random_starts:
             pose, velocities, rates, in_air = sample_starts(self.rng, 1, self.target_pos, self.air_starts)
             self.sim.init_pose, self.sim.init_velocities, self.sim.init_angle_velocities = (
@@ -458,10 +470,10 @@ class TakeoffTask(QuadcopterTask):
         self.held = True
         return super().reset()
 
-    def observe(self):
+    def observe(self) -> np.ndarray:
         return takeoff_observation(self.sim.pose, self.sim.v, self.sim.angular_v, self.target_pos)
 
-    def get_reward(self):
+    def get_reward(self) -> float:
         """:func:`takeoff_reward` of the simulator's state (see the class docstring)."""
         return float(
             takeoff_reward(self.sim.pose, self.sim.v, self.sim.angular_v, self.target_pos, dynamics=self.sim.dynamics)
@@ -474,7 +486,7 @@ class TakeoffTask(QuadcopterTask):
             self.held = bool(still_held(self.held, self.sim.pose, self.sim.time, self.target_pos))
 
     @property
-    def success(self):
+    def success(self) -> bool:
         return bool(takeoff_success(self.truncated, self.held))
 
 
@@ -484,13 +496,13 @@ class HoverTask(TakeoffTask):
 
     def __init__(
         self,
-        init_pose=None,
-        init_velocities=None,
-        init_angle_velocities=None,
-        runtime=TAKEOFF_RUNTIME,
-        target_pos=None,
-        dynamics="udacity",
-        action_repeat=3,
+        init_pose: ArrayLike | None = None,
+        init_velocities: ArrayLike | None = None,
+        init_angle_velocities: ArrayLike | None = None,
+        runtime: float = TAKEOFF_RUNTIME,
+        target_pos: ArrayLike | None = None,
+        dynamics: str = "udacity",
+        action_repeat: int = 3,
     ) -> None:
         target = DEFAULT_TARGET if target_pos is None else target_pos
         if init_pose is None:
@@ -512,13 +524,13 @@ class ReachTargetTask(QuadcopterTask):
 
     def __init__(
         self,
-        init_pose=None,
-        init_velocities=None,
-        init_angle_velocities=None,
-        runtime=5.0,
-        target_pos=None,
-        dynamics="udacity",
-        action_repeat=3,
+        init_pose: ArrayLike | None = None,
+        init_velocities: ArrayLike | None = None,
+        init_angle_velocities: ArrayLike | None = None,
+        runtime: float = 5.0,
+        target_pos: ArrayLike | None = None,
+        dynamics: str = "udacity",
+        action_repeat: int = 3,
     ) -> None:
         super().__init__(
             init_pose, init_velocities, init_angle_velocities, runtime, target_pos, dynamics, action_repeat
@@ -526,7 +538,7 @@ class ReachTargetTask(QuadcopterTask):
         self.state_size = 6 * self.action_repeat
         self._poses: list[np.ndarray] = []
 
-    def reset(self):
+    def reset(self) -> np.ndarray:
         self._poses = []
         self.sim.reset()
         self.terminated = self.truncated = False
@@ -535,14 +547,14 @@ class ReachTargetTask(QuadcopterTask):
     def track_substep(self) -> None:
         self._poses.append(self.sim.pose)  # the state is the poses of the step's sub-steps
 
-    def get_reward(self):
+    def get_reward(self) -> float:
         """The original sample's reward of one simulator step."""
         return 1.0 - 0.3 * float(np.abs(self.sim.pose[:3] - self.target_pos).sum())
 
-    def step(self, rotor_speeds):
+    def step(self, rotor_speeds: ArrayLike) -> tuple[np.ndarray, float, bool]:
         self._poses = []
         return super().step(rotor_speeds)
 
-    def observe(self):
+    def observe(self) -> np.ndarray:
         poses = self._poses + [self._poses[-1]] * (self.action_repeat - len(self._poses))
         return np.concatenate(poses)

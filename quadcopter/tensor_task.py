@@ -31,10 +31,11 @@ field          shape     meaning
 
 import math
 from types import SimpleNamespace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import tensorflow as tf
+from numpy.typing import ArrayLike
 
 from . import dynamics as physics
 from .task_specs import (
@@ -97,25 +98,25 @@ class TensorOps:
         return sin_x, cos_x
 
     @staticmethod
-    def cos(x):
+    def cos(x: tf.Tensor) -> tf.Tensor:
         return TensorOps._sin_cos(x)[1]
 
     @staticmethod
-    def sin(x):
+    def sin(x: tf.Tensor) -> tf.Tensor:
         return TensorOps._sin_cos(x)[0]
 
     @staticmethod
-    def relu(x):
+    def relu(x: tf.Tensor) -> tf.Tensor:
         return tf.maximum(x, 0.0)
 
     @staticmethod
-    def advance_ratio(wind, n):
+    def advance_ratio(wind: tf.Tensor, n: tf.Tensor) -> tf.Tensor:
         swept = n * physics.PROPELLER_SIZE
         rotating = swept > 0.0
         return tf.where(rotating, wind / tf.where(rotating, swept, 1.0), 0.0)
 
     @staticmethod
-    def mod_2pi(x):
+    def mod_2pi(x: tf.Tensor) -> tf.Tensor:
         # The same sums as _ArrayOps.mod_2pi, so that both give the same bits in [-2 pi, 4 pi).
         # Outside it (absurd rates only), x - 2 pi floor(x / 2 pi), which agrees with numpy's
         # remainder to round-off: XLA computes both branches for every row, and its float64
@@ -125,12 +126,12 @@ class TensorOps:
         return tf.where(outside, x - physics.TWO_PI * tf.floor(x / physics.TWO_PI), result)
 
     @staticmethod
-    def clamp(position, lower, upper):
+    def clamp(position: tf.Tensor, lower: float, upper: float) -> tuple[tf.Tensor, tf.Tensor]:
         touched = (position <= lower) | (position > upper)
         return tf.clip_by_value(position, lower, upper), touched
 
     @staticmethod
-    def logical_or(a, b):
+    def logical_or(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
         return a | b
 
 
@@ -200,7 +201,7 @@ class StepResult(NamedTuple):
     air_start: tf.Tensor
 
 
-def sim_step(physics_state, rotor_speeds, dynamics: str):
+def sim_step(physics_state: tf.Tensor, rotor_speeds: tf.Tensor, dynamics: str) -> tuple[tf.Tensor, tf.Tensor]:
     """One simulator step of N quadcopters: physics (N, 12) float64, rotor_speeds (N, 4) rev/s.
 
     Returns ``(physics (N, 12), touched (N,) bool)``: the new state, its position clamped to the
@@ -219,7 +220,7 @@ def sim_step(physics_state, rotor_speeds, dynamics: str):
     return tf.stack((x, y, z) + tuple(pose[3:]) + tuple(velocity) + tuple(angular_v), axis=1), touched
 
 
-def initial_state(starts, in_air=None, goals=None):
+def initial_state(starts: Any, in_air: Any = None, goals: Any = None) -> "TakeoffState":
     """A :class:`TakeoffState` at the start of N episodes: starts (N, 12) float64 (pose, velocity,
     angular_v); ``in_air`` (N,) bool marks air starts (default: all on the ground); ``goals`` (N, 3)
     float64 (default: the takeoff's target)."""
@@ -231,7 +232,16 @@ def initial_state(starts, in_air=None, goals=None):
     return TakeoffState(starts, zeros, zeros, tf.zeros((n,), tf.int32), tf.ones((n,), tf.bool), in_air, goals)
 
 
-def task_step(task, state, rotor_speeds, restarts, *, runtime=TAKEOFF_RUNTIME, dynamics="udacity", action_repeat=3):
+def task_step(
+    task: FlightTask,
+    state: "TakeoffState",
+    rotor_speeds: tf.Tensor,
+    restarts: Any,
+    *,
+    runtime: float = TAKEOFF_RUNTIME,
+    dynamics: str = "udacity",
+    action_repeat: int = 3,
+) -> tuple["TakeoffState", "StepResult"]:
     """One agent step of N episodes of ``task`` (a :class:`~quadcopter.task_specs.FlightTask`), as
     :meth:`VectorTakeoffTask.step <quadcopter.tasks.VectorTakeoffTask.step>`.
 
@@ -307,16 +317,16 @@ def _restart_ended(done, restarts, after):
 
 
 def takeoff_step(
-    state,
-    rotor_speeds,
-    starts,
-    starts_in_air,
+    state: "TakeoffState",
+    rotor_speeds: tf.Tensor,
+    starts: tf.Tensor,
+    starts_in_air: tf.Tensor,
     *,
-    runtime=TAKEOFF_RUNTIME,
-    target=DEFAULT_TARGET,
-    dynamics="udacity",
-    action_repeat=3,
-):
+    runtime: float = TAKEOFF_RUNTIME,
+    target: Any = DEFAULT_TARGET,
+    dynamics: str = "udacity",
+    action_repeat: int = 3,
+) -> tuple["TakeoffState", "StepResult"]:
     """:func:`task_step` of the takeoff to ``target``, restarting rows that end from ``starts`` (N, 12)
     (``starts_in_air`` (N,) bool: which are air starts)."""
     goals = tf.zeros_like(starts[:, 0:3]) + tf.constant(target, tf.float64)
@@ -331,14 +341,14 @@ def takeoff_step(
     )
 
 
-def numpy_starts(init_pose, init_velocities, init_angle_velocities=None):
+def numpy_starts(init_pose: ArrayLike, init_velocities: ArrayLike, init_angle_velocities: Any = None) -> np.ndarray:
     """Starts (n, 12) float64 from numpy arrays (n, 6), (n, 3) and optionally (n, 3)."""
     init_pose = np.asarray(init_pose, dtype=float)
     rates = np.zeros((len(init_pose), 3)) if init_angle_velocities is None else init_angle_velocities
     return np.concatenate([init_pose, np.asarray(init_velocities, dtype=float), np.asarray(rates, dtype=float)], axis=1)
 
 
-def steps_per_episode(runtime: float, action_repeat: int):
+def steps_per_episode(runtime: float, action_repeat: int) -> int:
     """The most agent steps an episode can take: the time limit ends it after runtime / dt simulator steps."""
     return math.ceil((runtime / physics.DT + 1) / action_repeat) + 1
 

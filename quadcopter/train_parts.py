@@ -17,6 +17,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,15 @@ from tqdm.std import tqdm
 
 from .evaluation import TEST_SEED, summarise_evaluation
 from .machine import cpu_name
-from .runs import EPISODE_COLUMNS, TEST_COLUMNS, check_unedited, checkpoint_paths, restore_newest_intact, run_checkpoint
+from .runs import (
+    EPISODE_COLUMNS,
+    TEST_COLUMNS,
+    Run,
+    check_unedited,
+    checkpoint_paths,
+    restore_newest_intact,
+    run_checkpoint,
+)
 from .task_specs import NumpyDraw
 
 
@@ -49,7 +58,7 @@ class TrainingInterrupted(KeyboardInterrupt):
 
     ``out`` is the run folder (None when the run kept no files) and ``env_steps`` the steps done."""
 
-    def __init__(self, out, env_steps) -> None:
+    def __init__(self, out: Path | None, env_steps: int) -> None:
         super().__init__(f"interrupted after {env_steps:,} environment steps")
         self.out, self.env_steps = out, env_steps
 
@@ -117,7 +126,16 @@ class RunKeeper:
     settings), episodes.csv and tests.csv, resuming, and the TensorBoard log. With ``run`` None it keeps
     nothing and every method does nothing."""
 
-    def __init__(self, run, agent, tests, rollout, config, settings, record: TrainingRecord) -> None:
+    def __init__(
+        self,
+        run: Run | None,
+        agent: Any,
+        tests: "ActorTestFlights",
+        rollout: Any,
+        config: Any,
+        settings: Any,
+        record: TrainingRecord,
+    ) -> None:
         self.run, self.agent, self.tests, self.record = run, agent, tests, record
         self.config, self.settings = config, settings
         self.log: TrainingLog | None = None
@@ -128,7 +146,7 @@ class RunKeeper:
             self.manager = tf.train.CheckpointManager(self.checkpoint, run.checkpoints, max_to_keep=2)
 
     @property
-    def folder(self):
+    def folder(self) -> Path | None:
         return None if self.run is None else self.run.out
 
     def where(self) -> str:
@@ -139,6 +157,7 @@ class RunKeeper:
         """Resume: the newest intact checkpoint into the agent, the tests and the record; ``ValueError`` when the
         run's files were edited or cut short, or when a new ``budget`` is already used up (nothing changed)."""
         run, record = self.run, self.record
+        assert run is not None, "restore needs a run folder"  # train resumes only runs that have one
         paths = checkpoint_paths(run.checkpoints, self.manager, print)
         check_unedited(run, paths[0])
         restore_newest_intact(self.checkpoint, self.manager, print, paths)
@@ -161,7 +180,7 @@ class RunKeeper:
             )
         self.tests.history = saved["tests"]
 
-    def start(self, starts) -> None:
+    def start(self, starts: tuple) -> None:
         """Write the run's config and settings and open its log (``starts``: the test flights' starts)."""
         if self.run is not None:
             self.run.save_config(self.config, self.settings)
@@ -209,7 +228,7 @@ class TrainingLog:
     Q(s0, mu(s0)): what the critic believes a takeoff is worth, to set against the return it earns.
     """
 
-    def __init__(self, folder, agent, task, starts, every=25) -> None:
+    def __init__(self, folder: Path, agent: Any, task: Any, starts: tuple, every: int = 25) -> None:
         self.writer = tf.summary.create_file_writer(str(folder))
         self.agent, self.every, self.rounds = agent, every, 0
         self.start_states = tf.constant(task.observe(*starts), tf.float32)
@@ -222,7 +241,7 @@ class TrainingLog:
                 if value is not None and math.isfinite(value):
                     tf.summary.scalar(name, value)
 
-    def round(self, counters, finished, losses, actor_lr=None) -> None:
+    def round(self, counters: dict, finished: list[dict], losses: tuple, actor_lr: float | None = None) -> None:
         """After a round: keep its episodes; every ``every`` rounds, write the scalars (with the actor's
         learning rate, ``actor_lr``, when given)."""
         self.rounds += 1
@@ -249,7 +268,7 @@ class TrainingLog:
         )
         self.finished = []
 
-    def test(self, counters, result) -> None:
+    def test(self, counters: dict, result: dict) -> None:
         """After a test flight: its success rate and mean return, and the critic's Q(s0, mu(s0))."""
         actions = self.agent.actor_local.network(self.start_states, training=False)
         q_values = self.agent.critic_local.model([self.start_states, actions], training=False)
@@ -269,11 +288,11 @@ class ActorLearningRate:
     environment steps, then ``settings.late_actor_lr_factor`` times it. Worked out from the step count
     alone, so a resumed run learns at the rate the uninterrupted one would have."""
 
-    def __init__(self, agent, settings) -> None:
+    def __init__(self, agent: Any, settings: Any) -> None:
         self.variable = agent.actor_local.optimizer.learning_rate
         self.base, self.settings, self.current = agent.config.actor_lr, settings, None
 
-    def follow(self, env_steps) -> None:
+    def follow(self, env_steps: int) -> None:
         late = env_steps >= self.settings.late_actor_lr_from
         rate = self.base * (self.settings.late_actor_lr_factor if late else 1.0)
         if rate != self.current:
@@ -290,7 +309,7 @@ class StopAtRoundBoundary:
         self.requested = False
         self.previous: dict[int, Any] = {}
 
-    def __enter__(self):
+    def __enter__(self) -> "StopAtRoundBoundary":
         if threading.current_thread() is threading.main_thread():  # signal handlers live on the main thread
             for number in (signal.SIGINT, signal.SIGTERM):
                 self.previous[number] = signal.signal(number, self._handle)
@@ -347,7 +366,7 @@ class ProgressBar:
             refresh=False,
         )
 
-    def __enter__(self):
+    def __enter__(self) -> "ProgressBar":
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -377,7 +396,7 @@ class ActorTestFlights:
     puts it back into the agent at the end. ``history`` has one dict per test.
     """
 
-    def __init__(self, agent, settings, rollout) -> None:
+    def __init__(self, agent: Any, settings: Any, rollout: Any) -> None:
         self.agent, self.settings, self.rollout = agent, settings, rollout
         draw = NumpyDraw(np.random.default_rng(TEST_SEED))
         self.starts = rollout.task.test_starts(draw, settings.test_episodes)  # (starts (n, 12), goals (n, 3))
@@ -385,18 +404,18 @@ class ActorTestFlights:
         self.history: list[dict] = []
 
     @property
-    def best_score(self):
+    def best_score(self) -> tuple[float, float] | None:
         """(success rate, mean return) of the kept test, or None before the first test."""
         kept = [t for t in self.history if t["best"]]
         return (kept[-1]["success_rate"], kept[-1]["mean_return"]) if kept else None
 
-    def due(self, env_steps):
+    def due(self, env_steps: int) -> bool:
         """True when ``settings.test_every`` environment steps have passed since the last test."""
         if self.settings.test_every <= 0:
             return False
         return not self.history or env_steps >= self.history[-1]["env_steps"] + self.settings.test_every
 
-    def run(self, counters, episodes_so_far) -> None:
+    def run(self, counters: dict, episodes_so_far: int) -> None:
         """Fly the test takeoffs; keep the actor's weights if it did better than ever."""
         agent = self.agent
         summary = summarise_evaluation(self.rollout.fly(*self.starts))

@@ -14,9 +14,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from agents.agent import DDPG
+from agents.agent import DDPG, DDPGConfig
 
 from . import folder_lock
 from .evaluation import (  # noqa: F401  (re-exported: quadcopter.training was their home)
@@ -47,7 +48,7 @@ from .runs import (  # noqa: F401  (re-exported likewise)
     run_checkpoint,
 )
 from .settings import MAX_ENV_STEPS, MAX_EPISODES, MAX_SECONDS, TrainSettings  # noqa: F401  (re-exported)
-from .task_specs import TASKS, load_task
+from .task_specs import TASKS, FlightTask, load_task
 from .tasks import TakeoffTask
 from .tensor_task import check_task
 from .train_parts import (  # noqa: F401  (TrainingError, TrainingInterrupted, ActorTestFlights re-exported: old homes)
@@ -64,11 +65,11 @@ from .train_parts import (  # noqa: F401  (TrainingError, TrainingInterrupted, A
 from .vector_task import ScalarTask, VectorTakeoffTask
 
 
-def make_agent(config, settings):
+def make_agent(config: DDPGConfig, settings: TrainSettings) -> DDPG:
     """The DDPG agent for the run's task: the Udacity ``task.Task`` for the takeoff (as always), a
     :class:`~quadcopter.vector_task.ScalarTask` of the task otherwise."""
     if settings.task == "takeoff":
-        task = TakeoffTask(
+        task: TakeoffTask | ScalarTask = TakeoffTask(
             runtime=settings.runtime,
             dynamics=settings.dynamics,
             action_repeat=settings.action_repeat,
@@ -82,7 +83,7 @@ def make_agent(config, settings):
     return DDPG(task, config)
 
 
-def run_task(settings):
+def run_task(settings: TrainSettings) -> FlightTask:
     """The :class:`~quadcopter.task_specs.FlightTask` of a run's settings (the takeoff's with its share of
     air starts)."""
     task = load_task(settings.task)
@@ -102,7 +103,7 @@ class NumpyRollout:
     Its random state is the agent's numpy Generator (saved in ``state.json``).
     """
 
-    def __init__(self, agent, settings) -> None:
+    def __init__(self, agent: DDPG, settings: TrainSettings) -> None:
         self.agent, self.settings = agent, settings
         self.task = run_task(settings)
         self.memory = agent.use_tensor_memory()
@@ -117,10 +118,10 @@ class NumpyRollout:
         self.noise = agent.make_noise((settings.num_envs, agent.action_size))
         self.states = self.envs.reset()
 
-    def checkpointables(self):
+    def checkpointables(self) -> dict[str, Any]:
         return dict(memory=self.memory.checkpoint())
 
-    def round(self, steps: int, updates: int):
+    def round(self, steps: int, updates: int) -> tuple[list[dict], tuple[float, float], int]:
         agent, envs = self.agent, self.envs
         finished = []
         for step in range(steps):
@@ -138,7 +139,7 @@ class NumpyRollout:
             losses, updates_made = agent.learn_many(updates), updates
         return finished, losses, updates_made
 
-    def fly(self, starts, goals, runtime: float | None = None):
+    def fly(self, starts: np.ndarray, goals: np.ndarray, runtime: float | None = None) -> pd.DataFrame:
         return evaluate_actor(
             greedy_policy(self.agent),
             starts=(starts, goals),
@@ -149,7 +150,7 @@ class NumpyRollout:
         )
 
 
-def make_rollout(agent, settings):
+def make_rollout(agent: DDPG, settings: TrainSettings) -> "FusedTakeoff | NumpyRollout":
     """The object that runs training rounds and test flights: fused (default) or numpy."""
     if not settings.fused:
         return NumpyRollout(agent, settings)
@@ -216,7 +217,7 @@ def train(
     if resume and (out is None or not Run(out).holds_run()):
         raise ValueError(f"resume needs the folder of an earlier run; got {out!r}")
     if resume and config is None and settings is None:
-        Run(out).load_config()  # a run that cannot be resumed is refused before its lock file is written
+        Run(out or "").load_config()  # a run that cannot be resumed is refused before its lock file is written
     if out is None:
         return _train(config, settings, None, resume, progress, overwrite, budget)
     with folder_lock.hold(out):  # no other process trains into this folder meanwhile

@@ -6,9 +6,10 @@ Row ``i`` is one episode as the scalar Udacity loop would fly it, and the fused 
 (:func:`~quadcopter.tensor_task.task_step`) gives the same episodes to round-off.
 """
 
-from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .sim import VectorPhysicsSim
 from .task_specs import FlightTask, NumpyDraw, has_contact_rule, rotor_keywords
@@ -29,7 +30,14 @@ class VectorStep(tuple):
 
     states: np.ndarray
 
-    def __new__(cls, next_states, rewards: Sequence[float], terminated, truncated, states):
+    def __new__(
+        cls,
+        next_states: np.ndarray,
+        rewards: np.ndarray,
+        terminated: np.ndarray,
+        truncated: np.ndarray,
+        states: np.ndarray,
+    ) -> "VectorStep":
         step = super().__new__(cls, (next_states, rewards, terminated, truncated))
         step.states = states
         return step
@@ -62,13 +70,13 @@ class VectorTask:
     def __init__(
         self,
         num_envs: int,
-        rng,
-        runtime=TAKEOFF_RUNTIME,
-        target_pos=None,
-        dynamics="udacity",
-        action_repeat=3,
-        air_starts=0.0,
-        task=None,
+        rng: np.random.Generator,
+        runtime: float = TAKEOFF_RUNTIME,
+        target_pos: Any = None,
+        dynamics: str = "udacity",
+        action_repeat: int = 3,
+        air_starts: float = 0.0,
+        task: Any = None,
     ) -> None:
         if not (isinstance(num_envs, (int, np.integer)) and num_envs >= 1):
             raise ValueError(f"num_envs must be an integer >= 1; got {num_envs!r}")
@@ -92,28 +100,28 @@ class VectorTask:
         self.states = self._observe()
 
     @property
-    def rng(self):
+    def rng(self) -> np.random.Generator:
         """The numpy Generator that the starts are drawn from (a Gymnasium env sets its own)."""
         return self.draw.rng
 
     @rng.setter
-    def rng(self, value) -> None:
+    def rng(self, value: np.random.Generator) -> None:
         self.draw = NumpyDraw(value)
 
     @property
-    def physics(self):
+    def physics(self) -> np.ndarray:
         """The simulator's state as the task's functions take it: (N, 12) pose, velocity, angular_v."""
         return np.concatenate([self.sim.pose, self.sim.v, self.sim.angular_v], axis=1)
 
     def _observe(self):
         return self.task.observe(self.physics, self.goals)
 
-    def reset(self):
+    def reset(self) -> np.ndarray:
         """Restart every row from a new random start; returns the states (N, state_size)."""
         self._restart(np.arange(self.num_envs))
         return self.states
 
-    def restart_from(self, starts, goals=None):
+    def restart_from(self, starts: np.ndarray, goals: np.ndarray | None = None) -> np.ndarray:
         """Restart every row from the given starts (N, 12) (pose, velocity, angular_v) towards ``goals``
         (N, 3; default: the rows' goals as they are); returns the states (N, state_size)."""
         starts = np.asarray(starts, dtype=float)
@@ -139,7 +147,7 @@ class VectorTask:
         self.held[rows] = True
         self.states = self._observe()
 
-    def step(self, rotor_speeds):
+    def step(self, rotor_speeds: ArrayLike) -> "VectorStep":
         """Apply rotor speeds (N, 4) to every row for ``action_repeat`` sub-steps (see the class doc).
         Returns a :class:`VectorStep`; rows that ended are restarted, and their finished episodes
         wait in :meth:`pop_finished`."""
@@ -184,7 +192,7 @@ class VectorTask:
             self._restart(ended)
         return VectorStep(next_states, rewards, terminated, truncated, self.states)
 
-    def pop_finished(self):
+    def pop_finished(self) -> list[dict]:
         """The episodes finished since the last call, as a list of dicts, and forget them."""
         finished, self.finished = self.finished, []
         return finished
@@ -206,7 +214,12 @@ class ScalarTask:
     action_high = ACTION_HIGH
 
     def __init__(
-        self, task=None, runtime=TAKEOFF_RUNTIME, dynamics="udacity", action_repeat=3, seed: int | None = None
+        self,
+        task: Any = None,
+        runtime: float = TAKEOFF_RUNTIME,
+        dynamics: str = "udacity",
+        action_repeat: int = 3,
+        seed: int | None = None,
     ) -> None:
         self.task = task or FlightTask()
         self.envs = VectorTask(
@@ -219,7 +232,7 @@ class ScalarTask:
         self.terminated = self.truncated = self.success = False
         self._ended = True
 
-    def reset(self, start=None, goal=None):
+    def reset(self, start: ArrayLike | None = None, goal: ArrayLike | None = None) -> np.ndarray:
         """Start a new episode from a new random start, or from ``start`` (12,: pose, velocity, angular_v)
         towards ``goal`` (3,; default the task's target); returns its first state (state_size,)."""
         self.terminated = self.truncated = self.success = False
@@ -230,7 +243,7 @@ class ScalarTask:
         start, goal = np.asarray(start, dtype=float)[None, :], np.asarray(goal, dtype=float)[None, :]
         return self.envs.restart_from(start, goal)[0]
 
-    def step(self, rotor_speeds):
+    def step(self, rotor_speeds: ArrayLike) -> tuple[np.ndarray, float, bool]:
         """Apply 4 rotor speeds (rev/s; finite ones clipped to [0, 900]) for ``action_repeat`` simulator steps.
         Returns ``(next_state, reward, done)``; ``RuntimeError`` once the episode has ended (call reset)."""
         if self._ended:
