@@ -285,20 +285,9 @@ def task_step(
 
     after = TakeoffState(physics_state, time, returns, lengths, held, state.air_start, goal)
     new_state = _restart_ended(done, restarts, after)
-    result = StepResult(
-        next_states,
-        rewards,
-        terminated,
-        truncated,
-        task.observe(new_state.physics, new_state.goal, TENSOR_MATH),
-        done,
-        returns,
-        lengths,
-        physics_state[:, 2],
-        success,
-        state.air_start,
-    )
-    return new_state, result
+    restarted, final_z = task.observe(new_state.physics, new_state.goal, TENSOR_MATH), physics_state[:, 2]
+    fields = (next_states, rewards, terminated, truncated, restarted, done, returns, lengths, final_z, success)
+    return new_state, StepResult(*fields, state.air_start)
 
 
 def _restart_ended(done, restarts, after):
