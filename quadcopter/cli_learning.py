@@ -19,7 +19,7 @@ import agents.actor  # noqa: F401  (registers the actor's output layer, for load
 from agents.checks import parse_overrides
 from agents.config import DDPGConfig
 
-from . import folder_lock
+from . import folder_lock, training
 from .course import SWITCH_RADIUS, fly_course, read_waypoints
 from .evaluation import evaluate_with_long_hold
 from .export import description, export_actor
@@ -33,7 +33,6 @@ from .tasks import LONG_HOLD_RUNTIME, TAKEOFF_RUNTIME
 from .tensor_task import check_task
 from .train_parts import device_name
 from .training import TrainingInterrupted
-from .training import train as train_run
 
 
 def train(args: argparse.Namespace, given: dict[str, Any]) -> None:
@@ -72,7 +71,7 @@ def _train_in(args, config, settings, budgets, out):
     print(f"device: {device_name()}")
     started = time.perf_counter()
     try:
-        agent, episodes = train_run(
+        agent, episodes = training.train(  # by its module, so that tests can stand in for it
             config,
             settings,
             out=out,
