@@ -9,7 +9,6 @@ Udacity methods (``act``, ``step``, ``reset_episode``, ``learn``) are a thin lay
 
 import math
 import os
-from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -337,7 +336,7 @@ class DDPG:
         )
         return states, actions, rewards.reshape(-1, 1), next_states, terminated.reshape(-1, 1)
 
-    def _update_batches(self, states, actions, rewards: Sequence[float], next_states, terminated):
+    def _update_batches(self, states, actions, rewards, next_states, terminated):
         """The Udacity loop's compiled call: :meth:`DDPGUpdate.from_stacked`, then the actor's new weights (so
         that its numpy policy needs no variable reads)."""
         losses = self.update.from_stacked(states, actions, rewards, next_states, terminated)

@@ -16,7 +16,6 @@ For comparison, the Keras-2 original measured on this machine: about 44 updates/
 """
 
 import argparse
-import os
 import time
 
 import numpy as np
@@ -24,7 +23,7 @@ import tensorflow as tf
 
 from agents.agent import DDPG, DDPGConfig
 from quadcopter import takeoff_agent
-from quadcopter.machine import cpu_name
+from quadcopter.train_parts import device_name
 from quadcopter.vector_task import VectorTakeoffTask
 from task import Task
 
@@ -113,8 +112,7 @@ def main():
     env_steps = rate(fast_env_step, args.seconds, 16)
 
     print(
-        f"# {cpu_name()}, {os.cpu_count()} cores, TensorFlow {tf.__version__}, {time.strftime('%Y-%m-%d')}; "
-        f"400-300 networks, batch 64, XLA"
+        f"# {device_name()}, TensorFlow {tf.__version__}, {time.strftime('%Y-%m-%d')}; 400-300 networks, batch 64, XLA"
     )
     print("| measure | rate | x Keras-2 original (44/s) |")
     print("|---|---:|---:|")

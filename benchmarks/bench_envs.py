@@ -59,7 +59,10 @@ def main():
     parser.add_argument("--num-envs", type=int, nargs="+", default=[16, 256])
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    print(f"# {cpu_name()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}; gymnasium {gymnasium.__version__}")
+    print(
+        f"# CPU ({cpu_name()}, {os.cpu_count()} cores; numpy only), {time.strftime('%Y-%m-%d')}; "
+        f"gymnasium {gymnasium.__version__}"
+    )
     print("| environment | envs | agent steps/s | vs. one env |")
     print("|---|---:|---:|---:|")
     single = single_env_rate(args.seconds, rng)

@@ -23,9 +23,9 @@ import pandas as pd
 import agents  # noqa: F401  (registers the actor's layers, for loading it)
 from quadcopter.export import FORMATS, actor_layers, description, export_actor
 from quadcopter.exported import load_policy
-from quadcopter.machine import cpu_name
 from quadcopter.runs import read_file
 from quadcopter.task_specs import load_task
+from quadcopter.train_parts import device_name
 
 TIMING = r"""
 #define _POSIX_C_SOURCE 199309L
@@ -85,7 +85,7 @@ def main():
     model = keras.models.load_model(args.run / "actor_final.keras")
     states, settings = observations(args.run)
     expected = model(states).numpy()
-    print(f"# {cpu_name()}, CPU, {time.strftime('%Y-%m-%d')}; {args.run}/actor_final.keras, 1,000 observations")
+    print(f"# {device_name()}, {time.strftime('%Y-%m-%d')}; {args.run}/actor_final.keras, 1,000 observations")
     print("| format | largest difference (rev/s) | relative to the rotor speed | relative to the range (900 rev/s) |")
     print("|---|---:|---:|---:|")
     folder = Path(tempfile.mkdtemp(prefix="bench-export-"))

@@ -15,16 +15,15 @@ Compilation is left out (every function is called once before it is timed).
 """
 
 import argparse
-import os
 import time
 
 import numpy as np
 import tensorflow as tf
 
 from quadcopter import VectorPhysicsSim, hover_rotor_speed
-from quadcopter.machine import cpu_name
 from quadcopter.presets import takeoff_config
 from quadcopter.tensor_task import numpy_starts, sim_step
+from quadcopter.train_parts import device_name
 from quadcopter.training import TrainSettings, make_agent, make_rollout
 
 
@@ -104,7 +103,7 @@ def main():
     args = parser.parse_args()
     devices = ", ".join(d.device_type for d in tf.config.list_physical_devices())
     print(
-        f"# {cpu_name()}, {os.cpu_count()} cores, TensorFlow {tf.__version__} on {devices}, "
+        f"# {device_name()}, TensorFlow {tf.__version__} on {devices}, "
         f"{time.strftime('%Y-%m-%d')}; takeoff networks {takeoff_config().actor_units}, "
         f"batch {takeoff_config().batch_size}"
     )

@@ -17,14 +17,13 @@ same on every run of a seed.
 """
 
 import argparse
-import os
 import time
 from pathlib import Path
 
 from quadcopter.dynamics import DYNAMICS
 from quadcopter.evaluation import greedy_policy, hover_offset
-from quadcopter.machine import cpu_name
 from quadcopter.presets import takeoff_config
+from quadcopter.train_parts import device_name
 from quadcopter.training import TrainSettings, finish_run, train
 
 
@@ -34,10 +33,7 @@ def main():
     parser.add_argument("--dynamics", nargs="+", default=list(DYNAMICS), choices=DYNAMICS)
     parser.add_argument("--out", type=Path, default=Path("runs/bench"))
     args = parser.parse_args()
-    print(
-        f"# {cpu_name()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}; "
-        "the takeoff preset and default TrainSettings"
-    )
+    print(f"# {device_name()}, {time.strftime('%Y-%m-%d')}; the takeoff preset and default TrainSettings")
     print(
         "| dynamics | seed | wall (s) | final 10 s | final 30 s | selected 10 s | selected 30 s | final median z (m) "
         "| tests >= 95% in the last fifth | final 60 s hover offset (m) |"

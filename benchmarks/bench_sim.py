@@ -57,7 +57,7 @@ def main():
             )
 
     print(
-        f"# {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"# CPU ({cpu_name()}, {os.cpu_count()} cores; numpy only), Python {platform.python_version()}, "
         f"numpy {np.__version__}, {time.strftime('%Y-%m-%d')}"
     )
     print("| simulator | steps/s | x plain |")

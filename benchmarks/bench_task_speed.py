@@ -10,7 +10,6 @@ trainings run. The issue's target: each within 1.5 times the takeoff's.
 """
 
 import argparse
-import os
 import re
 import subprocess
 import sys
@@ -18,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from quadcopter.machine import cpu_name
 from quadcopter.settings import TrainSettings
+from quadcopter.train_parts import device_name
 
 
 def main():
@@ -27,10 +26,7 @@ def main():
     parser.add_argument("--tasks", nargs="+", default=["takeoff", "hover", "reach"])
     parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="where the trainings run (and MODULE is)")
     args = parser.parse_args()
-    print(
-        f"# {cpu_name()}, {os.cpu_count()} cores, CPU, {time.strftime('%Y-%m-%d')}; each task's own budget, "
-        "one at a time"
-    )
+    print(f"# {device_name()}, {time.strftime('%Y-%m-%d')}; each task's own budget, one at a time")
     print("| task | steps | wall (s) | training (s) | env steps/s | wall / takeoff's | steps/s / takeoff's |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     base = None

@@ -16,7 +16,6 @@ seed's final actor then flies the built-in courses (``quadcopter/course.py``), o
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -24,8 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from quadcopter.dynamics import DYNAMICS
-from quadcopter.machine import cpu_name
 from quadcopter.task_specs import TASKS
+from quadcopter.train_parts import device_name
 
 
 def run(task, dynamics, seed, out, extra):
@@ -50,7 +49,7 @@ def main():
     parser.add_argument("--out", type=Path, default=Path("runs/bench-tasks"))
     parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more train flags, e.g. --set tau=0.002")
     args = parser.parse_args()
-    print(f"# {cpu_name()}, {os.cpu_count()} cores, CPU, {time.strftime('%Y-%m-%d')}; {args.jobs} training(s) at once")
+    print(f"# {device_name()}, {time.strftime('%Y-%m-%d')}; {args.jobs} training(s) at once")
     print("| task | dynamics | seed | wall (s) | final, training length | final 30 s | final mean return |")
     print("|---|---|---:|---:|---:|---:|---:|")
     jobs = [(task, dynamics, seed) for task in args.tasks for dynamics in args.dynamics for seed in args.seeds]

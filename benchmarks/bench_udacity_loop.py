@@ -10,12 +10,11 @@ hold (30 s), and the wall time (the loop and its evaluations).
 """
 
 import argparse
-import os
 import time
 
 from quadcopter import takeoff_agent
-from quadcopter.machine import cpu_name
 from quadcopter.tasks import LONG_HOLD_RUNTIME
+from quadcopter.train_parts import device_name
 from quadcopter.training import evaluate_actor, greedy_policy
 from task import Task
 
@@ -44,10 +43,7 @@ def main():
     parser.add_argument("--steps", type=int, default=300_000)
     parser.add_argument("--every", type=int, default=20_000)
     args = parser.parse_args()
-    print(
-        f"# {cpu_name()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}; takeoff_agent, Udacity loop, "
-        f"{args.steps:,} agent steps"
-    )
+    print(f"# {device_name()}, {time.strftime('%Y-%m-%d')}; takeoff_agent, Udacity loop, {args.steps:,} agent steps")
     print("| seed | first >= 90% (agent steps) | final greedy success | final long hold | wall (s) |")
     print("|---:|---:|---:|---:|---:|")
     for seed in args.seeds:

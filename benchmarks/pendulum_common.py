@@ -1,7 +1,6 @@
 """The Pendulum benchmarks' shared pieces: the Udacity loop on Gymnasium's ``Pendulum-v1`` with the default
 DDPG (:func:`train`), the ``--set`` flag of the experiments and the first line of their output."""
 
-import os
 import time
 
 import gymnasium
@@ -10,7 +9,7 @@ from agents.agent import DDPG
 from agents.checks import parse_overrides
 from agents.config import DDPGConfig
 from agents.gym_task import GymTask
-from quadcopter.machine import cpu_name
+from quadcopter.train_parts import device_name
 
 TARGET = -200.0  # issue 11's target for the mean of the last 10 of 100 episodes, on each of seeds 0, 1, 2
 
@@ -53,7 +52,7 @@ def run_header(settings, episodes):
     """The first line of a Pendulum script's output: machine, gymnasium, date, the ``--set`` settings
     (a list of "NAME=VALUE") and the episodes a run trains for."""
     return (
-        f"# {cpu_name()}, {os.cpu_count()} cores, gymnasium {gymnasium.__version__}, {time.strftime('%Y-%m-%d')}; "
+        f"# {device_name()}, gymnasium {gymnasium.__version__}, {time.strftime('%Y-%m-%d')}; "
         f"default DDPGConfig{', ' + ', '.join(settings) if settings else ''}, {episodes} episodes"
     )
 

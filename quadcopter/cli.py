@@ -22,7 +22,7 @@ from agents.config import DDPGConfig
 from . import folder_lock
 from .controllers import ActorController, ConstantController, PDAltitudeController, PDHoverController, RandomController
 from .course import COURSES
-from .dynamics import DYNAMICS
+from .dynamics import AIRFRAMES, DYNAMICS
 from .evaluation import EVALUATION_GROUP, EVALUATION_SEED, MAX_EVALUATION_EPISODES
 from .export import FORMATS
 from .flight import fly
@@ -169,6 +169,13 @@ def _add_flight_flags(parser) -> None:
         help="udacity: the original simulator, quirks included; rigid_body: corrected physics (default: udacity)",
     )
     parser.add_argument(
+        "--airframe",
+        choices=tuple(AIRFRAMES),
+        default="udacity",
+        help="the quadcopter flown: the Udacity one, or a Crazyflie 2.x with --dynamics rigid_body (default: "
+        "udacity; the hover controller's gains are tuned for the Udacity one)",
+    )
+    parser.add_argument(
         "--seed", type=int, default=0, help="seed of the random controller and of --task's start (default: 0)"
     )
     parser.add_argument(
@@ -211,7 +218,9 @@ def _simulate(args):
         if args.init_pose is None:
             start = starts[0]
     runtime = args.runtime or (task_runtime(args.task) if args.task else 5.0)
-    sim = PhysicsSim(start[0:6], start[6:9], start[9:12], runtime=runtime, dynamics=args.dynamics)
+    sim = PhysicsSim(
+        start[0:6], start[6:9], start[9:12], runtime=runtime, dynamics=args.dynamics, airframe=args.airframe
+    )
     if args.actor is not None:
         controller = ActorController(_learning(args).load_actor(args.actor), target=args.target, task=task)
         name = f"actor {args.actor}"
@@ -229,7 +238,8 @@ def _simulate(args):
     written = write_flight_plots(
         flight,
         args.out.with_suffix(""),
-        title=f"{name}, {args.task + ', ' if args.task else ''}{args.dynamics} dynamics",
+        title=f"{name}, {args.task + ', ' if args.task else ''}{args.dynamics} dynamics"
+        + ("" if args.airframe == "udacity" else f", {args.airframe}"),
         target=args.target,
     )
     end = "touched a bound" if sim.out_of_bounds else "reached the time limit"
@@ -377,6 +387,24 @@ def _add_evaluate(commands) -> None:
     )
     parser.add_argument(
         "--seed", type=int, default=EVALUATION_SEED, help=f"seed of the random starts (default: {EVALUATION_SEED})"
+    )
+    parser.add_argument(
+        "--airframe",
+        choices=tuple(AIRFRAMES),
+        default=None,
+        help="the quadcopter flown (default: the run's, from settings.json, else udacity; another than udacity "
+        "needs the rigid_body dynamics)",
+    )
+    parser.add_argument(
+        "--sweep",
+        default=None,
+        metavar="PARAMETER=LOW:HIGH[:POINTS]",
+        help="fly the evaluation at each value of mass, inertia or thrust (factors of the run's airframe, 5 "
+        "points unless given) or delay (whole agent steps), e.g. mass=0.8:1.2 or delay=0:2; writes "
+        "robustness_PARAMETER.csv and .png beside the actor (quadcopter/robustness.py)",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="with --sweep: replace the robustness files if they exist"
     )
     parser.set_defaults(run="evaluate")
 

@@ -26,6 +26,7 @@ from .export import description, export_actor
 from .exported import load_policy
 from .plots import plot_flight_panels, plot_path_3d
 from .presets import takeoff_config
+from .robustness import parse_sweep, plot_sweep, sweep
 from .runs import ACTORS, check_observation_version, claim_run_folder, finish_run, read_file
 from .settings import BUDGETS, TrainSettings
 from .task_specs import load_task
@@ -120,6 +121,9 @@ def evaluate(args: argparse.Namespace) -> None:
         )
     print(label)
     task_name = settings.get("task", "takeoff")
+    airframe = args.airframe or settings.get("airframe", "udacity")
+    if args.sweep:
+        return _sweep(args, act, {**settings, "dynamics": dynamics, "airframe": airframe}, settings_path.parent)
     summary = evaluate_with_long_hold(
         act,
         args.episodes,
@@ -128,6 +132,7 @@ def evaluate(args: argparse.Namespace) -> None:
         settings.get("action_repeat", 3),
         settings.get("runtime", TAKEOFF_RUNTIME),
         load_task(task_name),
+        airframe=airframe,
     )
     print(
         f"success rate {summary['success_rate']:.0%} over {summary['episodes']} {task_name} episodes "
@@ -136,6 +141,22 @@ def evaluate(args: argparse.Namespace) -> None:
     print(f"long hold (to {LONG_HOLD_RUNTIME:g} s): success rate {summary['long_hold_success_rate']:.0%}")
     print(f"median final altitude {summary['median_final_z']:.2f} m")
     print(f"mean return {summary['mean_return']:.1f}")
+
+
+def _sweep(args: argparse.Namespace, act: Any, settings: dict[str, Any], folder: Path) -> None:
+    """``evaluate --sweep``: the robustness table and plot (:mod:`quadcopter.robustness`), beside the actor."""
+    parameter, values = parse_sweep(args.sweep)
+    paths = [folder / f"robustness_{parameter}.csv", folder / f"robustness_{parameter}.png"]
+    existing = [str(path) for path in paths if path.exists()]
+    if existing and not args.overwrite:
+        raise ValueError(f"evaluate --sweep would replace {', '.join(existing)}: give --overwrite to replace them")
+    task_name = settings.get("task", "takeoff")
+    table = sweep(act, parameter, values, settings, load_task(task_name), args.episodes, args.seed)
+    table.to_csv(paths[0], index=False)
+    title = f"{task_name}, {settings['dynamics']} dynamics, {settings['airframe']} airframe: {parameter}"
+    plot_sweep({"actor": table}, title).savefig(paths[1], dpi=100)
+    print(table.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    print(f"wrote {paths[0]}, {paths[1]}")
 
 
 def _run_settings_file(path):

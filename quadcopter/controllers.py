@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .dynamics import GRAVITY, hover_rotor_speed
+from .dynamics import GRAVITY, UDACITY_AIRFRAME, hover_rotor_speed
 from .sim import PhysicsSim
 from .task_specs import FlightTask
 from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, wrap_angle
@@ -46,7 +46,8 @@ class PDAltitudeController:
     """Climb to ``target_z`` (m) and hold it, with the same speed on all four rotors.
 
     The desired vertical acceleration is a PD law, a = kp (z* - z) - kd v_z (m/s^2). The four rotors
-    share the thrust m (g + a), so each turns at n_hover sqrt((g + a) / g), clipped to [0, 900].
+    share the thrust m (g + a), so each turns at n_hover sqrt((g + a) / g), clipped to [0, n_max] (the
+    simulator's airframe's hover and fastest speeds: 404 and 900 rev/s for the Udacity quadcopter).
     Equal rotors produce no moments, so the quadcopter stays level. With kp = 4 /s^2 and kd = 4 /s
     the altitude settles in about 3 s without overshoot.
     """
@@ -58,9 +59,11 @@ class PDAltitudeController:
         self.hover_speed = hover_rotor_speed()
 
     def act(self, sim: PhysicsSim) -> np.ndarray:
+        body = getattr(sim, "airframe", UDACITY_AIRFRAME)  # the reference transcription has none: the original
+        hover_speed = self.hover_speed if body == UDACITY_AIRFRAME else body.hover_rotor_speed()
         accel = self.kp * (self.target_z - sim.pose[2]) - self.kd * sim.v[2]
         thrust_ratio = max(0.0, (-GRAVITY + accel) / -GRAVITY)
-        speed = min(ACTION_HIGH, self.hover_speed * np.sqrt(thrust_ratio))
+        speed = min(body.max_rotor_speed, hover_speed * np.sqrt(thrust_ratio))
         return np.full(4, speed)
 
 
@@ -91,7 +94,8 @@ class PDHoverController:
             roll = self.k_angle * phi + self.k_rate * sim.angular_v[0]
             pitch = self.k_angle * theta + self.k_rate * sim.angular_v[1]
             speeds = self.altitude.act(sim) + 0.5 * np.array([pitch, -pitch, roll, -roll])
-            self.action = np.clip(speeds, ACTION_LOW, ACTION_HIGH)
+            high = getattr(sim, "airframe", UDACITY_AIRFRAME).max_rotor_speed
+            self.action = np.clip(speeds, ACTION_LOW, high)
         self.steps += 1
         return self.action
 
@@ -117,6 +121,8 @@ class ActorController:
         if self.steps % self.action_repeat == 0:
             physics = np.concatenate([sim.pose, sim.v, sim.angular_v])[None, :]
             state = self.task.observe(physics, self.target[None, :])[0]
-            self.action = np.clip(np.asarray(self.policy(state[None, :]))[0], ACTION_LOW, ACTION_HIGH)
+            high = sim.airframe.max_rotor_speed  # the body's fastest rotor speed (the Udacity one: 900 rev/s)
+            low = sim.airframe.min_rotor_speed  # the actions' range: the Udacity one is [0, 900] rev/s
+            self.action = np.clip(np.asarray(self.policy(state[None, :]))[0], low, high)
         self.steps += 1
         return self.action

@@ -20,8 +20,9 @@ Two models:
   propeller model (docs/physics.md and docs/differences.md list what it corrects).
 """
 
+import dataclasses
+import functools
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -54,6 +55,124 @@ K_Q = (0.05 / (2 * math.pi)) / C_T0 * PROPELLER_SIZE  # about 0.0066 m
 TWO_PI = 2 * math.pi
 DYNAMICS = ("udacity", "rigid_body")
 
+
+@dataclasses.dataclass(frozen=True)
+class Airframe:
+    """A quadcopter body for the rigid-body dynamics (:func:`rigid_body_step`); the ``udacity`` dynamics keep
+    the original's constants, which are :data:`UDACITY_AIRFRAME`'s.
+
+    | field | unit | meaning |
+    |---|---|---|
+    | ``mass`` | kg | the whole quadcopter |
+    | ``inertia`` | kg m^2 | (I_x, I_y, I_z), principal moments about the body axes |
+    | ``arm_length`` | m | centre to each rotor (rotors on the body's +-x and +-y axes) |
+    | ``propeller_size`` | m | propeller diameter D |
+    | ``thrust_coefficient`` | - | C_T at zero inflow: a rotor's thrust is C_T rho n^2 D^4 (n in rev/s) |
+    | ``inflow_linear``, ``inflow_quadratic`` | - | C_T falls by these times J and J^2 (J = inflow / (n D)) |
+    | ``torque_per_thrust`` | m | a rotor's yaw drag torque per newton of its thrust |
+    | ``max_rotor_speed`` | rev/s | the actions' upper limit: the motors' fastest |
+    | ``min_rotor_speed`` | rev/s | the actions' lower limit (see :data:`CRAZYFLIE_AIRFRAME`) |
+    | ``dims`` | m | body width, length, height, for its drag |
+    | ``drag_coefficient`` | - | the body's drag coefficient on each face |
+    """
+
+    name: str
+    mass: float
+    inertia: tuple[float, float, float]
+    arm_length: float
+    propeller_size: float
+    thrust_coefficient: float
+    inflow_linear: float
+    inflow_quadratic: float
+    torque_per_thrust: float
+    max_rotor_speed: float
+    min_rotor_speed: float
+    dims: tuple[float, float, float]
+    drag_coefficient: float
+
+    @property
+    def areas(self) -> tuple[float, float, float]:
+        """m^2: the faces normal to x, y and z (length x height, width x height, width x length)."""
+        width, length, height = self.dims
+        return (length * height, width * height, width * length)
+
+    def hover_rotor_speed(self) -> float:
+        """rev/s at which four rotors with zero inflow exactly carry the weight: 4 C_T rho n^2 D^4 = m |g|."""
+        return math.sqrt(self.mass * -GRAVITY / (4 * self.thrust_coefficient * RHO * self.propeller_size**4))
+
+    def scaled(self, mass: float = 1.0, inertia: float = 1.0, thrust: float = 1.0) -> "Airframe":
+        """The same airframe with its mass, its moments of inertia and its thrust coefficient times the given
+        factors (a heavier or lighter build, a worn propeller): the bodies of ``evaluate --sweep``."""
+        for name, factor in (("mass", mass), ("inertia", inertia), ("thrust", thrust)):
+            if not (isinstance(factor, (int, float)) and math.isfinite(factor) and 0.1 <= factor <= 10):
+                raise ValueError(f"the {name} factor must be a number in [0.1, 10]; got {factor!r}")
+        return dataclasses.replace(
+            self,
+            mass=self.mass * mass,
+            inertia=(self.inertia[0] * inertia, self.inertia[1] * inertia, self.inertia[2] * inertia),
+            thrust_coefficient=self.thrust_coefficient * thrust,
+        )
+
+
+UDACITY_AIRFRAME = Airframe(
+    name="udacity",
+    mass=MASS,
+    inertia=MOMENTS_OF_INERTIA,
+    arm_length=ARM_LENGTH,
+    propeller_size=PROPELLER_SIZE,
+    thrust_coefficient=C_T0,
+    inflow_linear=0.07,
+    inflow_quadratic=0.1,
+    torque_per_thrust=K_Q,
+    max_rotor_speed=900.0,
+    min_rotor_speed=0.0,
+    dims=DIMS,
+    drag_coefficient=C_D,
+)
+"""The Udacity project's quadcopter (the constants above), the body both dynamics fly by default."""
+
+_CF_KF = 3.16e-10 * 3600.0  # N per (rev/s)^2: 3.16e-10 N per rpm^2
+_CF_PROPELLER = 2 * 2.31348e-2  # m: twice the propeller radius
+_CF_MASS = 0.027  # kg
+_CF_MAX = math.sqrt(2.25 * _CF_MASS * -GRAVITY / (4 * _CF_KF))  # rev/s at thrust-to-weight 2.25: about 362
+_CF_HOVER = math.sqrt(_CF_MASS * -GRAVITY / (4 * _CF_KF))  # rev/s: about 241
+_UDACITY_MIDDLE = 450.0 / math.sqrt(MASS * -GRAVITY / (4 * C_T0 * RHO * PROPELLER_SIZE**4))  # 450 / 404 = 1.11
+CRAZYFLIE_AIRFRAME = Airframe(
+    name="crazyflie",
+    mass=_CF_MASS,
+    inertia=(1.4e-5, 1.4e-5, 2.17e-5),
+    arm_length=0.0397,
+    propeller_size=_CF_PROPELLER,
+    thrust_coefficient=_CF_KF / (RHO * _CF_PROPELLER**4),  # about 0.207
+    inflow_linear=0.07 * (_CF_KF / (RHO * _CF_PROPELLER**4)) / C_T0,  # the Udacity model's shape, scaled
+    inflow_quadratic=0.1 * (_CF_KF / (RHO * _CF_PROPELLER**4)) / C_T0,
+    torque_per_thrust=7.94e-12 / 3.16e-10,  # m: km / kf, about 0.025
+    max_rotor_speed=_CF_MAX,
+    min_rotor_speed=2 * _UDACITY_MIDDLE * _CF_HOVER - _CF_MAX,  # about 176 rev/s
+    dims=(0.092, 0.092, 0.029),
+    drag_coefficient=C_D,
+)
+"""A Crazyflie 2.x (Bitcraze's 27 g nano quadcopter), from the identification that gym-pybullet-drones' cf2x.urdf
+carries (Panerati et al., 2021, after Forster, "System Identification of the Crazyflie 2.0 Nano Quadrocopter",
+ETH Zurich, 2015): mass, inertia, arm, propeller radius, kf = 3.16e-10 N/rpm^2, km = 7.94e-12 N m/rpm^2 and a
+thrust-to-weight ratio of 2.25. The inflow terms keep the Udacity model's shape and the body drag its
+coefficient (neither is identified for the Crazyflie; both matter little below a few m/s). Hover: about
+241 rev/s (14,500 rpm). Its actions span [176, 362] rev/s: their middle, the untrained actor's output, is
+1.11 times the hover speed, as on the Udacity quadcopter (450 of [0, 900] against 404), so that an
+untrained actor climbs there as it does on the Udacity one; [0, 362] put the middle at 0.75 times the hover
+speed, where every flight falls (docs/decisions.md)."""
+
+AIRFRAMES = {"udacity": UDACITY_AIRFRAME, "crazyflie": CRAZYFLIE_AIRFRAME}
+"""The airframes by name (``--airframe``)."""
+
+
+def airframe(name: str) -> Airframe:
+    """The airframe called ``name`` (:data:`AIRFRAMES`); ``ValueError`` naming it and the accepted ones."""
+    if name not in AIRFRAMES:
+        raise ValueError(f"airframe must be one of {list(AIRFRAMES)}; got {name!r}")
+    return AIRFRAMES[name]
+
+
 Component = Any
 """One component of the state (x, phi, a rotor speed, ...): a Python float, a numpy array (N,), or a float64
 tensor (N,) on the fused path."""
@@ -68,11 +187,14 @@ def check_dynamics(name: str) -> str:
     return name
 
 
-def hover_rotor_speed() -> float:
-    """Rotor speed (rev/s) at which four rotors with zero inflow exactly carry the weight.
+def hover_rotor_speed(body: Airframe | None = None) -> float:
+    """Rotor speed (rev/s) at which four rotors with zero inflow exactly carry the weight of ``body``
+    (default: the Udacity quadcopter's, about 404 rev/s).
 
-    Thrust per rotor is ``C_T0 * rho * n^2 * D^4``; four of them balance ``m * |g|``. About 404 rev/s.
+    Thrust per rotor is ``C_T0 * rho * n^2 * D^4``; four of them balance ``m * |g|``.
     """
+    if body is not None:
+        return body.hover_rotor_speed()
     return math.sqrt(MASS * -GRAVITY / (4 * C_T0 * RHO * PROPELLER_SIZE**4))
 
 
@@ -95,10 +217,10 @@ class _ScalarOps:
         return x if x > 0.0 else 0.0
 
     @staticmethod
-    def advance_ratio(wind, n):
-        """J = wind / (n * D), and 0 where the rotor stands still (n * D = 0, including a speed so small
-        that the product underflows) instead of nan/inf."""
-        swept = n * PROPELLER_SIZE
+    def advance_ratio(wind, n, size=PROPELLER_SIZE):
+        """J = wind / (n * D) (D = ``size``, m), and 0 where the rotor stands still (n * D = 0, including a
+        speed so small that the product underflows) instead of nan/inf."""
+        swept = n * size
         return wind / swept if swept > 0.0 else 0.0
 
     @staticmethod
@@ -131,9 +253,9 @@ class _ArrayOps:
         return np.maximum(x, 0.0)
 
     @staticmethod
-    def advance_ratio(wind, n):
+    def advance_ratio(wind, n, size=PROPELLER_SIZE):
         j = np.zeros_like(wind)
-        swept = n * PROPELLER_SIZE
+        swept = n * size
         np.divide(wind, swept, out=j, where=swept > 0.0)
         return j
 
@@ -195,14 +317,15 @@ def rotation_from_cos_sin(cos_sin: tuple) -> tuple:
     )
 
 
-def propeller_thrust(wind: Component, n: Component, ops: Ops) -> Component:
-    """Thrust (N) of one rotor turning at ``n`` rev/s with inflow ``wind`` (m/s, along the rotor axis).
+def propeller_thrust(wind: Component, n: Component, ops: Ops, body: Airframe = UDACITY_AIRFRAME) -> Component:
+    """Thrust (N) of one rotor of ``body`` turning at ``n`` rev/s with inflow ``wind`` (m/s, along the rotor axis).
 
-    J = wind / (n D); C_T = max(0.12 - 0.07 max(0, J) - 0.1 max(0, J)^2, 0); T = C_T rho n^2 D^4.
+    J = wind / (n D); C_T = max(C_T0 - a max(0, J) - b max(0, J)^2, 0) (the Udacity quadcopter's: 0.12, 0.07
+    and 0.1); T = C_T rho n^2 D^4.
     """
-    j = ops.relu(ops.advance_ratio(wind, n))
-    c_t = ops.relu(C_T0 - 0.07 * j - 0.1 * (j * j))
-    return c_t * RHO * (n * n) * PROPELLER_SIZE**4
+    j = ops.relu(ops.advance_ratio(wind, n, body.propeller_size))
+    c_t = ops.relu(body.thrust_coefficient - body.inflow_linear * j - body.inflow_quadratic * (j * j))
+    return c_t * RHO * (n * n) * body.propeller_size**4
 
 
 def check_bounds(x: Component, y: Component, z: Component, ops: Ops) -> tuple:
@@ -286,8 +409,10 @@ def udacity_step(pose: tuple, velocity: tuple, angular_v: tuple, rotor_speeds: t
     )
 
 
-def rigid_body_step(pose: tuple, velocity: tuple, angular_v: tuple, rotor_speeds: tuple, ops: Ops) -> tuple:
-    """One step of a physically correct rigid-body quadcopter, with the original's constants.
+def rigid_body_step(
+    pose: tuple, velocity: tuple, angular_v: tuple, rotor_speeds: tuple, ops: Ops, body: Airframe = UDACITY_AIRFRAME
+) -> tuple:
+    """One step of a physically correct rigid-body quadcopter, ``body`` (default: the original's constants).
 
     ``angular_v`` holds body rates (p, q, r). What it corrects in the original:
 
@@ -313,22 +438,26 @@ def rigid_body_step(pose: tuple, velocity: tuple, angular_v: tuple, rotor_speeds
     uz = r02 * vx + r12 * vy + r22 * vz
 
     # Inflow at each rotor: the z-component of u + w x r_i.
-    wind0, wind1, wind2, wind3 = uz - q * _L, uz + q * _L, uz - p * _L, uz + p * _L
-    t0, t1, t2, t3 = (propeller_thrust(w, n, ops) for w, n in ((wind0, n0), (wind1, n1), (wind2, n2), (wind3, n3)))
+    arm = body.arm_length
+    wind0, wind1, wind2, wind3 = uz - q * arm, uz + q * arm, uz - p * arm, uz + p * arm
+    t0, t1, t2, t3 = (
+        propeller_thrust(w, n, ops, body) for w, n in ((wind0, n0), (wind1, n1), (wind2, n2), (wind3, n3))
+    )
 
     # Forces: body drag opposes the body velocity; thrust along body z; gravity in the earth frame.
-    fx = -0.5 * RHO * ux * abs(ux) * AREAS[0] * C_D
-    fy = -0.5 * RHO * uy * abs(uy) * AREAS[1] * C_D
-    fz = t0 + t1 + t2 + t3 - 0.5 * RHO * uz * abs(uz) * AREAS[2] * C_D
-    ax = (r00 * fx + r01 * fy + r02 * fz) / MASS
-    ay = (r10 * fx + r11 * fy + r12 * fz) / MASS
-    az = (r20 * fx + r21 * fy + r22 * fz) / MASS + GRAVITY
+    areas, c_d, mass = body.areas, body.drag_coefficient, body.mass
+    fx = -0.5 * RHO * ux * abs(ux) * areas[0] * c_d
+    fy = -0.5 * RHO * uy * abs(uy) * areas[1] * c_d
+    fz = t0 + t1 + t2 + t3 - 0.5 * RHO * uz * abs(uz) * areas[2] * c_d
+    ax = (r00 * fx + r01 * fy + r02 * fz) / mass
+    ay = (r10 * fx + r11 * fy + r12 * fz) / mass
+    az = (r20 * fx + r21 * fy + r22 * fz) / mass + GRAVITY
     x = x + vx * DT + 0.5 * ax * _DT2
     y = y + vy * DT + 0.5 * ay * _DT2
     z = z + vz * DT + 0.5 * az * _DT2
     vx, vy, vz = vx + ax * DT, vy + ay * DT, vz + az * DT
 
-    (p_dot, q_dot, r_dot), (p, q, r) = _body_rates_step((p, q, r), (t0, t1, t2, t3))
+    (p_dot, q_dot, r_dot), (p, q, r) = _body_rates_step((p, q, r), (t0, t1, t2, t3), body)
     phi, theta, psi = _euler_angles_step((phi, theta, psi), (p, q, r), cos_sin, ops)
     return (
         (x, y, z, phi, theta, psi),
@@ -340,23 +469,25 @@ def rigid_body_step(pose: tuple, velocity: tuple, angular_v: tuple, rotor_speeds
     )
 
 
-def _body_rates_step(rates: Sequence[float], thrusts):
+def _body_rates_step(rates: tuple, thrusts: tuple, body: Airframe) -> tuple:
     """The rigid body's angular accelerations and its body rates (p, q, r) rad/s one step later, from the rotor
-    thrusts (T0, T1, T2, T3) N: body torques from the rotor pairs (yaw from their drag torque, K_Q per newton)
-    less the quadratic drag on each rate, then Euler's equations I w' = tau - w x (I w)."""
+    thrusts (T0, T1, T2, T3) N: body torques from the rotor pairs (yaw from their drag torque, ``torque_per_thrust``
+    per newton) less the quadratic drag on each rate, then Euler's equations I w' = tau - w x (I w)."""
     p, q, r = rates
     t0, t1, t2, t3 = thrusts
-    drag_coefficient = C_D * 0.5 * RHO
-    tau_x = (t3 - t2) * _L - drag_coefficient * p * abs(p) * AREAS[0] * DIMS[0] * DIMS[0]
-    tau_y = (t1 - t0) * _L - drag_coefficient * q * abs(q) * AREAS[1] * DIMS[1] * DIMS[1]
-    tau_z = (t2 + t3 - t0 - t1) * K_Q - drag_coefficient * r * abs(r) * AREAS[2] * DIMS[2] * DIMS[2]
-    p_dot = (tau_x - (I_Z - I_Y) * q * r) / I_X
-    q_dot = (tau_y - (I_X - I_Z) * r * p) / I_Y
-    r_dot = (tau_z - (I_Y - I_X) * p * q) / I_Z
+    arm, (i_x, i_y, i_z) = body.arm_length, body.inertia
+    areas, dims = body.areas, body.dims
+    drag_coefficient = body.drag_coefficient * 0.5 * RHO
+    tau_x = (t3 - t2) * arm - drag_coefficient * p * abs(p) * areas[0] * dims[0] * dims[0]
+    tau_y = (t1 - t0) * arm - drag_coefficient * q * abs(q) * areas[1] * dims[1] * dims[1]
+    tau_z = (t2 + t3 - t0 - t1) * body.torque_per_thrust - drag_coefficient * r * abs(r) * areas[2] * dims[2] * dims[2]
+    p_dot = (tau_x - (i_z - i_y) * q * r) / i_x
+    q_dot = (tau_y - (i_x - i_z) * r * p) / i_y
+    r_dot = (tau_z - (i_y - i_x) * p * q) / i_z
     return (p_dot, q_dot, r_dot), (p + p_dot * DT, q + q_dot * DT, r + r_dot * DT)
 
 
-def _euler_angles_step(angles: Sequence[float], rates: Sequence[float], cos_sin, ops):
+def _euler_angles_step(angles: tuple, rates: tuple, cos_sin: tuple, ops: Ops) -> tuple:
     """The ZYX Euler angles (phi, theta, psi) one step later at the new body rates (p, q, r), from the Euler-angle
     kinematics (``cos_sin``: the old angles' cosines and sines, :func:`euler_cos_sin`), wrapped to (-pi, pi]."""
     phi, theta, psi = angles
@@ -370,3 +501,27 @@ def _euler_angles_step(angles: Sequence[float], rates: Sequence[float], cos_sin,
 
 
 STEP_FUNCTIONS = {"udacity": udacity_step, "rigid_body": rigid_body_step}
+
+
+def check_airframe(dynamics: str, body: "str | Airframe | None") -> Airframe:
+    """The airframe ``body`` (a name of :data:`AIRFRAMES`, an :class:`Airframe`, or None: the Udacity one) for
+    ``dynamics``; ``ValueError`` for the ``udacity`` dynamics with another airframe: they are the original's
+    equations with its own constants (fly another body with ``rigid_body``)."""
+    check_dynamics(dynamics)
+    body = UDACITY_AIRFRAME if body is None else airframe(body) if isinstance(body, str) else body
+    if not isinstance(body, Airframe):
+        raise ValueError(f"airframe must be one of {list(AIRFRAMES)} or an Airframe; got {body!r}")
+    if dynamics == "udacity" and body != UDACITY_AIRFRAME:
+        raise ValueError(
+            f"the udacity dynamics fly the original quadcopter only; airframe {body.name!r} needs dynamics='rigid_body'"
+        )
+    return body
+
+
+def step_function(dynamics: str, body: "str | Airframe | None" = None) -> Any:
+    """The step function of ``dynamics`` flying ``body`` (:func:`check_airframe`): ``step(pose, velocity,
+    angular_v, rotor_speeds, ops)``."""
+    body = check_airframe(dynamics, body)
+    if dynamics == "udacity":
+        return udacity_step
+    return functools.partial(rigid_body_step, body=body)

@@ -40,11 +40,15 @@ def evaluate_actor(
     starts: tuple[np.ndarray, np.ndarray] | None = None,
     runtime: float = TAKEOFF_RUNTIME,
     task: FlightTask | None = None,
+    airframe: Any = None,
+    delay: int = 0,
 ) -> pd.DataFrame:
     """Fly ``episodes`` deterministic episodes of ``task`` (default: the takeoff) of ``runtime`` s from the
     task's test starts drawn with ``seed`` (the takeoff's: on the ground at rest, z in [0, 0.5] m, v_z in
     [0, 0.1] m/s) with ``act(states (N, state_size)) -> rotor speeds (N, 4)``, side by side. ``starts`` =
-    (starts (N, 12): pose, velocity, angular_v; goals (N, 3)) replaces the random starts.
+    (starts (N, 12): pose, velocity, angular_v; goals (N, 3)) replaces the random starts. ``airframe`` is the
+    body flown (default: the Udacity quadcopter; :mod:`quadcopter.dynamics`), and ``delay`` > 0 applies each
+    action that many agent steps late (:func:`delayed`), as a flight controller's latency would.
 
     Returns a DataFrame with one row per episode: episode_return, length, final_z, success (the
     takeoff-and-hold rule). At most :data:`MAX_EVALUATION_EPISODES`; they fly in groups of
@@ -65,6 +69,8 @@ def evaluate_actor(
             action_repeat,
             runtime,
             task,
+            airframe,
+            delay,
         )
         for first in range(0, len(starts[0]), EVALUATION_GROUP)
     ]
@@ -88,7 +94,7 @@ def check_evaluation_episodes(episodes: int) -> int:
     return int(episodes)
 
 
-def _fly_first_episodes(act, starts, seed: int, dynamics: str, action_repeat: int, runtime: float, task):
+def _fly_first_episodes(act, starts, seed, dynamics, action_repeat, runtime, task, airframe=None, delay=0):
     """The first episode of each of the starts (starts (N, 12), goals (N, 3)), flown side by side: a
     DataFrame of :func:`evaluate_actor`'s rows."""
     episodes = len(starts[0])
@@ -99,7 +105,9 @@ def _fly_first_episodes(act, starts, seed: int, dynamics: str, action_repeat: in
         dynamics=dynamics,
         action_repeat=action_repeat,
         task=task,
+        airframe=airframe,
     )
+    act = delayed(act, delay)
     states = envs.restart_from(*starts)
     first: dict[int, Any] = {}
     while len(first) < episodes:
@@ -107,6 +115,30 @@ def _fly_first_episodes(act, starts, seed: int, dynamics: str, action_repeat: in
         for episode in envs.pop_finished():
             first.setdefault(episode["env"], episode)
     return pd.DataFrame([first[i] for i in range(episodes)]).drop(columns=["env", "air_start"])
+
+
+MAX_DELAY = 10
+"""The most agent steps an action may be delayed by (10 steps: 0.6 s at the default 3 simulator steps each)."""
+
+
+def delayed(act: Callable[[np.ndarray], np.ndarray], steps: int) -> Callable[[np.ndarray], np.ndarray]:
+    """``act`` with its actions applied ``steps`` agent steps late: each call returns the action ``act`` chose
+    ``steps`` calls before (the first call's own action until then, as a controller that starts with its
+    first command). 0: ``act`` itself. ``ValueError`` for a delay outside [0, :data:`MAX_DELAY`]."""
+    if not (isinstance(steps, int) and not isinstance(steps, bool) and 0 <= steps <= MAX_DELAY):
+        raise ValueError(f"delay must be an integer number of agent steps in [0, {MAX_DELAY}]; got {steps!r}")
+    if steps == 0:
+        return act
+    queue: list[np.ndarray] = []
+
+    def late(states: np.ndarray) -> np.ndarray:
+        action = np.asarray(act(states))
+        if not queue:
+            queue.extend([action] * steps)
+        queue.append(action)
+        return queue.pop(0)
+
+    return late
 
 
 def greedy_policy(agent: Any) -> Callable[[np.ndarray], np.ndarray]:
@@ -132,11 +164,16 @@ def evaluate_with_long_hold(
     action_repeat: int = 3,
     runtime: float = TAKEOFF_RUNTIME,
     task: FlightTask | None = None,
+    airframe: Any = None,
+    delay: int = 0,
 ) -> dict:
     """:func:`summarise_evaluation` of ``episodes`` episodes of ``task`` (default: the takeoff) of
-    ``runtime`` s (:func:`evaluate_actor`), plus ``long_hold_success_rate``: the success rate of the same
-    episodes flown for the long hold (the same rule to 30 s)."""
-    common: dict[str, Any] = dict(seed=seed, dynamics=dynamics, action_repeat=action_repeat, task=task)
+    ``runtime`` s (:func:`evaluate_actor`, with its ``airframe`` and ``delay``), plus
+    ``long_hold_success_rate``: the success rate of the same episodes flown for the long hold (the same rule
+    to 30 s)."""
+    common: dict[str, Any] = dict(
+        seed=seed, dynamics=dynamics, action_repeat=action_repeat, task=task, airframe=airframe, delay=delay
+    )
     summary = summarise_evaluation(evaluate_actor(act, episodes, runtime=runtime, **common))
     long_hold = evaluate_actor(act, episodes, runtime=LONG_HOLD_RUNTIME, **common)
     summary["long_hold_success_rate"] = float(long_hold["success"].mean())
@@ -154,7 +191,14 @@ def evaluate_both(
     for name, actor_weights in weights.items():
         agent.set_actor_weights(actor_weights)
         summaries[name] = evaluate_with_long_hold(
-            greedy_policy(agent), episodes, seed, settings.dynamics, settings.action_repeat, settings.runtime, task
+            greedy_policy(agent),
+            episodes,
+            seed,
+            settings.dynamics,
+            settings.action_repeat,
+            settings.runtime,
+            task,
+            airframe=settings.airframe,
         )
     return summaries
 
@@ -167,15 +211,16 @@ def fly_evaluation_flights(
     action_repeat: int = 3,
     runtime: float = TAKEOFF_RUNTIME,
     task: Any = None,
+    airframe: Any = None,
 ) -> pd.DataFrame:
     """``count`` flights of ``act`` from the task's test starts (default: takeoffs; drawn as in
     :func:`evaluate_actor`), as one DataFrame: a ``flight`` column (1, 2, ...) and the 17 flight labels."""
     task = task or FlightTask()
     starts, goals = task.test_starts(NumpyDraw(np.random.default_rng(seed)), count)
     flights = [
-        fly_actor(act, start[0:6], start[6:9], dynamics, action_repeat, runtime, start[9:12], goal, task).assign(
-            flight=i + 1
-        )
+        fly_actor(
+            act, start[0:6], start[6:9], dynamics, action_repeat, runtime, start[9:12], goal, task, airframe
+        ).assign(flight=i + 1)
         for i, (start, goal) in enumerate(zip(starts, goals))
     ]
     return pd.concat(flights, ignore_index=True)[["flight"] + LABELS]
@@ -217,6 +262,7 @@ def fly_actor(
     init_angle_velocities: np.ndarray | None = None,
     goal: np.ndarray | None = None,
     task: FlightTask | None = None,
+    airframe: Any = None,
 ) -> pd.DataFrame:
     """One deterministic flight of ``task`` (default: the takeoff) to ``goal`` (default: the task's target)
     with ``act(states (1, state_size)) -> rotor speeds (1, 4)``, as a flight DataFrame (one row per
@@ -228,5 +274,6 @@ def fly_actor(
         init_angle_velocities=init_angle_velocities,
         dynamics=dynamics,
         runtime=runtime,
+        airframe=airframe,
     ).sim
     return fly(sim, ActorController(act, action_repeat, task.target if goal is None else goal, task), task)

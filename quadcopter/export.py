@@ -161,6 +161,7 @@ def c_source(dense: list, low: np.ndarray, high: np.ndarray, observe: bool) -> t
 def description(run: Path | None, settings: dict, actor_file: str, export_format: str) -> dict:
     """What ``policy.json`` says about the export: observation and action, body, task, run."""
     task = settings.get("task", "takeoff")
+    body = physics.airframe(settings.get("airframe", "udacity"))
     return {
         "format": export_format,
         "file": FILES[export_format],
@@ -187,16 +188,19 @@ def description(run: Path | None, settings: dict, actor_file: str, export_format
         "action": {
             "size": 4,
             "unit": "rev/s",
-            "low": 0.0,
-            "high": 900.0,
+            "low": body.min_rotor_speed,
+            "high": body.max_rotor_speed,
             "from_tanh": "low + (y + 1) / 2 (high - low)",
         },
         "body": {
-            "mass_kg": physics.MASS,
-            "arm_length_m": physics.ARM_LENGTH,
-            "propeller_diameter_m": physics.PROPELLER_SIZE,
-            "moments_of_inertia_kg_m2": list(physics.MOMENTS_OF_INERTIA),
-            "hover_rotor_speed_rev_s": physics.hover_rotor_speed(),
+            "airframe": body.name,
+            "mass_kg": body.mass,
+            "arm_length_m": body.arm_length,
+            "propeller_diameter_m": body.propeller_size,
+            "moments_of_inertia_kg_m2": list(body.inertia),
+            "thrust_coefficient": body.thrust_coefficient,
+            "hover_rotor_speed_rev_s": body.hover_rotor_speed(),
+            "max_rotor_speed_rev_s": body.max_rotor_speed,
         },
     }
 

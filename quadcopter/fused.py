@@ -27,6 +27,7 @@ import tensorflow as tf
 
 from agents.agent import TANH_EDGE
 
+from . import dynamics as physics
 from .task_specs import FlightTask
 from .tasks import DEFAULT_TARGET, TAKEOFF_RUNTIME, to_rotor_speeds
 from .tensor_task import TENSOR_MATH, TakeoffState, TensorDraw, initial_state, steps_per_episode, task_step
@@ -59,11 +60,13 @@ class FusedTakeoff:
         air_starts: float = 0.5,
         warmup: int = 1_000,
         seed: int = 0,
+        airframe: Any = None,
     ) -> None:
         self.agent, self.num_envs, self.warmup = agent, int(num_envs), int(warmup)
         self.task = task or FlightTask(target=tuple(float(t) for t in target), air_starts=float(air_starts))
+        self.body = physics.check_airframe(dynamics, airframe)
         self.task_settings: dict[str, Any] = dict(
-            runtime=float(runtime), dynamics=dynamics, action_repeat=int(action_repeat)
+            runtime=float(runtime), dynamics=dynamics, action_repeat=int(action_repeat), body=self.body
         )
         self.memory = agent.use_tensor_memory()
         self.generator = tf.random.Generator.from_seed(seed)
@@ -96,8 +99,10 @@ class FusedTakeoff:
     # --- Acting ---
 
     def _rotor_speeds(self, normalised):
-        """Normalised actions in [-1, 1] (float32) -> rotor speeds in [0, 900] rev/s (float64)."""
-        return to_rotor_speeds(tf.cast(tf.clip_by_value(normalised, -1.0, 1.0), tf.float64))
+        """Normalised actions in [-1, 1] (float32) -> rotor speeds in the airframe's action range, rev/s (float64)."""
+        body = self.body
+        normalised = tf.cast(tf.clip_by_value(normalised, -1.0, 1.0), tf.float64)
+        return to_rotor_speeds(normalised, body.max_rotor_speed, body.min_rotor_speed)
 
     def _noise(self):
         """Exploration noise (N, A) in normalised units, as the agent's numpy noise: Gaussian, or OU

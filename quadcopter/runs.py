@@ -337,7 +337,12 @@ def finish_run(
     write_atomically(run.out / "evaluation.json", lambda p: p.write_text(json.dumps(summaries, indent=2)))
     act = greedy_policy(agent)
     task = load_task(settings.task)
-    common = dict(dynamics=settings.dynamics, action_repeat=settings.action_repeat, runtime=settings.runtime)
+    common: dict[str, Any] = dict(
+        dynamics=settings.dynamics,
+        action_repeat=settings.action_repeat,
+        runtime=settings.runtime,
+        airframe=settings.airframe,
+    )
     if settings.task == "takeoff":  # one takeoff from the ground at rest
         flight = fly_actor(act, **common)
     else:  # the first of the evaluation's starts

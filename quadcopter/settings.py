@@ -9,7 +9,7 @@ from typing import Any
 
 from agents.checks import declared_fields, setting, validate_settings
 
-from .dynamics import DYNAMICS
+from .dynamics import AIRFRAMES, DYNAMICS, check_airframe
 from .task_specs import TASK_SETTINGS, TASKS, load_task
 from .tasks import OBSERVATION_VERSION, REWARD_VERSION, TAKEOFF_RUNTIME
 
@@ -75,6 +75,12 @@ class TrainSettings:
         64, "Gradient updates per round, made in one compiled call.", low=0, high=10_000, flag="--updates-per-round"
     )
     dynamics: str = setting("udacity", "Simulator dynamics.", choices=DYNAMICS, flag="--dynamics")
+    airframe: str = setting(
+        "udacity",
+        "The quadcopter flown (docs/physics.md): the Udacity one, or a Crazyflie 2.x (needs --dynamics rigid_body).",
+        choices=tuple(AIRFRAMES),
+        flag="--airframe",
+    )
     action_repeat: int = setting(3, "Simulator steps per action.", low=1, high=100, flag="--action-repeat")
     runtime: float = setting(
         TAKEOFF_RUNTIME,
@@ -155,6 +161,12 @@ class TrainSettings:
         validate_settings(self)
         if self.task not in TASKS:
             load_task(self.task)  # a learner's task: imported and checked, its own error naming what is wrong
+        check_airframe(self.dynamics, self.airframe)  # another body than the Udacity one needs the rigid body
+        if self.airframe != "udacity" and getattr(load_task(self.task), "sees_rotor_speeds", False):
+            raise ValueError(
+                f"task {self.task!r} pays for its rotor speeds relative to the Udacity quadcopter's hover; it "
+                f"cannot fly airframe {self.airframe!r} yet (give --airframe udacity)"
+            )
         if not (self.env_steps or self.seconds or self.episodes):
             raise ValueError("TrainSettings needs a budget: env_steps, seconds or episodes > 0; got all three 0")
         return self

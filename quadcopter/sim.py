@@ -14,8 +14,8 @@ from . import dynamics as physics
 from .dynamics import ARRAY_OPS, SCALAR_OPS
 
 
-def _check_dynamics(dynamics_name: str):
-    return physics.STEP_FUNCTIONS[physics.check_dynamics(dynamics_name)]
+def _check_dynamics(dynamics_name: str, body: Any = None) -> Any:
+    return physics.step_function(dynamics_name, body)
 
 
 def _check_runtime(runtime: float):
@@ -106,6 +106,9 @@ class PhysicsSim:
             the body rates (p, q, r).
         runtime: episode length in s; ``done`` is set once ``time > runtime``.
         dynamics: ``"udacity"`` (default: the original, quirks included) or ``"rigid_body"``.
+        airframe: the body flown, a name of :data:`~quadcopter.dynamics.AIRFRAMES` or an
+            :class:`~quadcopter.dynamics.Airframe` (default: the Udacity quadcopter; another needs
+            ``"rigid_body"``).
 
     Attributes (as in the original): ``pose`` (6,), ``v`` (3,), ``angular_v`` (3,),
     ``linear_accel`` (3,) m/s^2, ``angular_accels`` (3,) rad/s^2, ``prop_wind_speed`` (4,) m/s,
@@ -113,7 +116,7 @@ class PhysicsSim:
     then a crash, not the time limit; not in the original), ``dt`` = 1/50 s, ``runtime``,
     ``lower_bounds``, ``upper_bounds``, and the
     constants ``gravity``, ``rho``, ``mass``, ``C_d``, ``l_to_rotor``, ``propeller_size``, ``dims``,
-    ``areas``, ``moments_of_inertia``.
+    ``areas``, ``moments_of_inertia`` (the airframe's), and ``airframe``.
     """
 
     gravity = physics.GRAVITY
@@ -131,9 +134,11 @@ class PhysicsSim:
         init_angle_velocities: ArrayLike | None = None,
         runtime: float = 5.0,
         dynamics: str = "udacity",
+        airframe: "str | physics.Airframe | None" = None,
     ) -> None:
-        self._step_function = _check_dynamics(dynamics)
+        self._step_function = _check_dynamics(dynamics, airframe)
         self.dynamics = dynamics
+        self.airframe = physics.check_airframe(dynamics, airframe)
         self.runtime = _check_runtime(runtime)
         self.init_pose = _as_state_array("init_pose", init_pose, [0.0, 0.0, 10.0, 0.0, 0.0, 0.0], (6,))
         if not np.all((self.init_pose[:3] >= physics.LOWER_BOUNDS) & (self.init_pose[:3] <= physics.UPPER_BOUNDS)):
@@ -143,9 +148,16 @@ class PhysicsSim:
             )
         self.init_velocities = _as_state_array("init_velocities", init_velocities, np.zeros(3), (3,))
         self.init_angle_velocities = _as_state_array("init_angle_velocities", init_angle_velocities, np.zeros(3), (3,))
-        self.dims = np.array(physics.DIMS)
-        self.areas = np.array(physics.AREAS)
-        self.moments_of_inertia = np.array(physics.MOMENTS_OF_INERTIA)
+        body = self.airframe  # the original's attribute names, for the airframe flown
+        self.mass, self.C_d, self.l_to_rotor, self.propeller_size = (
+            body.mass,
+            body.drag_coefficient,
+            body.arm_length,
+            body.propeller_size,
+        )
+        self.dims = np.array(body.dims)
+        self.areas = np.array(body.areas)
+        self.moments_of_inertia = np.array(body.inertia)
         self.lower_bounds = np.array(physics.LOWER_BOUNDS)
         self.upper_bounds = np.array(physics.UPPER_BOUNDS)
         self.reset()
@@ -241,9 +253,11 @@ class VectorPhysicsSim:
         init_angle_velocities: Any = None,
         runtime: float = 5.0,
         dynamics: str = "udacity",
+        airframe: "str | physics.Airframe | None" = None,
     ) -> None:
-        self._step_function = _check_dynamics(dynamics)
+        self._step_function = _check_dynamics(dynamics, airframe)
         self.dynamics = dynamics
+        self.airframe = physics.check_airframe(dynamics, airframe)
         self.runtime = _check_runtime(runtime)
         init_pose = np.array(init_pose, dtype=float)
         if init_pose.ndim != 2 or init_pose.shape[1] != 6 or len(init_pose) == 0:

@@ -27,12 +27,13 @@ ACTION_LOW = 0.0  # rev/s
 ACTION_HIGH = 900.0  # rev/s
 
 
-def to_rotor_speeds(normalised: Array) -> Array:
+def to_rotor_speeds(normalised: Array, high: float = ACTION_HIGH, low: float = ACTION_LOW) -> Array:
     """Normalised actions in [-1, 1] (numpy arrays or float64 tensors, any shape ending in 4) -> rotor
-    speeds in [ACTION_LOW, ACTION_HIGH] = [0, 900] rev/s: -1 is 0 rev/s, 0 is 450 rev/s (a little above
-    hover, 404 rev/s), 1 is 900 rev/s. The one home of this mapping on the quadcopter side (the agent's
-    own, for any task's range, is ``agents.actor.scale_to_range``)."""
-    return ACTION_LOW + (normalised + 1.0) * 0.5 * (ACTION_HIGH - ACTION_LOW)
+    speeds in [low, high] rev/s, the airframe's action range (default [ACTION_LOW, ACTION_HIGH], the Udacity
+    quadcopter's: -1 is 0 rev/s, 0 is 450 rev/s, a little above hover, 404 rev/s, and 1 is
+    900 rev/s). The one home of this mapping on the quadcopter side (the agent's own, for any task's
+    range, is ``agents.actor.scale_to_range``)."""
+    return low + (normalised + 1.0) * 0.5 * (high - low)
 
 
 DEFAULT_TARGET = (0.0, 0.0, 10.0)  # m
@@ -257,18 +258,21 @@ def check_action_repeat(action_repeat: int) -> int:
     return int(action_repeat)
 
 
-def check_action(rotor_speeds: ArrayLike, shape: tuple[int, ...]) -> np.ndarray:
-    """``rotor_speeds`` as a float array of ``shape``, finite, clipped to [ACTION_LOW, ACTION_HIGH].
+def check_action(
+    rotor_speeds: ArrayLike, shape: tuple[int, ...], high: float = ACTION_HIGH, low: float = ACTION_LOW
+) -> np.ndarray:
+    """``rotor_speeds`` as a float array of ``shape``, finite, clipped to the action range [low, high] (default
+    [ACTION_LOW, ACTION_HIGH], the Udacity quadcopter's).
 
     Raises ``ValueError`` naming the value and the accepted shape and range.
     """
     action = np.asarray(rotor_speeds, dtype=float)
     if action.shape != shape or not np.all(np.isfinite(action)):
         raise ValueError(
-            f"rotor speeds must be finite with shape {shape} (clipped to [{ACTION_LOW}, {ACTION_HIGH}] rev/s); "
+            f"rotor speeds must be finite with shape {shape} (clipped to [{float(low)}, {float(high)}] rev/s); "
             f"got {shown(rotor_speeds)}"
         )
-    return np.clip(action, ACTION_LOW, ACTION_HIGH)
+    return np.clip(action, low, high)
 
 
 class QuadcopterTask:
@@ -296,12 +300,15 @@ class QuadcopterTask:
         target_pos: ArrayLike | None = None,
         dynamics: str = "udacity",
         action_repeat: int = 3,
+        airframe: Any = None,
     ) -> None:
         check_action_repeat(action_repeat)
         target = np.array(DEFAULT_TARGET if target_pos is None else target_pos, dtype=float)
         if target.shape != (3,) or not np.all(np.isfinite(target)):
             raise ValueError(f"target_pos must be 3 finite values (x, y, z in m); got {target_pos!r}")
-        self.sim = PhysicsSim(init_pose, init_velocities, init_angle_velocities, runtime, dynamics)
+        self.sim = PhysicsSim(init_pose, init_velocities, init_angle_velocities, runtime, dynamics, airframe)
+        # The airframe's action range (the Udacity quadcopter's: [0, 900] rev/s).
+        self.action_low, self.action_high = self.sim.airframe.min_rotor_speed, self.sim.airframe.max_rotor_speed
         self.action_repeat = int(action_repeat)
         self.target_pos = target
         self.terminated = False
@@ -364,7 +371,7 @@ class QuadcopterTask:
                 "the episode has ended (it touched a bound or reached its time limit); "
                 "call reset() before stepping again"
             )
-        action = check_action(rotor_speeds, (self.action_size,))
+        action = check_action(rotor_speeds, (self.action_size,), self.action_high, self.action_low)
         reward = 0.0
         for _ in range(self.action_repeat):
             done = self.sim.next_timestep(action)
@@ -434,6 +441,7 @@ class TakeoffTask(QuadcopterTask):
         action_repeat: int = 3,
         air_starts: float = 0.5,
         seed: int | None = None,
+        airframe: Any = None,
     ) -> None:
         if not (isinstance(air_starts, (int, float)) and 0.0 <= air_starts <= 1.0):
             raise ValueError(f"air_starts must be a share in [0, 1]; got {air_starts!r}")
@@ -441,7 +449,7 @@ class TakeoffTask(QuadcopterTask):
         if init_pose is None:
             init_pose = np.zeros(6)
         super().__init__(
-            init_pose, init_velocities, init_angle_velocities, runtime, target_pos, dynamics, action_repeat
+            init_pose, init_velocities, init_angle_velocities, runtime, target_pos, dynamics, action_repeat, airframe
         )
         self.air_starts = float(air_starts)
         self.rng = np.random.default_rng(seed)

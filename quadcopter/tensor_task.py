@@ -48,7 +48,7 @@ from .task_specs import (
     rotor_keywords,
 )
 from .task_specs import check_task as check_task_on_numpy
-from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, TAKEOFF_RUNTIME
+from .tasks import DEFAULT_TARGET, TAKEOFF_RUNTIME
 
 # The numpy functions that the tasks' starts, observations and rewards use, for float64 tensors.
 
@@ -110,8 +110,8 @@ class TensorOps:
         return tf.maximum(x, 0.0)
 
     @staticmethod
-    def advance_ratio(wind: tf.Tensor, n: tf.Tensor) -> tf.Tensor:
-        swept = n * physics.PROPELLER_SIZE
+    def advance_ratio(wind: tf.Tensor, n: tf.Tensor, size: float = physics.PROPELLER_SIZE) -> tf.Tensor:
+        swept = n * size
         rotating = swept > 0.0
         return tf.where(rotating, wind / tf.where(rotating, swept, 1.0), 0.0)
 
@@ -201,14 +201,17 @@ class StepResult(NamedTuple):
     air_start: tf.Tensor
 
 
-def sim_step(physics_state: tf.Tensor, rotor_speeds: tf.Tensor, dynamics: str) -> tuple[tf.Tensor, tf.Tensor]:
-    """One simulator step of N quadcopters: physics (N, 12) float64, rotor_speeds (N, 4) rev/s.
+def sim_step(
+    physics_state: tf.Tensor, rotor_speeds: tf.Tensor, dynamics: str, body: physics.Airframe | None = None
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """One simulator step of N quadcopters flying ``body`` (default: the Udacity one): physics (N, 12)
+    float64, rotor_speeds (N, 4) rev/s.
 
     Returns ``(physics (N, 12), touched (N,) bool)``: the new state, its position clamped to the
     bounds as ``VectorPhysicsSim`` does, and whether a bound was touched.
     """
     components = tf.unstack(physics_state, axis=1)
-    step = physics.STEP_FUNCTIONS[dynamics]
+    step = physics.step_function(dynamics, body)
     pose, velocity, angular_v, *_ = step(
         tuple(components[0:6]),
         tuple(components[6:9]),
@@ -241,6 +244,7 @@ def task_step(
     runtime: float = TAKEOFF_RUNTIME,
     dynamics: str = "udacity",
     action_repeat: int = 3,
+    body: physics.Airframe | None = None,
 ) -> tuple["TakeoffState", "StepResult"]:
     """One agent step of N episodes of ``task`` (a :class:`~quadcopter.task_specs.FlightTask`), as
     :meth:`VectorTakeoffTask.step <quadcopter.tasks.VectorTakeoffTask.step>`.
@@ -248,17 +252,18 @@ def task_step(
     Args:
         task: the task, whose observation, reward and hold rule this step runs on tensors.
         state: a :class:`TakeoffState`.
-        rotor_speeds: (N, 4) float64, rev/s, clipped to [0, 900].
+        rotor_speeds: (N, 4) float64, rev/s, clipped to the airframe's action range.
         restarts: ``(starts (N, 12), goals (N, 3), in_air (N,) bool)``: where each row starts again if its
             episode ends in this step (rows that go on ignore theirs).
-        runtime, dynamics, action_repeat: the task's settings (Python values: they are part of the
-            compiled graph).
+        runtime, dynamics, action_repeat, body: the task's settings and the airframe (default: the Udacity
+            one), Python values: they are part of the compiled graph.
 
     Returns ``(new TakeoffState, StepResult)``. For ``action_repeat`` sub-steps, a row that ended
     in an earlier sub-step keeps its final state and earns nothing; ``terminated`` means a bound was
     touched while the row was flying, ``truncated`` that the time limit ended it.
     """
-    rotor_speeds = tf.clip_by_value(rotor_speeds, ACTION_LOW, ACTION_HIGH)  # as tasks.check_action
+    body = physics.check_airframe(dynamics, body)
+    rotor_speeds = tf.clip_by_value(rotor_speeds, body.min_rotor_speed, body.max_rotor_speed)  # as check_action
     physics_state, time, held, goal = state.physics, state.time, state.held, state.goal
     n = tf.shape(physics_state)[0]
     rewards = tf.zeros((n,), tf.float64)
@@ -267,7 +272,7 @@ def task_step(
     done = tf.zeros((n,), tf.bool)
     rotors = rotor_keywords(task, rotor_speeds)
     for _ in tf.range(action_repeat):  # a loop in the graph, not unrolled: a third of the compile time
-        stepped, touched = sim_step(physics_state, rotor_speeds, dynamics)
+        stepped, touched = sim_step(physics_state, rotor_speeds, dynamics, body)
         if has_contact_rule(task):  # a gentle touchdown rests instead of ending the episode (Land)
             stepped, touched = task.contact(stepped, touched, TENSOR_MATH)
         physics_state = tf.where(active[:, None], stepped, physics_state)

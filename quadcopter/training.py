@@ -75,10 +75,16 @@ def make_agent(config: DDPGConfig, settings: TrainSettings) -> DDPG:
             action_repeat=settings.action_repeat,
             air_starts=settings.air_starts,
             seed=config.seed,
+            airframe=settings.airframe,
         )
     else:
         task = ScalarTask(
-            run_task(settings), settings.runtime, settings.dynamics, settings.action_repeat, seed=config.seed
+            run_task(settings),
+            settings.runtime,
+            settings.dynamics,
+            settings.action_repeat,
+            seed=config.seed,
+            airframe=settings.airframe,
         )
     return DDPG(task, config)
 
@@ -114,6 +120,7 @@ class NumpyRollout:
             dynamics=settings.dynamics,
             action_repeat=settings.action_repeat,
             task=self.task,
+            airframe=settings.airframe,
         )
         self.noise = agent.make_noise((settings.num_envs, agent.action_size))
         self.states = self.envs.reset()
@@ -147,6 +154,7 @@ class NumpyRollout:
             action_repeat=self.settings.action_repeat,
             runtime=runtime or self.settings.runtime,
             task=self.task,
+            airframe=self.settings.airframe,
         )
 
 
@@ -163,6 +171,7 @@ def make_rollout(agent: DDPG, settings: TrainSettings) -> "FusedTakeoff | NumpyR
         action_repeat=settings.action_repeat,
         warmup=agent.config.warmup,
         seed=agent.config.seed,
+        airframe=settings.airframe,
     )
 
 

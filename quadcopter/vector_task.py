@@ -77,6 +77,7 @@ class VectorTask:
         action_repeat: int = 3,
         air_starts: float = 0.0,
         task: Any = None,
+        airframe: Any = None,
     ) -> None:
         if not (isinstance(num_envs, (int, np.integer)) and num_envs >= 1):
             raise ValueError(f"num_envs must be an integer >= 1; got {num_envs!r}")
@@ -92,7 +93,11 @@ class VectorTask:
         self.draw = NumpyDraw(rng)
         self.action_repeat = int(action_repeat)
         starts, self.goals, self.in_air = self.task.train_starts(self.draw, self.num_envs)
-        self.sim = VectorPhysicsSim(starts[:, 0:6], starts[:, 6:9], starts[:, 9:12], runtime=runtime, dynamics=dynamics)
+        self.sim = VectorPhysicsSim(
+            starts[:, 0:6], starts[:, 6:9], starts[:, 9:12], runtime=runtime, dynamics=dynamics, airframe=airframe
+        )
+        # The airframe's action range (the Udacity quadcopter's: [0, 900] rev/s).
+        self.action_low, self.action_high = self.sim.airframe.min_rotor_speed, self.sim.airframe.max_rotor_speed
         self.returns = np.zeros(self.num_envs)
         self.lengths = np.zeros(self.num_envs, dtype=int)
         self.held = np.ones(self.num_envs, dtype=bool)
@@ -151,7 +156,7 @@ class VectorTask:
         """Apply rotor speeds (N, 4) to every row for ``action_repeat`` sub-steps (see the class doc).
         Returns a :class:`VectorStep`; rows that ended are restarted, and their finished episodes
         wait in :meth:`pop_finished`."""
-        action = check_action(rotor_speeds, (self.num_envs, self.action_size))
+        action = check_action(rotor_speeds, (self.num_envs, self.action_size), self.action_high, self.action_low)
         rewards = np.zeros(self.num_envs)
         active = np.ones(self.num_envs, dtype=bool)
         terminated = np.zeros(self.num_envs, dtype=bool)
@@ -220,11 +225,19 @@ class ScalarTask:
         dynamics: str = "udacity",
         action_repeat: int = 3,
         seed: int | None = None,
+        airframe: Any = None,
     ) -> None:
         self.task = task or FlightTask()
         self.envs = VectorTask(
-            1, np.random.default_rng(seed), runtime, dynamics=dynamics, action_repeat=action_repeat, task=self.task
+            1,
+            np.random.default_rng(seed),
+            runtime,
+            dynamics=dynamics,
+            action_repeat=action_repeat,
+            task=self.task,
+            airframe=airframe,
         )
+        self.action_low, self.action_high = self.envs.action_low, self.envs.action_high
         self.state_size = self.task.state_size
         self.dynamics = dynamics
         self.action_repeat = self.envs.action_repeat
@@ -244,11 +257,11 @@ class ScalarTask:
         return self.envs.restart_from(start, goal)[0]
 
     def step(self, rotor_speeds: ArrayLike) -> tuple[np.ndarray, float, bool]:
-        """Apply 4 rotor speeds (rev/s; finite ones clipped to [0, 900]) for ``action_repeat`` simulator steps.
+        """Apply 4 rotor speeds (rev/s; finite ones clipped to [0, action_high]) for ``action_repeat`` simulator steps.
         Returns ``(next_state, reward, done)``; ``RuntimeError`` once the episode has ended (call reset)."""
         if self._ended:
             raise RuntimeError("the episode has ended (or none has started): call reset() before stepping")
-        action = check_action(rotor_speeds, (self.action_size,))
+        action = check_action(rotor_speeds, (self.action_size,), self.action_high, self.action_low)
         result = self.envs.step(action[None, :])
         finished = self.envs.pop_finished()
         self.terminated, self.truncated = bool(result.terminated[0]), bool(result.truncated[0])
