@@ -1,7 +1,9 @@
 """How well do trained actors fly bodies they did not learn on? Flies each run's final actor (as training left
 it) over the evaluation's 100 takeoffs on the nominal body and on the perturbed ones issue 45 names: mass and
 inertia at 0.8x and 1.2x, and actions two agent steps late; prints one row per run with the success rate by
-the 10 s rule and the 30 s long hold on each, and a summary line counting the runs at >= 95% on every body.
+the 10 s rule and the 30 s long hold on each, the nominal body's hover offset (the mean distance to the target
+over the last 10 s of three 60 s flights, ``quadcopter.evaluation.hover_offset``), and a summary line
+counting the runs at >= 95% on every body.
 
     python benchmarks/bench_robustness.py RUN [RUN ...] [--episodes 100]
 
@@ -19,7 +21,7 @@ import numpy as np
 
 import agents.actor  # noqa: F401  (registers the actor's output layer, for loading it)
 from quadcopter.dynamics import check_airframe
-from quadcopter.evaluation import evaluate_with_long_hold
+from quadcopter.evaluation import evaluate_with_long_hold, hover_offset
 from quadcopter.task_specs import load_task
 from quadcopter.train_parts import device_name
 
@@ -40,8 +42,8 @@ def main():
     parser.add_argument("--episodes", type=int, default=100, help="evaluation episodes per body (default: 100)")
     args = parser.parse_args()
     print(f"# {device_name()}, {time.strftime('%Y-%m-%d')}; final actors, {args.episodes} evaluation episodes each")
-    print("| run | " + " | ".join(f"{label} 10 s / 30 s" for label, _, _ in BODIES) + " |")
-    print("|---|" + "---:|" * len(BODIES))
+    print("| run | " + " | ".join(f"{label} 10 s / 30 s" for label, _, _ in BODIES) + " | 60 s hover offset (m) |")
+    print("|---|" + "---:|" * (len(BODIES) + 1))
     robust = 0
     for run in args.runs:
         settings = json.loads((run / "settings.json").read_text())
@@ -66,7 +68,10 @@ def main():
             cells.append(f"{summary['success_rate']:.0%} / {summary['long_hold_success_rate']:.0%}")
             lowest = min(lowest, summary["success_rate"])
         robust += lowest >= 0.95
-        print(f"| {run.name} | " + " | ".join(cells) + " |")
+        offset = hover_offset(
+            act, dynamics=settings["dynamics"], action_repeat=settings["action_repeat"], airframe=body
+        )
+        print(f"| {run.name} | " + " | ".join(cells) + f" | {offset:.3f} |")
     print(f"runs at >= 95% (10 s rule) on every body: {robust} of {len(args.runs)}")
 
 

@@ -237,13 +237,15 @@ def hover_offset(
     dynamics: str = "udacity",
     action_repeat: int = 3,
     runtime: float = HOVER_OFFSET_RUNTIME,
+    airframe: Any = None,
 ) -> float:
     """How far from the target a policy hovers once it has settled: ``act`` flown for ``runtime`` s
     (default 60 s, six times a training episode) from ``count`` of the evaluation's takeoff starts;
     returns the mean distance to the target over the last 10 s of the flights, in m, or inf if a
     flight ended early (a crash or a bound). The standard is the PD hover controller's: within 0.02 m.
+    ``airframe``: the body flown (default: the Udacity quadcopter).
     """
-    flights = fly_evaluation_flights(act, count, seed, dynamics, action_repeat, runtime)
+    flights = fly_evaluation_flights(act, count, seed, dynamics, action_repeat, runtime, airframe=airframe)
     ends = flights.groupby("flight")["time"].max()
     if (ends < runtime - 0.1).any():  # the last step lands within one 0.02 s step of the limit
         return float("inf")

@@ -101,6 +101,7 @@ def test_the_layers_below_tensorflow_import_without_it():
         "quadcopter.cli",
         "quadcopter.settings",
         "quadcopter.evaluation",
+        "quadcopter.robustness",
         "quadcopter.export",
         "quadcopter.plots",
         "quadcopter.vector_task",
