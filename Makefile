@@ -22,8 +22,8 @@ test: $(VENV)/.installed
 	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest
 
-# What a contributor runs often (under 2 minutes here): lint, and the tests not marked slow (no training
-# of more than a few seconds, no notebook); make test runs them all.
+# What a contributor runs often (under 2 minutes here): lint, types, and the tests not marked slow (none takes
+# more than a few seconds: no training, no notebook); make test runs them all.
 test-quick: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -131,6 +131,7 @@ def test_inverting_gradients_leave_no_push_beyond_a_bound():
     np.testing.assert_allclose(bounded, [[0.0, 1.0, 0.0, -1.0, 2.0]])
 
 
+@pytest.mark.slow
 def test_inverting_gradients_is_an_option_of_learn():
     task = Task()
     config = DDPGConfig(
@@ -215,6 +216,7 @@ def test_target_policy_smoothing_changes_only_the_critic_targets():
         small_agent(target_noise=-0.1)
 
 
+@pytest.mark.slow
 def test_the_proximal_term_pulls_the_actor_towards_the_target_actor():
     """With proximal_weight w the actor is handed dQ/da + w (mu'(s) - mu(s)): one learn call moves it
     as autograd on -mean Q(s, mu(s)) / action_size + w / 2 mean |mu(s) - mu'(s)|^2 would."""

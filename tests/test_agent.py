@@ -10,6 +10,7 @@ from agents.critic import build_critic_network
 from task import Task
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_numbers():
     runs = []
     for _ in range(2):

@@ -175,6 +175,7 @@ def test_adapter_rejects_discrete_actions():
         GymTask(gymnasium.make("CartPole-v1"))
 
 
+@pytest.mark.slow
 def test_the_core_works_without_gymnasium(tmp_path):
     """With gymnasium unimportable, the simulator, tasks, agent, CLI and plots still work."""
     script = f"""

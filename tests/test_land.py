@@ -103,6 +103,7 @@ def ground_starts_and_speeds(steps=40):
     return starts, speeds
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dynamics", DYNAMICS)
 def test_the_three_paths_land_rest_and_crash_alike(dynamics):
     import test_task_specs

@@ -26,6 +26,7 @@ def copy_of(run, tmp_path):
     return copy
 
 
+@pytest.mark.slow
 def test_resume_recovers_a_run_whose_checkpoint_index_is_missing(finished_run, tmp_path, capsys):
     run = copy_of(finished_run, tmp_path)
     (run / "checkpoints" / "checkpoint").unlink()  # the index only: the checkpoint files are intact

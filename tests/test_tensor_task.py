@@ -73,6 +73,7 @@ def test_tensor_ops_sine_cosine_and_wrap_agree_with_numpy(compiled):
     assert np.max(np.abs(wrapped - expected)) <= 1e-16 * 1e5  # round-off of |x| up to 1e5 rad
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dynamics", physics.DYNAMICS)
 def test_takeoff_step_matches_vector_takeoff_task(dynamics):
     """Same starts and actions: the same observations, rewards, ends, restarts and episode summaries."""
