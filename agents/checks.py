@@ -68,27 +68,6 @@ def _largest(dtype):
     return float(np.finfo(dtype).max)
 
 
-def integer_in(low: float, high: float = float("inf")) -> Callable[[Any], bool]:
-    """A test for :func:`check_fields`: an int (not a bool) in [low, high]."""
-    return lambda value: isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-
-
-def check_fields(owner: Any, checks: list[tuple[str, Callable[[Any], bool], str]]) -> None:
-    """Validate the settings of a dataclass: ``checks`` is a list of (name, test, accepted), where
-    ``test(value)`` is True for a good value and ``accepted`` says in words what is. Raises
-    ``ValueError("Owner.name must be <accepted>; got <value>")`` for the first that fails, a test that
-    raises (e.g. comparing None) or a float that is not finite."""
-
-    for name, test, accepted in checks:
-        value = getattr(owner, name)
-        try:
-            ok = bool(test(value))
-        except (TypeError, ValueError):
-            ok = False
-        if not ok or (isinstance(value, float) and not math.isfinite(value)):
-            raise ValueError(f"{type(owner).__name__}.{name} must be {accepted}; got {value!r}")
-
-
 def available_memory() -> int | None:
     """Bytes of memory this machine can still give a process (Linux's MemAvailable, else the free
     physical pages), or None where neither can be read (then nothing is refused for memory)."""

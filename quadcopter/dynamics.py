@@ -193,9 +193,7 @@ def hover_rotor_speed(body: Airframe | None = None) -> float:
 
     Thrust per rotor is ``C_T0 * rho * n^2 * D^4``; four of them balance ``m * |g|``.
     """
-    if body is not None:
-        return body.hover_rotor_speed()
-    return math.sqrt(MASS * -GRAVITY / (4 * C_T0 * RHO * PROPELLER_SIZE**4))
+    return (body or UDACITY_AIRFRAME).hover_rotor_speed()
 
 
 # --- The operations that differ between floats and arrays ---------------------------------------

@@ -1,9 +1,7 @@
 """The machine a figure was measured on, for the benchmarks' headers and ``train``'s device line (numpy-free,
 TensorFlow-free)."""
 
-import os
 import platform
-import time
 from pathlib import Path
 
 
@@ -16,8 +14,3 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
-
-
-def machine_line(device: str = "CPU") -> str:
-    """ "# <processor>, <cores> cores, <device>, <date>": the first line of every benchmark's output."""
-    return f"# {cpu_name()}, {os.cpu_count()} cores, {device}, {time.strftime('%Y-%m-%d')}"

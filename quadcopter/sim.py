@@ -14,10 +14,6 @@ from . import dynamics as physics
 from .dynamics import ARRAY_OPS, SCALAR_OPS
 
 
-def _check_dynamics(dynamics_name: str, body: Any = None) -> Any:
-    return physics.step_function(dynamics_name, body)
-
-
 def _check_runtime(runtime: float):
     if not (isinstance(runtime, (int, float, np.integer, np.floating)) and math.isfinite(runtime) and runtime > 0):
         raise ValueError(f"runtime must be a finite number of seconds > 0; got {runtime!r}")
@@ -136,7 +132,7 @@ class PhysicsSim:
         dynamics: str = "udacity",
         airframe: "str | physics.Airframe | None" = None,
     ) -> None:
-        self._step_function = _check_dynamics(dynamics, airframe)
+        self._step_function = physics.step_function(dynamics, airframe)
         self.dynamics = dynamics
         self.airframe = physics.check_airframe(dynamics, airframe)
         self.runtime = _check_runtime(runtime)
@@ -255,7 +251,7 @@ class VectorPhysicsSim:
         dynamics: str = "udacity",
         airframe: "str | physics.Airframe | None" = None,
     ) -> None:
-        self._step_function = _check_dynamics(dynamics, airframe)
+        self._step_function = physics.step_function(dynamics, airframe)
         self.dynamics = dynamics
         self.airframe = physics.check_airframe(dynamics, airframe)
         self.runtime = _check_runtime(runtime)
