@@ -22,8 +22,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .dynamics import check_airframe
-from .evaluation import MAX_DELAY, evaluate_with_long_hold
+from .evaluation import EVALUATION_SEED, MAX_DELAY, evaluate_with_long_hold
 from .task_specs import FlightTask
+from .tasks import TAKEOFF_RUNTIME
 
 PARAMETERS = ("mass", "inertia", "thrust", "delay")
 """What ``--sweep`` can vary."""
@@ -68,7 +69,7 @@ def sweep(
     settings: dict[str, Any],
     task: FlightTask,
     episodes: int = 100,
-    seed: int = 12345,
+    seed: int = EVALUATION_SEED,
 ) -> pd.DataFrame:
     """Fly ``episodes`` evaluation episodes of ``task`` at each of ``values`` of ``parameter`` (see the module's
     table), the run's ``settings`` (a settings.json's dict: dynamics, airframe, action_repeat, runtime)
@@ -89,7 +90,7 @@ def sweep(
             seed,
             dynamics,
             settings.get("action_repeat", 3),
-            settings.get("runtime", 10.0),
+            settings.get("runtime", TAKEOFF_RUNTIME),
             task,
             airframe=scaled,
             delay=int(value) if parameter == "delay" else 0,
