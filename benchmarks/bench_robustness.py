@@ -22,6 +22,7 @@ import numpy as np
 import agents.actor  # noqa: F401  (registers the actor's output layer, for loading it)
 from quadcopter.dynamics import check_airframe
 from quadcopter.evaluation import evaluate_with_long_hold, hover_offset
+from quadcopter.randomise import run_policy
 from quadcopter.task_specs import load_task
 from quadcopter.train_parts import device_name
 
@@ -50,8 +51,10 @@ def main():
         body = check_airframe(settings["dynamics"], settings.get("airframe", "udacity"))
         model = keras.models.load_model(run / "actor_final.keras")
 
-        def act(states, model=model):
+        def keras_act(states, model=model):
             return model(np.asarray(states, np.float32)).numpy()
+
+        act = run_policy(keras_act, settings)  # with its last actions, if it learned to see them
 
         cells, lowest = [], 1.0
         for _, factors, delay in BODIES:

@@ -445,6 +445,21 @@ def _add_settings(commands) -> None:
     parser.set_defaults(run=_settings)
 
 
+def _add_sweep(commands) -> None:
+    parser = commands.add_parser(
+        "sweep",
+        help="train many runs with Ray Tune: settings to vary, seeds, a metric (pip install -e .[sweep])",
+        description="Run the trials of the sweep in CONFIG (a TOML file: the task, the seeds, the metric, the fixed "
+        "settings and those to vary; quadcopter/sweep.py and docs/sweeps.md) on Ray Tune, each trial a train run "
+        "with its own run folder in OUT/trials, then write OUT/sweep.csv and OUT/sweep.png.",
+    )
+    parser.add_argument("config", type=Path, help="the sweep's TOML file")
+    parser.add_argument("--out", type=Path, default=None, help="the sweep's folder (default: runs/sweep-CONFIG)")
+    parser.add_argument("--address", default=None, help="a running Ray cluster's address (default: this machine)")
+    parser.add_argument("--resume", action="store_true", help="continue the sweep in --out that was stopped")
+    parser.set_defaults(run="sweep")
+
+
 def _settings(args) -> None:
     print("### TrainSettings (`quadcopter/settings.py`)\n")
     print(settings_table(TrainSettings))
@@ -544,6 +559,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_export(commands)
     _add_plot(commands)
     _add_settings(commands)
+    _add_sweep(commands)
     args = parser.parse_args(_join_negative_lists(sys.argv[1:] if argv is None else list(argv)))
     try:
         if args.run == "train":

@@ -19,16 +19,18 @@ import agents.actor  # noqa: F401  (registers the actor's output layer, for load
 from agents.checks import parse_overrides
 from agents.config import DDPGConfig
 
-from . import folder_lock, training
+from . import folder_lock, robustness, training
 from .course import SWITCH_RADIUS, fly_course, read_waypoints
 from .evaluation import evaluate_with_long_hold
 from .export import description, export_actor
 from .exported import load_policy
 from .plots import plot_flight_panels, plot_path_3d
 from .presets import takeoff_config
-from .robustness import parse_sweep, plot_sweep, sweep
+from .randomise import describe, parse_randomise, run_policy
+from .robustness import parse_sweep, plot_sweep
 from .runs import ACTORS, check_observation_version, claim_run_folder, finish_run, read_file
 from .settings import BUDGETS, TrainSettings
+from .sweep import INSTALL, ray_available, read_config, run_sweep
 from .task_specs import load_task
 from .tasks import LONG_HOLD_RUNTIME, TAKEOFF_RUNTIME
 from .tensor_task import check_task
@@ -70,6 +72,8 @@ def _train_in(args, config, settings, budgets, out):
     """Train into the claimed folder ``out``, finish the run and say what it gave."""
     print(f"run folder: {out}")
     print(f"device: {device_name()}")
+    if settings is not None and settings.randomise != "off":
+        print(f"randomised training episodes: {describe(parse_randomise(settings.randomise))}")
     started = time.perf_counter()
     try:
         agent, episodes = training.train(  # by its module, so that tests can stand in for it
@@ -151,7 +155,7 @@ def _sweep(args: argparse.Namespace, act: Any, settings: dict[str, Any], folder:
     if existing and not args.overwrite:
         raise ValueError(f"evaluate --sweep would replace {', '.join(existing)}: give --overwrite to replace them")
     task_name = settings.get("task", "takeoff")
-    table = sweep(act, parameter, values, settings, load_task(task_name), args.episodes, args.seed)
+    table = robustness.sweep(act, parameter, values, settings, load_task(task_name), args.episodes, args.seed)
     table.to_csv(paths[0], index=False)
     title = f"{task_name}, {settings['dynamics']} dynamics, {settings['airframe']} airframe: {parameter}"
     plot_sweep({"actor": table}, title).savefig(paths[1], dpi=100)
@@ -184,7 +188,8 @@ def _saved_actor(path):
     settings_path = actor.parent / "settings.json"
     settings = _run_settings_file(settings_path)
     model = _load_model(actor)
-    return lambda states: model(states.astype(np.float32)).numpy(), settings, settings_path, f"actor: {actor}"
+    act = run_policy(lambda states: model(states.astype(np.float32)).numpy(), settings)
+    return act, settings, settings_path, f"actor: {actor}"
 
 
 def _exported_policy(path):
@@ -194,7 +199,7 @@ def _exported_policy(path):
         raise ValueError(f"no exported policy at {path}")
     settings_path = path.parent / "policy.json"  # beside the file, or beside the SavedModel's folder
     settings = _run_settings_file(settings_path)
-    return load_policy(path), settings, settings_path, f"exported policy: {path}"
+    return run_policy(load_policy(path), settings), settings, settings_path, f"exported policy: {path}"
 
 
 def _load_model(actor):
@@ -222,12 +227,14 @@ def export(args: argparse.Namespace) -> None:
 
 
 def load_actor(path: Path) -> Callable[[np.ndarray], np.ndarray]:
-    """``act(states) -> rotor speeds`` of a saved actor: a .keras file, or a run folder's actor_final.keras."""
+    """``act(states) -> rotor speeds`` of a saved actor: a .keras file, or a run folder's actor_final.keras (shown
+    its last actions if its run trained it so, :func:`quadcopter.randomise.run_policy`)."""
     actor = path / "actor_final.keras" if path.is_dir() else path
     if not actor.exists():
         raise ValueError(f"no saved actor at {actor}")
     model = _load_model(actor)
-    return lambda states: model(np.asarray(states, np.float32)).numpy()
+    settings = _run_settings_file(actor.parent / "settings.json")  # its run's, if it has one
+    return run_policy(lambda states: model(np.asarray(states, np.float32)).numpy(), settings)
 
 
 def simulate_course(args: argparse.Namespace) -> None:
@@ -251,3 +258,15 @@ def simulate_course(args: argparse.Namespace) -> None:
         f"{summary['largest_distance']:.2f} m from the course"
     )
     print(f"wrote {', '.join(str(path) for path in [args.out, *written])}")
+
+
+def sweep(args: argparse.Namespace) -> None:
+    """``sweep``: the trials of a sweep on Ray Tune, then its table and plot (:mod:`quadcopter.sweep`)."""
+    config = read_config(args.config)  # checked before Ray is needed
+    if not ray_available():
+        raise ValueError(INSTALL)
+    out = args.out or Path("runs") / f"sweep-{args.config.stem}"
+    started = time.perf_counter()
+    table = run_sweep(config, out, address=args.address, resume=args.resume)
+    print(table.to_string(index=False))
+    print(f"{len(table)} trials in {time.perf_counter() - started:.1f} s; wrote {out}/sweep.csv, {out}/sweep.png")

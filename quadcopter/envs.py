@@ -27,6 +27,7 @@ from gymnasium.vector.utils import batch_space
 from . import dynamics as physics
 from . import tasks
 from .plots import draw_quadcopter
+from .randomise import parse_randomise
 from .sim import shown
 from .task_specs import Land, check_task, load_task, task_runtime
 from .tasks import (
@@ -256,6 +257,10 @@ class QuadcopterVectorEnv(VectorEnv):
     observation is the new episode's first one, and the last one of the ended episode is in
     ``info["final_obs"]`` (with the mask ``info["_final_obs"]``), as ``SyncVectorEnv`` does in
     that mode. ``info["success"]`` is True for the rows whose episode just ended in a takeoff.
+
+    ``randomise``: a spec of :mod:`quadcopter.randomise` (as ``train --randomise``; ``"off"`` by default): each
+    episode draws its own body factors and action delay, and the observations get its noise. Its ``history``
+    is the agent's to keep: the observations here are the task's.
     """
 
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
@@ -268,11 +273,12 @@ class QuadcopterVectorEnv(VectorEnv):
         runtime: float = TAKEOFF_RUNTIME,
         target_pos: Any = None,
         task: str = "takeoff",
+        randomise: str = "off",
     ) -> None:
         if task != "takeoff":
             raise ValueError(f"QuadcopterVectorEnv runs the takeoff only; got task={task!r}")
         self.num_envs = num_envs
-        # Validates num_envs, action_repeat, runtime, dynamics and the target (ValueError).
+        # Validates num_envs, action_repeat, runtime, dynamics, the target and the spec (ValueError).
         self._envs = VectorTakeoffTask(
             num_envs,
             np.random.default_rng(0),
@@ -280,6 +286,7 @@ class QuadcopterVectorEnv(VectorEnv):
             target_pos=target_pos,
             dynamics=dynamics,
             action_repeat=action_repeat,
+            randomisation=parse_randomise(randomise),
         )
         self.single_action_space = spaces.Box(-1.0, 1.0, shape=(4,), dtype=np.float32)
         self.single_observation_space = takeoff_observation_space(self._envs.target_pos)

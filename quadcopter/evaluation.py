@@ -15,6 +15,7 @@ import pandas as pd
 
 from .controllers import ActorController
 from .flight import LABELS, fly
+from .randomise import restarted, run_policy
 from .task_specs import FlightTask, NumpyDraw, load_task
 from .tasks import (
     DEFAULT_TARGET,
@@ -107,7 +108,7 @@ def _fly_first_episodes(act, starts, seed, dynamics, action_repeat, runtime, tas
         task=task,
         airframe=airframe,
     )
-    act = delayed(act, delay)
+    act = delayed(restarted(act), delay)  # a policy that sees its last actions starts with none
     states = envs.restart_from(*starts)
     first: dict[int, Any] = {}
     while len(first) < episodes:
@@ -191,7 +192,7 @@ def evaluate_both(
     for name, actor_weights in weights.items():
         agent.set_actor_weights(actor_weights)
         summaries[name] = evaluate_with_long_hold(
-            greedy_policy(agent),
+            run_policy(greedy_policy(agent), settings),
             episodes,
             seed,
             settings.dynamics,
@@ -278,4 +279,5 @@ def fly_actor(
         runtime=runtime,
         airframe=airframe,
     ).sim
-    return fly(sim, ActorController(act, action_repeat, task.target if goal is None else goal, task), task)
+    controller = ActorController(restarted(act), action_repeat, task.target if goal is None else goal, task)
+    return fly(sim, controller, task)

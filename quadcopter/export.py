@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import dynamics as physics
+from .randomise import parse_randomise
 from .task_specs import TASKS
 from .tasks import (
     FINE_POSITION_SCALE,
@@ -99,8 +100,9 @@ C_RESTING = """
     obs[15] = state[2] <= 0.0f ? 1.0f : 0.0f;  /* the landing's resting flag: on the ground (a landing detector) */"""
 
 
-def c_source(dense: list, low: np.ndarray, high: np.ndarray, observe: bool) -> tuple[str, str]:
-    """The text of policy.h and policy.c for the network ``dense`` (see :func:`actor_layers`)."""
+def c_source(dense: list, low: np.ndarray, high: np.ndarray, observe: bool, resting: bool = False) -> tuple[str, str]:
+    """The text of policy.h and policy.c for the network ``dense`` (see :func:`actor_layers`); ``observe``: with
+    the built-in tasks' ``observe()``, ``resting``: the landing's resting flag in it."""
     obs_size, widths = dense[0][0].shape[0], [bias.shape[0] for _, bias, _ in dense]
     header = (
         "/* A trained actor (python -m quadcopter export): observation -> rotor speeds, rev/s. */\n"
@@ -152,7 +154,7 @@ def c_source(dense: list, low: np.ndarray, high: np.ndarray, observe: bool) -> t
                 velocity=VELOCITY_SCALE,
                 rate=RATE_SCALE,
                 fine=FINE_POSITION_SCALE,
-                resting=C_RESTING if obs_size == 16 else "",
+                resting=C_RESTING if resting else "",
             )
         )
     return header, "".join(parts)
@@ -162,6 +164,8 @@ def description(run: Path | None, settings: dict, actor_file: str, export_format
     """What ``policy.json`` says about the export: observation and action, body, task, run."""
     task = settings.get("task", "takeoff")
     body = physics.airframe(settings.get("airframe", "udacity"))
+    history = parse_randomise(settings.get("randomise", "off")).history
+    task_size = 16 if task == "land" else 15
     return {
         "format": export_format,
         "file": FILES[export_format],
@@ -169,14 +173,23 @@ def description(run: Path | None, settings: dict, actor_file: str, export_format
         "actor": actor_file,
         "task": task,
         "dynamics": settings.get("dynamics", "udacity"),
+        "airframe": body.name,
         "action_repeat": settings.get("action_repeat", 3),
         "runtime": settings.get("runtime", TAKEOFF_RUNTIME),
+        "randomise": settings.get("randomise", "off"),
         "observation_version": settings.get("observation_version", OBSERVATION_VERSION),
         "observation": {
-            "size": 16 if task == "land" else 15,
+            "size": task_size + 4 * history,
             "layout": "error = position - goal; [error / 2.5 m (3), velocity / 2 m/s (3), roll, pitch, yaw wrapped to "
             "[-pi, pi) (3), angular rates / 5 rad/s (3), error / 0.2 m clipped to [-1, 1] (3)]"
-            + (" + [1 while resting on the ground, else 0]" if task == "land" else ""),
+            + (" + [1 while resting on the ground, else 0]" if task == "land" else "")
+            + (
+                f" + [the policy's last {history} actions, oldest first, each 4 rotor speeds n mapped to "
+                "2 (n - low) / (high - low) - 1; zeros before its first] (observe() fills the part before them)"
+                if history
+                else ""
+            ),
+            "action_history": history,
             "scales": {
                 "position_m": POSITION_SCALE,
                 "velocity_m_s": VELOCITY_SCALE,
@@ -226,7 +239,8 @@ def export_actor(model: Any, export_format: str, out: Path, info: dict) -> list[
                 ) from None
     out.mkdir(parents=True, exist_ok=True)
     if export_format == "c":
-        header, source = c_source(*actor_layers(model), observe=info["observation"]["built_in"])
+        observation = info["observation"]
+        header, source = c_source(*actor_layers(model), observe=observation["built_in"], resting=info["task"] == "land")
         paths[2].write_text(header)
         paths[0].write_text(source)
     else:

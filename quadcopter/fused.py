@@ -28,9 +28,82 @@ import tensorflow as tf
 from agents.agent import TANH_EDGE
 
 from . import dynamics as physics
+from . import randomise
 from .task_specs import FlightTask
 from .tasks import DEFAULT_TARGET, TAKEOFF_RUNTIME, to_rotor_speeds
 from .tensor_task import TENSOR_MATH, TakeoffState, TensorDraw, initial_state, steps_per_episode, task_step
+
+
+class RandomisedRows:
+    """The domain randomisation of N episodes on the fused path (:mod:`quadcopter.randomise`): each row's body
+    factors, action delay and pending actions as ``tf.Variable`` s (in :attr:`variables`, for the checkpoint),
+    drawn anew for the rows whose episode ends. With nothing to randomise it draws nothing, so that a run
+    without randomisation keeps its random numbers."""
+
+    def __init__(
+        self, randomisation: randomise.Randomisation, body: physics.Airframe, generator: tf.random.Generator, n: int
+    ) -> None:
+        self.randomisation, self.body, self.n = randomisation, body, n
+        self.draw = TensorDraw(generator)
+        self.variables: dict[str, tf.Variable] = {}
+        if randomisation.changes_body:
+            self.factors = self._variable(
+                "body_factors", randomise.draw_factors(randomisation, self.draw, n, TENSOR_MATH)
+            )
+        if randomisation.delays:
+            self.delays = self._variable("delays", randomise.draw_delays(randomisation, self.draw, n, TENSOR_MATH))
+            self.pending = self._variable("pending_actions", tf.zeros((n, randomise.MAX_DELAY_STEPS, 4), tf.float64))
+            self.fresh = self._variable("fresh", tf.ones((n,), tf.bool))
+        if randomisation.history:
+            self.history = self._variable("history", tf.zeros((n, randomisation.history, 4), tf.float32))
+
+    def _variable(self, name: str, value: Any) -> tf.Variable:
+        self.variables[name] = tf.Variable(value, trainable=False)
+        return self.variables[name]
+
+    def body_now(self) -> physics.Airframe:
+        """The airframe with each row's own mass, inertia and thrust coefficient (or the nominal one)."""
+        if not self.randomisation.changes_body:
+            return self.body
+        return randomise.bodies(self.body, self.factors.read_value())
+
+    def applied(self, speeds: tf.Tensor) -> tf.Tensor:
+        """The rotor speeds (N, 4) the rotors get this step: each row's action of ``delay`` steps before."""
+        if not self.randomisation.delays:
+            return speeds
+        applied, pending = randomise.delay_actions(speeds, self.pending, self.fresh, self.delays, TENSOR_MATH)
+        self.pending.assign(pending)
+        return applied
+
+    def observation_noise(self) -> tf.Tensor | None:
+        if not self.randomisation.noise:
+            return None
+        return randomise.observation_noise(self.randomisation, self.draw, self.n)
+
+    def observed(self, states: tf.Tensor) -> tf.Tensor:
+        """The agent's states (N, S) float32, with its last actions appended if it sees them (N, S + 4 K)."""
+        if not self.randomisation.history:
+            return states
+        return randomise.with_history(states, self.history, TENSOR_MATH)
+
+    def next_observed(self, next_states: tf.Tensor, actions: tf.Tensor, ended: tf.Tensor) -> tf.Tensor:
+        """The transitions' next states (N, S) float32 after the normalised ``actions`` (N, 4), with the history
+        that includes them; the history then starts empty for the rows whose episode ``ended`` (N,)."""
+        if not self.randomisation.history:
+            return next_states
+        history = randomise.pushed(self.history, actions, TENSOR_MATH)
+        self.history.assign(tf.where(ended[:, None, None], tf.zeros_like(history), history))
+        return randomise.with_history(next_states, history, TENSOR_MATH)
+
+    def restart(self, ended: tf.Tensor) -> None:
+        """New draws for the rows whose episode ended (``ended`` (N,) bool)."""
+        if self.randomisation.changes_body:
+            new = randomise.draw_factors(self.randomisation, self.draw, self.n, TENSOR_MATH)
+            self.factors.assign(tf.where(ended[:, None], new, self.factors))
+        if self.randomisation.delays:
+            new = randomise.draw_delays(self.randomisation, self.draw, self.n, TENSOR_MATH)
+            self.delays.assign(tf.where(ended, new, self.delays))
+            self.fresh.assign(ended)
 
 
 class FusedTakeoff:
@@ -45,6 +118,9 @@ class FusedTakeoff:
         runtime, dynamics, action_repeat: the simulation's settings (as ``TakeoffTask``).
         warmup: transitions stored before updates start (a round with fewer makes none).
         seed: seeds the generator of starts, noise and batches.
+        airframe: the body flown (:func:`quadcopter.dynamics.check_airframe`).
+        randomisation: a :class:`quadcopter.randomise.Randomisation` the training episodes draw their bodies,
+            delays and observation noise from (default: none); the test flights fly the nominal body.
     """
 
     def __init__(
@@ -61,6 +137,7 @@ class FusedTakeoff:
         warmup: int = 1_000,
         seed: int = 0,
         airframe: Any = None,
+        randomisation: randomise.Randomisation | None = None,
     ) -> None:
         self.agent, self.num_envs, self.warmup = agent, int(num_envs), int(warmup)
         self.task = task or FlightTask(target=tuple(float(t) for t in target), air_starts=float(air_starts))
@@ -74,6 +151,8 @@ class FusedTakeoff:
         first = initial_state(starts, in_air, goals)
         self.flying = TakeoffState(*(tf.Variable(x, trainable=False) for x in first))
         self.noise_state = tf.Variable(tf.zeros((self.num_envs, agent.action_size)), trainable=False)
+        randomisation = randomise.check_dynamics(randomisation or randomise.PRESETS["off"], dynamics)
+        self.randomised = RandomisedRows(randomisation, self.body, self.generator, self.num_envs)
         self._round = tf.function(self._round_graph, jit_compile=True)
         self._fly = tf.function(self._fly_graph, jit_compile=True)
 
@@ -89,6 +168,7 @@ class FusedTakeoff:
             noise_state=self.noise_state,
             memory=self.memory.checkpoint(),
             **{f"flying_{name}": variable for name, variable in flying.items()},
+            **{f"randomised_{name}": variable for name, variable in self.randomised.variables.items()},
         )
 
     def _sample_starts(self):
@@ -158,6 +238,28 @@ class FusedTakeoff:
         rows = zip(*(values.tolist() for values in columns.values()))
         return [dict(zip(columns, row)) for row in rows], losses, updates_made
 
+    def _training_step(self, state: TakeoffState, observations: tf.Tensor) -> tuple[TakeoffState, Any]:
+        """One agent step of the N training episodes in the graph: act with exploration noise on the (randomised)
+        bodies, store the N transitions, restart what ended; returns ``task_step``'s (state, result)."""
+        randomised = self.randomised
+        states = randomised.observed(tf.cast(observations, tf.float32))
+        actions = self._add_noise(self.agent.actor_local.network(states, training=False))
+        restarts = self._sample_starts()
+        settings = dict(self.task_settings, body=randomised.body_now())
+        speeds = randomised.applied(self._rotor_speeds(actions))
+        noise = randomised.observation_noise()
+        state, result = task_step(self.task, state, speeds, restarts, observation_noise=noise, **settings)
+        randomised.restart(result.ended)
+        self.memory.write(
+            states,
+            actions,
+            tf.cast(result.rewards, tf.float32)[:, None],
+            randomised.next_observed(tf.cast(result.next_states, tf.float32), actions, result.ended),
+            tf.cast(result.terminated, tf.float32)[:, None],
+        )
+        self._restart_noise(result.ended)
+        return state, result
+
     def _round_graph(self, steps: int, updates: int):
         """The round's graph; ``steps`` and ``updates`` are Python ints (one trace for each pair)."""
         # One row per step of: ended, episode return, length, final z, success (AutoGraph carries
@@ -169,20 +271,12 @@ class FusedTakeoff:
         success = tf.TensorArray(tf.bool, size=steps)
         air_start = tf.TensorArray(tf.bool, size=steps)
         state = TakeoffState(*(v.read_value() for v in self.flying))
-        observations = self.task.observe(state.physics, state.goal, TENSOR_MATH)
+        noise = self.randomised.observation_noise()
+        observations = self.task.observe(
+            state.physics if noise is None else state.physics + noise, state.goal, TENSOR_MATH
+        )
         for k in tf.range(steps):
-            states = tf.cast(observations, tf.float32)
-            actions = self._add_noise(self.agent.actor_local.network(states, training=False))
-            restarts = self._sample_starts()
-            state, result = task_step(self.task, state, self._rotor_speeds(actions), restarts, **self.task_settings)
-            self.memory.write(
-                states,
-                actions,
-                tf.cast(result.rewards, tf.float32)[:, None],
-                tf.cast(result.next_states, tf.float32),
-                tf.cast(result.terminated, tf.float32)[:, None],
-            )
-            self._restart_noise(result.ended)
+            state, result = self._training_step(state, observations)
             observations = result.states
             ended = ended.write(k, result.ended)
             returns = returns.write(k, result.episode_returns)
@@ -241,8 +335,15 @@ class FusedTakeoff:
             tf.zeros((n,), tf.bool),
         )
         observations = self.task.observe(starts, goals, TENSOR_MATH)
+        history_length = self.randomised.randomisation.history
+        history = tf.zeros((n, history_length, 4), tf.float32)  # the actions the actor sees (if any), as in training
         for _ in tf.range(steps):
-            actions = self.agent.actor_local.network(tf.cast(observations, tf.float32), training=False)
+            states = tf.cast(observations, tf.float32)
+            if history_length:
+                states = randomise.with_history(states, history, TENSOR_MATH)
+            actions = self.agent.actor_local.network(states, training=False)
+            if history_length:
+                history = randomise.pushed(history, actions, TENSOR_MATH)
             restarts = (starts, goals, state.air_start)
             state, result = task_step(self.task, state, self._rotor_speeds(actions), restarts, **settings)
             observations = result.states

@@ -19,6 +19,7 @@ from . import folder_lock
 from .evaluation import EVALUATION_SEED, evaluate_both, fly_actor, fly_evaluation_flights, greedy_policy
 from .flight import LABELS
 from .plots import write_run_plots
+from .randomise import run_policy
 from .settings import TrainSettings
 from .task_specs import load_task
 from .tasks import OBSERVATION_VERSION, REWARD_VERSION
@@ -335,7 +336,7 @@ def finish_run(
     summaries = evaluate_both(agent, weights, settings, evaluation_episodes, seed)
     summaries = {name: summaries[name] for name in ACTORS}
     write_atomically(run.out / "evaluation.json", lambda p: p.write_text(json.dumps(summaries, indent=2)))
-    act = greedy_policy(agent)
+    act = run_policy(greedy_policy(agent), settings)
     task = load_task(settings.task)
     common: dict[str, Any] = dict(
         dynamics=settings.dynamics,

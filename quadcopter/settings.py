@@ -10,6 +10,7 @@ from typing import Any
 from agents.checks import declared_fields, setting, validate_settings
 
 from .dynamics import AIRFRAMES, DYNAMICS, check_airframe
+from .randomise import ACCEPTED, check_dynamics, parse_randomise, spec_text
 from .task_specs import TASK_SETTINGS, TASKS, load_task
 from .tasks import OBSERVATION_VERSION, REWARD_VERSION, TAKEOFF_RUNTIME
 
@@ -20,6 +21,15 @@ MAX_EPISODES = 1_000_000
 """The largest ``episodes`` budget (the run keeps a row of about 1 kB for every episode)."""
 MAX_SECONDS = 604_800
 """The largest ``seconds`` budget: a week."""
+
+
+def _randomise_spec(spec: str) -> bool:
+    """True for a spec :func:`~quadcopter.randomise.parse_randomise` reads."""
+    try:
+        parse_randomise(spec)
+    except ValueError:
+        return False
+    return True
 
 
 def _task_name(name: str) -> bool:
@@ -80,6 +90,13 @@ class TrainSettings:
         "The quadcopter flown (docs/physics.md): the Udacity one, or a Crazyflie 2.x (needs --dynamics rigid_body).",
         choices=tuple(AIRFRAMES),
         flag="--airframe",
+    )
+    randomise: str = setting(
+        "off",
+        "Domain randomisation of the training episodes' bodies, delays and sensors (quadcopter/randomise.py).",
+        test=_randomise_spec,
+        accepted=ACCEPTED,
+        flag="--randomise",
     )
     action_repeat: int = setting(3, "Simulator steps per action.", low=1, high=100, flag="--action-repeat")
     runtime: float = setting(
@@ -162,6 +179,8 @@ class TrainSettings:
         if self.task not in TASKS:
             load_task(self.task)  # a learner's task: imported and checked, its own error naming what is wrong
         check_airframe(self.dynamics, self.airframe)  # another body than the Udacity one needs the rigid body
+        # A preset's name is saved as its items, so that the run keeps its meaning if the preset changes.
+        self.randomise = spec_text(check_dynamics(parse_randomise(self.randomise), self.dynamics))
         if self.airframe != "udacity" and getattr(load_task(self.task), "sees_rotor_speeds", False):
             raise ValueError(
                 f"task {self.task!r} pays for its rotor speeds relative to the Udacity quadcopter's hover; it "

@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike
 
 from . import dynamics as physics
 from .dynamics import ARRAY_OPS, SCALAR_OPS
+from .randomise import bodies
 
 
 def _check_runtime(runtime: float):
@@ -266,6 +267,9 @@ class VectorPhysicsSim:
         )
         self.lower_bounds = np.array(physics.LOWER_BOUNDS)
         self.upper_bounds = np.array(physics.UPPER_BOUNDS)
+        self.body_factors: np.ndarray | None = None
+        """None (every row flies ``airframe``), or (N, 3) factors on each row's mass, inertia and thrust
+        coefficient (:func:`quadcopter.randomise.bodies`; the rigid-body dynamics only)."""
         self._state = {name: np.zeros((width, n)) for name, width in self._WIDTHS.items()}
         self.time = np.zeros(n)
         self.done = np.zeros(n, dtype=bool)
@@ -360,7 +364,7 @@ class VectorPhysicsSim:
         for start in range(0, self.num_envs, self._BLOCK_ROWS):
             rows = slice(start, start + self._BLOCK_ROWS)
             with np.errstate(over="ignore", invalid="ignore"):
-                results = self._step_function(
+                results = self._block_step(rows)(
                     tuple(state["pose"][:, rows]),
                     tuple(state["v"][:, rows]),
                     tuple(state["angular_v"][:, rows]),
@@ -391,6 +395,12 @@ class VectorPhysicsSim:
         self.out_of_bounds |= touched
         self.done |= touched | (stepped & (self.time > self.runtime))
         return self.done.copy()
+
+    def _block_step(self, rows: slice) -> Any:
+        """The step function for a block of ``rows``: each row's own body if :attr:`body_factors` is set."""
+        if self.body_factors is None:
+            return self._step_function
+        return physics.step_function(self.dynamics, bodies(self.airframe, self.body_factors[rows]))
 
     def settle(self, rows: np.ndarray, physics_rows: np.ndarray) -> np.ndarray:
         """Put the rows of the boolean mask ``rows`` (N,) into the states of ``physics_rows`` (N, 12: pose,

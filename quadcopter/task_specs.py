@@ -68,13 +68,17 @@ from .tasks import (
 
 
 class NumpyDraw:
-    """Uniform draws from a numpy ``Generator``: ``uniform(low, high, shape)`` as float64 arrays."""
+    """Draws from a numpy ``Generator``: ``uniform(low, high, shape)`` and ``normal(sigma, shape)`` (mean 0) as
+    float64 arrays."""
 
     def __init__(self, rng: np.random.Generator) -> None:
         self.rng = rng
 
     def uniform(self, low: float, high: float, shape: tuple) -> np.ndarray:
         return self.rng.uniform(low, high, shape)
+
+    def normal(self, sigma: float, shape: tuple) -> np.ndarray:
+        return self.rng.normal(0.0, sigma, shape)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -150,6 +150,8 @@ TENSOR_MATH = SimpleNamespace(
     exp=tf.exp,
     minimum=tf.minimum,
     maximum=tf.maximum,
+    floor=tf.floor,
+    reshape=tf.reshape,
     mod=tf.math.floormod,  # the sign of the divisor, as numpy's mod and Python's %
     hypot=lambda a, b: tf.sqrt(a * a + b * b),
     concatenate=lambda tensors, axis: tf.concat(tensors, axis=axis),
@@ -157,14 +159,18 @@ TENSOR_MATH = SimpleNamespace(
 
 
 class TensorDraw:
-    """Uniform draws from a ``tf.random.Generator``: ``uniform(low, high, shape)`` as float64 tensors (the
-    tasks' starts call it as they call :class:`~quadcopter.task_specs.NumpyDraw`)."""
+    """Draws from a ``tf.random.Generator``: ``uniform(low, high, shape)`` and ``normal(sigma, shape)`` as float64
+    tensors (the tasks' starts and :mod:`quadcopter.randomise` call it as they call
+    :class:`~quadcopter.task_specs.NumpyDraw`)."""
 
     def __init__(self, generator: tf.random.Generator) -> None:
         self.generator = generator
 
     def uniform(self, low: float, high: float, shape: tuple) -> tf.Tensor:
         return self.generator.uniform(shape, low, high, dtype=tf.float64)
+
+    def normal(self, sigma: float, shape: tuple) -> tf.Tensor:
+        return self.generator.normal(shape, stddev=sigma, dtype=tf.float64)
 
 
 class TakeoffState(NamedTuple):
@@ -245,18 +251,19 @@ def task_step(
     dynamics: str = "udacity",
     action_repeat: int = 3,
     body: physics.Airframe | None = None,
+    observation_noise: tf.Tensor | None = None,
 ) -> tuple["TakeoffState", "StepResult"]:
     """One agent step of N episodes of ``task`` (a :class:`~quadcopter.task_specs.FlightTask`), as
     :meth:`VectorTakeoffTask.step <quadcopter.tasks.VectorTakeoffTask.step>`.
 
     Args:
         task: the task, whose observation, reward and hold rule this step runs on tensors.
-        state: a :class:`TakeoffState`.
-        rotor_speeds: (N, 4) float64, rev/s, clipped to the airframe's action range.
+        state, rotor_speeds: a :class:`TakeoffState`; (N, 4) float64 rev/s, clipped to the airframe's range.
         restarts: ``(starts (N, 12), goals (N, 3), in_air (N,) bool)``: where each row starts again if its
             episode ends in this step (rows that go on ignore theirs).
         runtime, dynamics, action_repeat, body: the task's settings and the airframe (default: the Udacity
-            one), Python values: they are part of the compiled graph.
+            one; randomised, :func:`quadcopter.randomise.bodies`, (N,) tensors in some of its fields).
+        observation_noise: (N, 12) float64 on the state the observations see (None: none); rewards do not.
 
     Returns ``(new TakeoffState, StepResult)``. For ``action_repeat`` sub-steps, a row that ended
     in an earlier sub-step keeps its final state and earns nothing; ``terminated`` means a bound was
@@ -284,13 +291,14 @@ def task_step(
         rewards += tf.where(active, step_rewards, tf.zeros_like(step_rewards))
         active = active & ~done
     truncated = done & ~terminated
-    next_states = task.observe(physics_state, goal, TENSOR_MATH)
+    sensed = (lambda x: x) if observation_noise is None else (lambda x: x + observation_noise)  # the sensors
+    next_states = task.observe(sensed(physics_state), goal, TENSOR_MATH)
     returns, lengths = state.returns + rewards, state.lengths + 1
     success = task.success(truncated, held)
 
     after = TakeoffState(physics_state, time, returns, lengths, held, state.air_start, goal)
     new_state = _restart_ended(done, restarts, after)
-    restarted, final_z = task.observe(new_state.physics, new_state.goal, TENSOR_MATH), physics_state[:, 2]
+    restarted, final_z = task.observe(sensed(new_state.physics), new_state.goal, TENSOR_MATH), physics_state[:, 2]
     fields = (next_states, rewards, terminated, truncated, restarted, done, returns, lengths, final_z, success)
     return new_state, StepResult(*fields, state.air_start)
 

@@ -231,7 +231,10 @@ class TrainingLog:
     def __init__(self, folder: Path, agent: Any, task: Any, starts: tuple, every: int = 25) -> None:
         self.writer = tf.summary.create_file_writer(str(folder))
         self.agent, self.every, self.rounds = agent, every, 0
-        self.start_states = tf.constant(task.observe(*starts), tf.float32)
+        states = task.observe(*starts)
+        # An agent that sees its last actions sees none at a start: zeros (quadcopter.randomise).
+        states = np.pad(states, ((0, 0), (0, agent.state_size - states.shape[1])))
+        self.start_states = tf.constant(states, tf.float32)
         self.finished: list[dict] = []
         self.last: tuple[float, float] | None = None
 

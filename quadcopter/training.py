@@ -33,6 +33,7 @@ from .evaluation import (  # noqa: F401  (re-exported: quadcopter.training was t
 )
 from .fused import FusedTakeoff
 from .presets import takeoff_config
+from .randomise import parse_randomise, pushed, run_policy, with_history
 from .runs import (  # noqa: F401  (re-exported likewise)
     ACTORS,
     EPISODE_COLUMNS,
@@ -86,6 +87,8 @@ def make_agent(config: DDPGConfig, settings: TrainSettings) -> DDPG:
             seed=config.seed,
             airframe=settings.airframe,
         )
+    # An agent that sees its last actions (--randomise ...,history=K) observes 4 K numbers more than the task.
+    task.state_size = task.state_size + 4 * parse_randomise(settings.randomise).history
     return DDPG(task, config)
 
 
@@ -121,9 +124,15 @@ class NumpyRollout:
             action_repeat=settings.action_repeat,
             task=self.task,
             airframe=settings.airframe,
+            randomisation=parse_randomise(settings.randomise),
         )
         self.noise = agent.make_noise((settings.num_envs, agent.action_size))
         self.states = self.envs.reset()
+        # The actions the agent sees it chose last (--randomise ...,history=K), normalised; (N, K, 4).
+        self.history = np.zeros((settings.num_envs, parse_randomise(settings.randomise).history, 4), np.float32)
+
+    def _observed(self, states: np.ndarray, history: np.ndarray) -> np.ndarray:
+        return with_history(states, history, np) if history.shape[1] else states
 
     def checkpointables(self) -> dict[str, Any]:
         return dict(memory=self.memory.checkpoint())
@@ -132,13 +141,18 @@ class NumpyRollout:
         agent, envs = self.agent, self.envs
         finished = []
         for step in range(steps):
-            actions = agent.act_normalised(self.states, explore=True, noise=self.noise)
+            states = self._observed(self.states, self.history)
+            actions = agent.act_normalised(states, explore=True, noise=self.noise)
             step_result = envs.step(agent.to_task_actions(actions))
             next_states, rewards, terminated, _ = step_result
-            self.memory.add_batch(self.states, actions, rewards, next_states, terminated)
+            if self.history.shape[1]:
+                self.history = pushed(self.history, actions.astype(np.float32), np)
+            self.memory.add_batch(states, actions, rewards, self._observed(next_states, self.history), terminated)
             ended = envs.pop_finished()
             if ended:
-                self.noise.reset(rows=[e["env"] for e in ended])
+                rows = [e["env"] for e in ended]
+                self.noise.reset(rows=rows)
+                self.history[rows] = 0.0
             finished += [dict(e, step=step) for e in ended]
             self.states = step_result.states
         losses, updates_made = (math.nan, math.nan), 0
@@ -148,7 +162,7 @@ class NumpyRollout:
 
     def fly(self, starts: np.ndarray, goals: np.ndarray, runtime: float | None = None) -> pd.DataFrame:
         return evaluate_actor(
-            greedy_policy(self.agent),
+            run_policy(greedy_policy(self.agent), self.settings),
             starts=(starts, goals),
             dynamics=self.settings.dynamics,
             action_repeat=self.settings.action_repeat,
@@ -172,6 +186,7 @@ def make_rollout(agent: DDPG, settings: TrainSettings) -> "FusedTakeoff | NumpyR
         warmup=agent.config.warmup,
         seed=agent.config.seed,
         airframe=settings.airframe,
+        randomisation=parse_randomise(settings.randomise),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import randomise
 from .sim import VectorPhysicsSim
 from .task_specs import FlightTask, NumpyDraw, has_contact_rule, rotor_keywords
 from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, TAKEOFF_RUNTIME, check_action, check_action_repeat
@@ -61,6 +62,9 @@ class VectorTask:
     is in :attr:`states` (as vector environments usually do it). Finished episodes are reported in
     :attr:`finished`: a list of dicts (env, episode_return, length, final_z, success, air_start)
     since the last call of :meth:`pop_finished`.
+
+    ``randomisation`` (a :class:`quadcopter.randomise.Randomisation`, default none) gives each episode its own
+    body factors and action delay, drawn from ``rng`` when it starts, and noise on the states it observes.
     """
 
     action_size = 4
@@ -78,6 +82,7 @@ class VectorTask:
         air_starts: float = 0.0,
         task: Any = None,
         airframe: Any = None,
+        randomisation: randomise.Randomisation | None = None,
     ) -> None:
         if not (isinstance(num_envs, (int, np.integer)) and num_envs >= 1):
             raise ValueError(f"num_envs must be an integer >= 1; got {num_envs!r}")
@@ -102,7 +107,34 @@ class VectorTask:
         self.lengths = np.zeros(self.num_envs, dtype=int)
         self.held = np.ones(self.num_envs, dtype=bool)
         self.finished: list[dict] = []
+        self._set_randomisation(randomisation or randomise.PRESETS["off"])
         self.states = self._observe()
+
+    def _set_randomisation(self, randomisation: randomise.Randomisation) -> None:
+        """Draw every row's body and delay (:mod:`quadcopter.randomise`); a row draws again when it restarts."""
+        self.randomisation = randomise.check_dynamics(randomisation, self.sim.dynamics)
+        n = self.num_envs
+        self.sensor_noise = np.zeros((n, 12))
+        self.delays = np.zeros(n)
+        self.pending = np.zeros((n, randomise.MAX_DELAY_STEPS, 4))
+        self.fresh = np.ones(n, dtype=bool)
+        self._draw_randomisation(np.arange(n))
+        self._draw_sensor_noise()
+
+    def _draw_randomisation(self, rows: np.ndarray) -> None:
+        randomisation, k = self.randomisation, len(rows)
+        if randomisation.changes_body:
+            if self.sim.body_factors is None:
+                self.sim.body_factors = np.ones((self.num_envs, 3))
+            self.sim.body_factors[rows] = randomise.draw_factors(randomisation, self.draw, k, np)
+        if randomisation.delays:
+            self.delays[rows] = randomise.draw_delays(randomisation, self.draw, k, np)
+        self.fresh[rows] = True
+
+    def _draw_sensor_noise(self) -> None:
+        """The noise on the state observed until the next step (the same for every observation of it)."""
+        if self.randomisation.noise:
+            self.sensor_noise = randomise.observation_noise(self.randomisation, self.draw, self.num_envs)
 
     @property
     def rng(self) -> np.random.Generator:
@@ -119,10 +151,11 @@ class VectorTask:
         return np.concatenate([self.sim.pose, self.sim.v, self.sim.angular_v], axis=1)
 
     def _observe(self):
-        return self.task.observe(self.physics, self.goals)
+        return self.task.observe(self.physics + self.sensor_noise, self.goals)
 
     def reset(self) -> np.ndarray:
         """Restart every row from a new random start; returns the states (N, state_size)."""
+        self._draw_sensor_noise()
         self._restart(np.arange(self.num_envs))
         return self.states
 
@@ -134,6 +167,8 @@ class VectorTask:
         if goals is not None:
             self.goals = np.array(goals, dtype=float)
         self.in_air[:] = False
+        self._draw_randomisation(np.arange(self.num_envs))
+        self._draw_sensor_noise()
         self._clear(np.arange(self.num_envs))
         return self.states
 
@@ -144,6 +179,7 @@ class VectorTask:
         )
         self.goals[rows] = goals
         self.in_air[rows] = in_air
+        self._draw_randomisation(rows)
         self._clear(rows)
 
     def _clear(self, rows) -> None:
@@ -157,6 +193,9 @@ class VectorTask:
         Returns a :class:`VectorStep`; rows that ended are restarted, and their finished episodes
         wait in :meth:`pop_finished`."""
         action = check_action(rotor_speeds, (self.num_envs, self.action_size), self.action_high, self.action_low)
+        if self.randomisation.delays:  # each row's action of ``delay`` steps before
+            action, self.pending = randomise.delay_actions(action, self.pending, self.fresh, self.delays, np)
+            self.fresh[:] = False
         rewards = np.zeros(self.num_envs)
         active = np.ones(self.num_envs, dtype=bool)
         terminated = np.zeros(self.num_envs, dtype=bool)
@@ -176,6 +215,7 @@ class VectorTask:
             terminated |= active & self.sim.out_of_bounds
             active &= ~done
         truncated = done & ~terminated
+        self._draw_sensor_noise()
         next_states = self._observe()
         self.returns += rewards
         self.lengths += 1
@@ -212,7 +252,8 @@ class ScalarTask:
     API: :meth:`reset` -> state, :meth:`step` (4 rotor speeds, rev/s) -> ``(next_state, reward, done)``,
     and after a step ``terminated``, ``truncated`` and ``success``. It runs the task's own functions
     through a :class:`VectorTask` of one row, so a Udacity loop sees exactly the episodes of the fast
-    paths. ``seed`` seeds the starts (the task's training starts)."""
+    paths. ``seed`` seeds the starts (the task's training starts), and ``randomisation`` gives each episode its
+    own body, delay and observation noise (:mod:`quadcopter.randomise`), as ``train --randomise`` does."""
 
     action_size = 4
     action_low = ACTION_LOW
@@ -226,6 +267,7 @@ class ScalarTask:
         action_repeat: int = 3,
         seed: int | None = None,
         airframe: Any = None,
+        randomisation: randomise.Randomisation | None = None,
     ) -> None:
         self.task = task or FlightTask()
         self.envs = VectorTask(
@@ -236,6 +278,7 @@ class ScalarTask:
             action_repeat=action_repeat,
             task=self.task,
             airframe=airframe,
+            randomisation=randomisation,
         )
         self.action_low, self.action_high = self.envs.action_low, self.envs.action_high
         self.state_size = self.task.state_size

@@ -8,8 +8,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CODE = runpy.run_path(str(ROOT / "benchmarks" / "bench_code.py"), run_name="bench_code")
 FIGURES = CODE["measure"](ROOT)
-OPTIONAL = {"ai_edge_litert.interpreter: Interpreter", "onnxruntime"}
-"""The optional packages (pip install -e .[export]) imported where they are used, so that they stay optional."""
+OPTIONAL = {"ai_edge_litert.interpreter: Interpreter", "onnxruntime", "ray", "ray: tune"}
+"""The optional packages (pip install -e .[export], .[sweep]) imported where they are used, so that they stay
+optional."""
 LOADED_BY_NAME = {
     "importlib.import_module('quadcopter.presets')",  # quadcopter.takeoff_agent, without TensorFlow until asked
     "importlib.import_module('quadcopter.cli_learning')",  # the commands that need TensorFlow

@@ -91,3 +91,24 @@ def test_evaluate_flies_an_export_as_it_flies_the_keras_actor(actor_model, tmp_p
     c_report = capsys.readouterr().out.splitlines()[1:]
     assert "over 5 hover episodes (rigid_body dynamics)" in c_report[0]
     assert c_report == keras_report  # the same success rates, altitude and return, to the printed digits
+
+
+def test_an_actor_that_sees_its_last_actions_exports_and_flies_with_them(tmp_path, capsys):
+    """A run trained with --randomise ...,history=2: its actor takes 15 + 8 numbers; policy.json says so, and
+    evaluate --policy flies the C export feeding it its last actions, as it flies the Keras actor."""
+    keras.utils.set_random_seed(4)
+    model = Actor(23, 4, 0.0, 900.0, units=(32, 32), final_init=0.3).model
+    run = tmp_path / "run"
+    run.mkdir()
+    model.save(run / "actor_final.keras")
+    settings = dict(task="takeoff", dynamics="rigid_body", runtime=2.0, observation_version=2, randomise="history=2")
+    (run / "settings.json").write_text(json.dumps(settings))
+    assert main(["export", str(run), "--format", "c"]) == 0
+    info = json.loads((run / "export-c" / "policy.json").read_text())
+    assert info["observation"]["size"] == 23 and info["observation"]["action_history"] == 2
+    assert "#define POLICY_OBS_SIZE 23" in (run / "export-c" / "policy.h").read_text()
+    capsys.readouterr()
+    assert main(["evaluate", str(run / "actor_final.keras"), "--episodes", "5"]) == 0
+    keras_report = capsys.readouterr().out.splitlines()[1:]
+    assert main(["evaluate", "--policy", str(run / "export-c" / "policy.c"), "--episodes", "5"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == keras_report
