@@ -252,6 +252,8 @@ def plot_sweep_results(table: pd.DataFrame, config: SweepConfig) -> Figure:
         if name in config.sample and config.sample[name].get("log"):
             ax.set_xscale("log")
         ax.set(xlabel=name, ylabel=config.metric, title=f"{config.metric} against {name}")
+        if config.metric != "final_return":  # a success rate: the whole [0, 1]
+            ax.set_ylim(-0.03, 1.03)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     return figure
