@@ -102,6 +102,7 @@ def test_the_layers_below_tensorflow_import_without_it():
         "quadcopter.settings",
         "quadcopter.evaluation",
         "quadcopter.robustness",
+        "quadcopter.randomise",
         "quadcopter.export",
         "quadcopter.plots",
         "quadcopter.vector_task",
