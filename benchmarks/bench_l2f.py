@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from quadcopter.machine import cpu_name
+from quadcopter.train_parts import device_name
 
 BINARY = Path("build") / "src" / "training_benchmark"
 """L2F's benchmark binary, relative to its source tree."""
@@ -68,7 +69,10 @@ def main():
     if not (args.l2f / "CMakeLists.txt").exists() or not (args.l2f / "external" / "rl_tools" / "include").exists():
         sys.exit(f"no learning-to-fly sources with their rl_tools submodule at {args.l2f}: see --help")
     binary = build(args.l2f)
-    print(f"# {cpu_name()}, CPU, {time.strftime('%Y-%m-%d')}; L2F {BINARY} (OpenBLAS, 1 thread) vs quadcopter train")
+    print(
+        f"# {cpu_name()}; ours on {device_name()}; {time.strftime('%Y-%m-%d')}; L2F {BINARY} (OpenBLAS, 1 thread) "
+        "vs quadcopter train"
+    )
     print("| pair | L2F 300k steps (s) | ours, default train (s) | ours / L2F | our final actor |")
     print("|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as scratch:
