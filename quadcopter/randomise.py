@@ -36,6 +36,10 @@ A delayed action works as :func:`quadcopter.evaluation.delayed` does in the eval
 action is also applied for its first ``delay`` steps. The randomised bodies need the rigid-body dynamics
 (the ``udacity`` dynamics fly the original's constants only).
 
+In a Udacity-style loop of your own, :class:`~quadcopter.vector_task.ScalarTask` randomises its episodes:
+``ScalarTask(load_task("takeoff"), dynamics="rigid_body", randomisation=parse_randomise("default"))`` (the
+history is then the loop's to append: :class:`ActionHistoryPolicy` does it for a policy of numpy arrays).
+
 The functions take the numpy or TensorFlow namespace ``xp`` of :mod:`quadcopter.task_specs`, so the numpy
 path (:class:`~quadcopter.vector_task.VectorTask`) and the fused path (:class:`~quadcopter.fused.FusedTakeoff`)
 draw and apply the same things.
