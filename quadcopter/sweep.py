@@ -16,7 +16,7 @@ CONFIG is a TOML file::
     [settings]                  # fixed for every trial: TrainSettings and DDPGConfig fields (README tables)
     dynamics = "rigid_body"
 
-    [vary]                      # each value is tried (a grid)
+    [vary]                      # each value is tried (a grid); without [vary] and [sample], the seeds alone
     tau = [0.001, 0.005]
 
     [sample]                    # drawn ``samples`` times: uniform in [low, high], or log-uniform
@@ -135,15 +135,15 @@ def _check_values(config: SweepConfig, path: Path) -> None:
             raise ValueError(f"sweep {path}: [sample] {name} must be {{low = ..., high = ..., log = true|false}}")
         if not (0 < spec["low"] < spec["high"] if spec.get("log") else spec["low"] < spec["high"]):
             raise ValueError(f"sweep {path}: [sample] {name} needs low < high (and low > 0 when log); got {spec}")
-    if not config.varied:
-        raise ValueError(f"sweep {path}: nothing to vary: give [vary] or [sample] settings")
+    if not config.varied and len(config.seeds) < 2:
+        raise ValueError(f"sweep {path}: nothing to vary: give [vary] or [sample] settings, or two or more seeds")
 
 
 def _corners(config: SweepConfig) -> list[dict[str, Any]]:
     """Each value of [vary] and each bound of [sample], one at a time, on top of the first values."""
     base = {name: values[0] for name, values in config.vary.items()}
     base.update({name: spec["low"] for name, spec in config.sample.items()})
-    corners = [dict(base, **{name: value}) for name, values in config.vary.items() for value in values]
+    corners = [base] + [dict(base, **{name: value}) for name, values in config.vary.items() for value in values]
     corners += [dict(base, **{name: spec[bound]}) for name, spec in config.sample.items() for bound in ("low", "high")]
     return [dict(values, seed=config.seeds[0]) for values in corners]
 
@@ -240,8 +240,15 @@ def write_results(table: pd.DataFrame, config: SweepConfig, out: Path) -> None:
 
 
 def plot_sweep_results(table: pd.DataFrame, config: SweepConfig) -> Figure:
-    """The metric against each varied setting: a point per trial (one colour per seed) and the mean over seeds."""
+    """The metric against each varied setting: a point per trial (one colour per seed) and the mean over seeds;
+    for a sweep of seeds alone, the metric of each seed."""
     names = config.varied
+    if not names:
+        figure = Figure(figsize=(5, 3.8), layout="constrained")
+        ax = figure.subplots()
+        ax.bar([str(seed) for seed in table["seed"]], table[config.metric], color="tab:blue")
+        ax.set(xlabel="seed", ylabel=config.metric, title=f"{config.metric} by seed")
+        return figure
     figure = Figure(figsize=(5 * len(names), 3.8), layout="constrained")
     axes = figure.subplots(1, len(names), squeeze=False)[0]
     for ax, name in zip(axes, names):

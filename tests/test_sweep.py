@@ -46,6 +46,7 @@ def test_a_config_is_read_with_its_fixed_and_varied_settings(tmp_path):
         ("seeds = [0]\n[vary]\ntau = [0.001, 7.0]", r"tau must be .*; got 7.0"),
         ("seeds = [0]\n[sample]\nactor_lr = { low = 0.0, high = 1e-3, log = true }", "needs low < high"),
         ("seeds = [0]\n[settings]\ntau = 0.001", "nothing to vary"),
+        ("seeds = [0, 1]\n[settings]\ntau = 7.0", r"tau must be .*; got 7.0"),
         ("seeds = [0\n", "cannot read"),
     ],
 )
@@ -54,6 +55,17 @@ def test_a_bad_config_is_named_before_anything_runs(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(ValueError, match=message):
         read_config(path)
+
+
+def test_a_sweep_of_seeds_alone_is_a_population(tmp_path):
+    from quadcopter.sweep import plot_sweep_results
+
+    path = tmp_path / "seeds.toml"
+    path.write_text("seeds = [0, 1, 2]\n[settings]\nenv_steps = 320\n")
+    config = read_config(path)
+    assert config.varied == [] and trial_name({"seed": 2}) == "seed=2"
+    table = pd.DataFrame(dict(trial=["seed=0", "seed=1", "seed=2"], seed=[0, 1, 2], final_success=[1.0, 0.5, 1.0]))
+    assert len(plot_sweep_results(table, config).axes[0].patches) == 3  # a bar per seed
 
 
 def test_without_ray_the_command_says_how_to_install_it(tmp_path, monkeypatch, capsys):
