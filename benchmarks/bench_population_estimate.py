@@ -9,7 +9,7 @@ smoothing, inverting gradients, Adam, soft target updates, batch 64), 64 updates
 fused round makes them. It prints the time per update of all K agents for each K, and K times the time of
 K = 1: the population's best case, the rollouts (a few percent of a run) left out.
 
-    python benchmarks/bench_population_estimate.py [--populations 1 2 5 10] [--calls 30]
+    python benchmarks/bench_population_estimate.py [--populations 1 2 5 10] [--calls 30] [--matmul-dtype bfloat16]
 """
 
 import argparse
@@ -30,6 +30,17 @@ def dense(k, n_in, n_out, rng, scale=None):
     scale = scale or np.sqrt(2.0 / n_in)
     kernel = tf.Variable(rng.normal(0, scale, (k, n_in, n_out)).astype(np.float32))
     return [kernel, tf.Variable(np.zeros((k, 1, n_out), np.float32))]
+
+
+MATMUL_DTYPE = tf.float32
+"""The type the matrix products compute in (``--matmul-dtype``); the weights and the rest stay float32."""
+
+
+def matmul(x, w):
+    """x @ w in :data:`MATMUL_DTYPE`, the result in float32 (bfloat16: the CPU's AMX and AVX-512 BF16 units)."""
+    if MATMUL_DTYPE == tf.float32:
+        return tf.matmul(x, w)
+    return tf.cast(tf.matmul(tf.cast(x, MATMUL_DTYPE), tf.cast(w, MATMUL_DTYPE)), tf.float32)
 
 
 def layer_norm(x):
@@ -60,16 +71,16 @@ class Population:
     @staticmethod
     def act(weights, states):
         w1, b1, w2, b2, w3, b3 = weights
-        x = tf.nn.relu(tf.matmul(states, w1) + b1)
-        x = tf.nn.relu(tf.matmul(x, w2) + b2)
-        return tf.tanh(tf.matmul(x, w3) + b3)
+        x = tf.nn.relu(matmul(states, w1) + b1)
+        x = tf.nn.relu(matmul(x, w2) + b2)
+        return tf.tanh(matmul(x, w3) + b3)
 
     @staticmethod
     def value(weights, states, actions):
         w1, b1, w2, b2, w3, b3 = weights
-        x = tf.nn.relu(layer_norm(tf.matmul(states, w1) + b1))
-        x = tf.nn.relu(layer_norm(tf.matmul(tf.concat([x, actions], -1), w2) + b2))
-        return tf.matmul(x, w3) + b3
+        x = tf.nn.relu(layer_norm(matmul(states, w1) + b1))
+        x = tf.nn.relu(layer_norm(matmul(tf.concat([x, actions], -1), w2) + b2))
+        return matmul(x, w3) + b3
 
     def update(self, batch):
         states, actions, rewards, next_states, terminated = batch
@@ -113,8 +124,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--populations", type=int, nargs="+", default=[1, 2, 5, 10])
     parser.add_argument("--calls", type=int, default=30, help="compiled calls of 64 updates timed per population")
+    parser.add_argument("--matmul-dtype", choices=["float32", "bfloat16"], default="float32")
     args = parser.parse_args()
-    print(f"# {cpu_name()}; {device_name()}; {time.strftime('%Y-%m-%d')}; TensorFlow {tf.__version__}")
+    global MATMUL_DTYPE
+    MATMUL_DTYPE = tf.as_dtype(args.matmul_dtype)
+    print(
+        f"# {cpu_name()}; {device_name()}; {time.strftime('%Y-%m-%d')}; TensorFlow {tf.__version__}; "
+        f"products in {args.matmul_dtype}"
+    )
     print("| K agents | us per update of all K | us per agent-update | K x (K = 1) | saving |")
     print("|---:|---:|---:|---:|---:|")
     single = None
