@@ -19,10 +19,11 @@ only the agent's observation has it: rewards, ends and success see the true stat
 
 Why the preset's ranges (docs/decisions.md has the measurements): the robustness figures fly bodies of
 0.8 and 1.2 times the mass and inertia, so training covers a little more (0.75-1.25), leaving the edges of
-the evaluated range inside it rather than at its rare extremes; thrust +-10% is the spread of propellers of
-one kind, and thrust changes the hover speed, which the actor learns from the altitude error; one or two
-agent steps (60-120 ms at three 20 ms simulator steps per action) is the latency of a radio link and a
-state estimator, the delays the evaluation flies; 5 mm and 5 mrad is a motion-capture system's noise.
+the evaluated range inside it rather than at its rare extremes; thrust +-10% (the issue's example range)
+stands for worn or replaced propellers, and it moves the hover speed, which the actor must find from the
+altitude error; one or two agent steps (60-120 ms at three 20 ms simulator steps per action) are the
+delays the evaluation flies, generous for a radio link and a state estimator; 0.005 (5 mm, 5 mrad) is
+above a motion-capture system's millimetre and far below GPS's metres, and measured against none.
 
 Why the agent sees its last actions (``history``): with its actions applied one or two steps late, what the
 quadcopter does next depends on commands the observation does not show, and a policy that cannot see them
