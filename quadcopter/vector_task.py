@@ -151,7 +151,8 @@ class VectorTask:
         return np.concatenate([self.sim.pose, self.sim.v, self.sim.angular_v], axis=1)
 
     def _observe(self):
-        return self.task.observe(self.physics + self.sensor_noise, self.goals)
+        physics = self.physics + self.sensor_noise if self.randomisation.noise else self.physics
+        return self.task.observe(physics, self.goals)
 
     def reset(self) -> np.ndarray:
         """Restart every row from a new random start; returns the states (N, state_size)."""
