@@ -335,15 +335,12 @@ class FusedTakeoff:
             tf.zeros((n,), tf.bool),
         )
         observations = self.task.observe(starts, goals, TENSOR_MATH)
-        history_length = self.randomised.randomisation.history
-        history = tf.zeros((n, history_length, 4), tf.float32)  # the actions the actor sees (if any), as in training
+        # The actions the actor sees (none unless it trained seeing them), as in training: (M, K, 4).
+        history = tf.zeros((n, self.randomised.randomisation.history, 4), tf.float32)
         for _ in tf.range(steps):
-            states = tf.cast(observations, tf.float32)
-            if history_length:
-                states = randomise.with_history(states, history, TENSOR_MATH)
+            states = randomise.with_history(tf.cast(observations, tf.float32), history, TENSOR_MATH)
             actions = self.agent.actor_local.network(states, training=False)
-            if history_length:
-                history = randomise.pushed(history, actions, TENSOR_MATH)
+            history = randomise.pushed(history, actions, TENSOR_MATH)
             restarts = (starts, goals, state.air_start)
             state, result = task_step(self.task, state, self._rotor_speeds(actions), restarts, **settings)
             observations = result.states

@@ -240,13 +240,18 @@ def describe(randomisation: Randomisation) -> str:
 
 
 def with_history(states: Any, history: Any, xp: Any) -> Any:
-    """States (N, S) with the history (N, K, 4) of normalised actions appended: (N, S + 4 K)."""
-    n = history.shape[0]
-    return xp.concatenate([states, xp.reshape(history, (n, -1))], axis=1)
+    """States (N, S) with the history (N, K, 4) of normalised actions appended: (N, S + 4 K); K = 0: the states."""
+    _, k, width = history.shape
+    if not k:
+        return states
+    return xp.concatenate([states, xp.reshape(history, (-1, k * width))], axis=1)
 
 
 def pushed(history: Any, actions: Any, xp: Any) -> Any:
-    """The history (N, K, 4) after the normalised actions (N, 4): the oldest dropped, ``actions`` last."""
+    """The history (N, K, 4) after the normalised actions (N, 4): the oldest dropped, ``actions`` last (K = 0:
+    the empty history itself)."""
+    if not history.shape[1]:
+        return history
     return xp.concatenate([history[:, 1:], actions[:, None, :]], axis=1)
 
 

@@ -128,11 +128,8 @@ class NumpyRollout:
         )
         self.noise = agent.make_noise((settings.num_envs, agent.action_size))
         self.states = self.envs.reset()
-        # The actions the agent sees it chose last (--randomise ...,history=K), normalised; (N, K, 4).
-        self.history = np.zeros((settings.num_envs, parse_randomise(settings.randomise).history, 4), np.float32)
-
-    def _observed(self, states: np.ndarray, history: np.ndarray) -> np.ndarray:
-        return with_history(states, history, np) if history.shape[1] else states
+        # The actions the agent sees it chose last (--randomise ...,history=K), normalised; (N, K, 4), K may be 0.
+        self.history = np.zeros((settings.num_envs, self.envs.randomisation.history, 4), np.float32)
 
     def checkpointables(self) -> dict[str, Any]:
         return dict(memory=self.memory.checkpoint())
@@ -141,13 +138,12 @@ class NumpyRollout:
         agent, envs = self.agent, self.envs
         finished = []
         for step in range(steps):
-            states = self._observed(self.states, self.history)
+            states = with_history(self.states, self.history, np)
             actions = agent.act_normalised(states, explore=True, noise=self.noise)
             step_result = envs.step(agent.to_task_actions(actions))
             next_states, rewards, terminated, _ = step_result
-            if self.history.shape[1]:
-                self.history = pushed(self.history, actions.astype(np.float32), np)
-            self.memory.add_batch(states, actions, rewards, self._observed(next_states, self.history), terminated)
+            self.history = pushed(self.history, actions.astype(np.float32), np)
+            self.memory.add_batch(states, actions, rewards, with_history(next_states, self.history, np), terminated)
             ended = envs.pop_finished()
             if ended:
                 rows = [e["env"] for e in ended]
