@@ -248,7 +248,9 @@ class FusedTakeoff:
         settings = dict(self.task_settings, body=randomised.body_now())
         speeds = randomised.applied(self._rotor_speeds(actions))
         noise = randomised.observation_noise()
-        state, result = task_step(self.task, state, speeds, restarts, observation_noise=noise, **settings)
+        state, result = task_step(
+            self.task, state, speeds, restarts, observation_noise=noise, end_at_rest=True, **settings
+        )
         randomised.restart(result.ended)
         self.memory.write(
             states,

@@ -31,7 +31,8 @@ land       3-15 m up, within 3 m of the pad sideways,       the pad, (0, 0, 0) m
 
 The landing is the one task whose episode goes on after the ground is touched: its :meth:`Land.contact`
 rule tells a gentle touchdown (which then rests on the ground) from a crash, and its reward and success
-also see the rotor speeds (``sees_rotor_speeds``).
+also see the rotor speeds (``sees_rotor_speeds``). In training its episodes end at rest, paid what resting
+on is worth (``ends_at_rest``, :meth:`FlightTask.final_rest`); the evaluation flies on.
 
 A learner's own task is a subclass that overrides some of these functions (see ``docs/tasks.md``);
 :func:`check_task` runs them on numpy and TensorFlow values before training, so that a wrong shape, a
@@ -109,6 +110,9 @@ class FlightTask:
     """True: every episode draws its own goal (``target`` is not it); plots then mark no single target."""
     sees_rotor_speeds = False
     """True: :meth:`reward` and :meth:`track` are also given ``rotor_speeds=`` (N, 4) rev/s, the step's."""
+    ends_at_rest = False
+    """True: training ends an episode when :meth:`final_rest` says it has come to rest (the landing's
+    touchdown), paying at once what resting on would earn; the test flights and the evaluation fly on."""
 
     # --- Starts ---
 
@@ -143,6 +147,15 @@ class FlightTask:
         touched a bound (the ground, z = 0, is one). Here every touch is a crash that ends the episode
         (terminated), the state as the simulator left it; :class:`Land` lets a gentle touchdown rest."""
         return physics, touched
+
+    # --- The end of training episodes at rest (ends_at_rest) ---
+
+    def final_rest(self, before: Any, physics: Any, goal: Any, dynamics: str, xp: Any = np) -> tuple:
+        """For a task with ``ends_at_rest``, after an agent step from ``before`` (N, 12) that ended in
+        ``physics`` (N, 12): ``(rested (N,) bool, value (N,))``, the rows whose training episode ends here
+        (terminated) and the reward they get for it on top of the step's, standing for the rest of the
+        episode. Here: never."""
+        return physics[:, 2] < -math.inf, physics[:, 2] * 0.0
 
     # --- Success ---
 
@@ -294,6 +307,27 @@ LAND_EFFORT_WEIGHT = 0.5
 """What the rotors cost a resting quadcopter, per unit of mean rotor speed / hover speed (see :func:`land_reward`)."""
 
 
+REST_STEPS = 57
+"""Simulator steps of resting that a training landing's last step pays at once (:meth:`Land.final_rest`):
+what a critic with gamma 0.95 counts for resting on at the same reward, gamma / (1 - gamma) = 19 agent steps
+of 3 simulator steps (the defaults), so that its estimate of a touchdown is right without having to learn
+what the rest is worth step by step."""
+
+
+def rest_worth(physics: Array, goal: Array, rotor_speeds: Array, xp: Xp = np) -> Array:
+    """What one simulator step of the rest that ends a training landing is worth (:meth:`Land.final_rest`),
+    (N,): (1.25 - max(f - 0.3, 0)) exp(-d / 0.5 m), with f the fastest rotor's speed / hover speed and d the
+    horizontal distance to the pad. Unlike the resting reward's mean effort, it is steep in the rotor that
+    the success rule judges (every rotor under :data:`SLOW_ROTORS`, 0.5, of the hover speed): with the mean
+    effort's gentler slope the Udacity actors rested with a rotor at 0.5-0.7 of the hover speed
+    (docs/tasks.md, "Choices")."""
+    distance = xp.sqrt(horizontal_squared(physics[:, 0:2] - goal[:, 0:2]))
+    fastest = xp.maximum(
+        xp.maximum(rotor_speeds[:, 0], rotor_speeds[:, 1]), xp.maximum(rotor_speeds[:, 2], rotor_speeds[:, 3])
+    )
+    return (LAND_REWARD_MAX - xp.maximum(fastest / hover_rotor_speed() - 0.3, 0.0)) * xp.exp(-distance / 0.5)
+
+
 def land_velocity(physics: Array, goal: Array, xp: Xp = np) -> Array:
     """The velocity (N, 3) m/s the landing asks for at each state: towards the pad sideways at min(d, 1) m/s
     (d the horizontal distance, m), and down at min(0.3 + z, 3) m/s scaled by max(0, 1 - d / 2 m): straight
@@ -363,8 +397,8 @@ class Land(FlightTask):
     start       (evaluation) ``low``-``high`` m up (3-15), within ``offset`` m (3) of the pad on x and y,
                 moving: within ``speed`` m/s (1) on each axis, ``angle`` rad (0.1) of roll, pitch and yaw
                 and ``rate`` rad/s (0.1). Training draws z from ``train_low`` (0.5) m instead, and starts a
-                share ``on_pad`` (0.2) at rest on the pad, so that touching down and resting are learned
-                early.
+                share ``on_pad`` (0.2) at rest on the pad (within :data:`PAD_RADIUS`, facing any way), so
+                that touching down and resting are learned early.
     goal        the pad, :data:`PAD` = (0, 0, 0) m
     state       16 values: :func:`~quadcopter.tasks.takeoff_observation` from the pad (15), and 1 while
                 resting on the ground, else 0 (a landing detector: with the 15 alone, resting and hovering
@@ -380,7 +414,11 @@ class Land(FlightTask):
     reward      :func:`land_reward`: in flight, how closely the velocity follows a glide path to the pad
                 that slows towards the ground (:func:`land_velocity`), in [0, 1]; at rest, up to 1.25 on
                 the pad's centre with the rotors stopped
-    end         a crash (terminated), or the time limit (truncated; 15 s in training, ``TASK_SETTINGS``)
+    end         a crash (terminated), or the time limit (truncated; 15 s in training, ``TASK_SETTINGS``).
+                In training, also coming to rest (terminated, :meth:`final_rest`): the step pays
+                :func:`rest_worth` of its rotor speeds for :data:`REST_STEPS` (57) more simulator steps,
+                as if it rested on, and the episode ends there, as a lunar lander's does. The test flights
+                and the evaluation fly on, and judge the rest by the success rule.
     success     truncated, and at every simulator step from ``hold_from`` (10 s) on: resting (z = 0),
                 within :data:`PAD_RADIUS` (0.5 m) of the pad's centre, every rotor under
                 :data:`SLOW_ROTORS` (0.5) x the hover speed
@@ -400,6 +438,7 @@ class Land(FlightTask):
     on_pad: float = 0.2
 
     sees_rotor_speeds = True
+    ends_at_rest = True
     state_size = 16
 
     def _starts(self, draw: Any, n: int, low: float, xp: Xp) -> tuple:
@@ -411,8 +450,10 @@ class Land(FlightTask):
     def train_starts(self, draw: Any, n: int, xp: Xp = np) -> tuple:
         starts, goals = self._starts(draw, n, self.train_low, xp)
         zeros = xp.zeros((n,))
-        near = draw.uniform(-0.3, 0.3, (n, 2))  # m: at rest on the pad, not always at its centre
-        resting = xp.stack([near[:, 0], near[:, 1]] + [zeros] * 10, axis=1) + xp.asarray(self.target + (0.0,) * 9)
+        near = draw.uniform(-PAD_RADIUS, PAD_RADIUS, (n, 2))  # m: at rest on the pad, not always at its centre
+        yaw = draw.uniform(-math.pi, math.pi, (n,))  # rad: facing any way, as touchdowns do
+        resting = xp.stack([near[:, 0], near[:, 1]] + [zeros] * 3 + [yaw] + [zeros] * 6, axis=1)
+        resting = resting + xp.asarray(self.target + (0.0,) * 9)
         on_pad = draw.uniform(0.0, 1.0, (n,)) < self.on_pad
         return xp.where(on_pad[:, None], resting, starts), goals, xp.ones((n,)) > 0.0
 
@@ -441,7 +482,17 @@ class Land(FlightTask):
         return land_reward(physics, goal, rotor_speeds, xp)
 
     def reward_range(self, action_repeat: int) -> tuple[float, float]:
-        return (0.0, LAND_REWARD_MAX * action_repeat)
+        return (0.0, LAND_REWARD_MAX * (action_repeat + REST_STEPS))  # the last step of a training landing
+
+    def final_rest(
+        self, before: Array, physics: Array, goal: Array, dynamics: str, xp: Xp = np, rotor_speeds: Array = None
+    ) -> tuple:
+        """Training's landings end with the first step taken at rest that stays at rest (z = 0 before and after
+        it: the contact rule put a touchdown there), paying :func:`rest_worth` of its rotor speeds for
+        :data:`REST_STEPS` more simulator steps. Not the touchdown's own step: its rotor speeds were chosen in
+        the air, where a gentle touchdown needs them near the hover speed."""
+        rested = (before[:, 2] <= 0.0) & (physics[:, 2] <= 0.0)
+        return rested, REST_STEPS * rest_worth(physics, goal, rotor_speeds, xp)
 
     def track(
         self, held: Array, physics: Array, time: Array, goal: Array, xp: Xp = np, rotor_speeds: Array = None
@@ -551,8 +602,8 @@ def expect_shape(task: FlightTask, function_name: str, value: Any, shape: tuple,
 
 def every_function(task: FlightTask, xp: Any, physics: Any, goal: Any, draw: Any, dynamics: str) -> tuple:
     """The results of every function of ``task`` on the rows ``physics`` (n, 12) and ``goal`` (n, 3), on
-    numpy (``xp`` np) or TensorFlow (``xp`` the tensor math): starts, observation, reward, success, and the
-    contact rule's physics and crashes."""
+    numpy (``xp`` np) or TensorFlow (``xp`` the tensor math): starts, observation, reward, success, the
+    contact rule's physics and crashes, and the rest's end and value."""
     n = CHECK_ROWS
     time = physics[:, 0] * 0.0 + 6.0
     rotors = rotor_keywords(task, physics[:, 0:4] * 0.0 + hover_rotor_speed())
@@ -562,6 +613,7 @@ def every_function(task: FlightTask, xp: Any, physics: Any, goal: Any, draw: Any
         task_call(task, "reward", xp, physics, goal, dynamics, **rotors),
         task_call(task, "track", xp, physics[:, 0] >= -math.inf, physics, time, goal, **rotors),
         *task_call(task, "contact", xp, physics, physics[:, 2] <= 0.5),
+        *task_call(task, "final_rest", xp, physics, physics, goal, dynamics, **rotors),
     )
 
 
@@ -574,3 +626,5 @@ def check_results(task: FlightTask, results: tuple) -> None:
     expect_shape(task, "track", results[3], (n,), kind="bool")
     expect_shape(task, "contact (physics)", results[4], (n, 12))
     expect_shape(task, "contact (crashed)", results[5], (n,), kind="bool")
+    expect_shape(task, "final_rest (rested)", results[6], (n,), kind="bool")
+    expect_shape(task, "final_rest (value)", results[7], (n,))

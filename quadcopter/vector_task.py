@@ -65,6 +65,9 @@ class VectorTask:
 
     ``randomisation`` (a :class:`quadcopter.randomise.Randomisation`, default none) gives each episode its own
     body factors and action delay, drawn from ``rng`` when it starts, and noise on the states it observes.
+    ``end_at_rest`` (training's, default False: the evaluation's) ends the episodes of a task that
+    ``ends_at_rest`` (the landing) when they come to rest, paying the rest's value
+    (:meth:`~quadcopter.task_specs.FlightTask.final_rest`).
     """
 
     action_size = 4
@@ -83,6 +86,7 @@ class VectorTask:
         task: Any = None,
         airframe: Any = None,
         randomisation: randomise.Randomisation | None = None,
+        end_at_rest: bool = False,
     ) -> None:
         if not (isinstance(num_envs, (int, np.integer)) and num_envs >= 1):
             raise ValueError(f"num_envs must be an integer >= 1; got {num_envs!r}")
@@ -94,6 +98,7 @@ class VectorTask:
         self.target_pos = np.array(self.task.target, dtype=float)  # the task's goal (a drawn goal: goals)
         self.state_size = self.task.state_size
         self.contact_rule = has_contact_rule(self.task)
+        self.end_at_rest = bool(end_at_rest) and self.task.ends_at_rest
         self.num_envs = int(num_envs)
         self.draw = NumpyDraw(rng)
         self.action_repeat = int(action_repeat)
@@ -201,6 +206,7 @@ class VectorTask:
         active = np.ones(self.num_envs, dtype=bool)
         terminated = np.zeros(self.num_envs, dtype=bool)
         rotors = rotor_keywords(self.task, action)
+        before = self.physics  # a copy (for final_rest)
         for _ in range(self.action_repeat):
             # Rows that ended in an earlier sub-step are not stepped (the simulator's mask): they earn
             # nothing and keep their final state, as TakeoffTask.step, which stops, would.
@@ -215,6 +221,12 @@ class VectorTask:
             rewards += np.where(active, step_rewards, 0.0)
             terminated |= active & self.sim.out_of_bounds
             active &= ~done
+        if self.end_at_rest:  # a training landing ends at rest (FlightTask.final_rest)
+            rested, value = self.task.final_rest(before, self.physics, self.goals, self.sim.dynamics, **rotors)
+            rested &= ~done
+            rewards += np.where(rested, value, 0.0)
+            terminated |= rested
+            done = done | rested
         truncated = done & ~terminated
         self._draw_sensor_noise()
         next_states = self._observe()
@@ -254,7 +266,8 @@ class ScalarTask:
     and after a step ``terminated``, ``truncated`` and ``success``. It runs the task's own functions
     through a :class:`VectorTask` of one row, so a Udacity loop sees exactly the episodes of the fast
     paths. ``seed`` seeds the starts (the task's training starts), and ``randomisation`` gives each episode its
-    own body, delay and observation noise (:mod:`quadcopter.randomise`), as ``train --randomise`` does."""
+    own body, delay and observation noise (:mod:`quadcopter.randomise`), as ``train --randomise`` does. Its
+    episodes are training's: a landing ends at rest (``end_at_rest``, :meth:`VectorTask.__init__`'s)."""
 
     action_size = 4
     action_low = ACTION_LOW
@@ -269,6 +282,7 @@ class ScalarTask:
         seed: int | None = None,
         airframe: Any = None,
         randomisation: randomise.Randomisation | None = None,
+        end_at_rest: bool = True,
     ) -> None:
         self.task = task or FlightTask()
         self.envs = VectorTask(
@@ -280,6 +294,7 @@ class ScalarTask:
             task=self.task,
             airframe=airframe,
             randomisation=randomisation,
+            end_at_rest=end_at_rest,
         )
         self.action_low, self.action_high = self.envs.action_low, self.envs.action_high
         self.state_size = self.task.state_size

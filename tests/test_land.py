@@ -12,12 +12,14 @@ from quadcopter.flight import fly
 from quadcopter.sim import PhysicsSim
 from quadcopter.task_specs import (
     PAD_RADIUS,
+    REST_STEPS,
     SLOW_ROTORS,
     TOUCHDOWN_SLIDE,
     TOUCHDOWN_SPEED,
     TOUCHDOWN_TILT,
     Land,
     NumpyDraw,
+    rest_worth,
 )
 from quadcopter.tensor_task import TENSOR_MATH
 from quadcopter.vector_task import VectorTask
@@ -104,21 +106,26 @@ def ground_starts_and_speeds(steps=40):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("end_at_rest", [False, True], ids=["flies-on", "training"])
 @pytest.mark.parametrize("dynamics", DYNAMICS)
-def test_the_three_paths_land_rest_and_crash_alike(dynamics):
+def test_the_three_paths_land_rest_and_crash_alike(dynamics, end_at_rest):
     import test_task_specs
 
     starts, speeds = ground_starts_and_speeds()
     goals = np.zeros((6, 3))
-    vector, vector_success = numpy_episodes(Land(), dynamics, starts, goals, speeds)
-    tensor, tensor_success = tensor_episodes(Land(), dynamics, starts, goals, speeds)
-    scalar, scalar_success = scalar_episodes(Land(), dynamics, starts, goals, speeds)
+    vector, vector_success = numpy_episodes(Land(), dynamics, starts, goals, speeds, end_at_rest)
+    tensor, tensor_success = tensor_episodes(Land(), dynamics, starts, goals, speeds, end_at_rest)
+    scalar, scalar_success = scalar_episodes(Land(), dynamics, starts, goals, speeds, end_at_rest)
     assert vector_success == tensor_success == scalar_success
     terminated = np.array([row[2] for row in vector])[:13]  # the first episodes (0.8 s: 14 agent steps)
     assert terminated[:, 1].any() and terminated[:, 4].any()  # the hard fall and the slide crash
-    assert not terminated[:, [0, 2, 3, 5]].any()  # the gentle ones rest (or lift off) and go on
     heights = np.array([row[0][:, 2] for row in vector])[:13]  # the observation's z error to the pad, 0 at rest
-    assert np.all(heights[-1, [0, 2, 5]] == 0.0) and heights[-1, 3] > 0.0  # touched down and resting; lifted off
+    if end_at_rest:  # training: the gentle ones end at rest, paid the rest's value; the one that lifts off flies
+        assert all(terminated[:, i].any() for i in (0, 2, 5)) and not terminated[:, 3].any()
+        assert all(heights[np.argmax(terminated[:, i]), i] == 0.0 for i in (0, 2, 5))
+    else:  # the evaluation: the gentle ones rest (or lift off) and go on
+        assert not terminated[:, [0, 2, 3, 5]].any()
+        assert np.all(heights[-1, [0, 2, 5]] == 0.0) and heights[-1, 3] > 0.0  # touched down and resting; lifted off
     flying = np.ones(6, dtype=bool)
     for a, b in zip(vector, tensor):
         for x, y in zip(a, b):
@@ -150,5 +157,31 @@ def test_the_landing_starts_where_its_specification_says():
     assert np.all(goals == 0.0)
     train, _, _ = task.train_starts(NumpyDraw(np.random.default_rng(0)), 2000)
     resting = train[:, 2] == 0.0
-    assert 0.15 < resting.mean() < 0.25 and np.all(train[resting, 3:] == 0.0)
+    assert 0.15 < resting.mean() < 0.25 and np.abs(train[resting, 0:2]).max() <= PAD_RADIUS
+    assert np.all(train[resting, 3:5] == 0.0) and np.all(train[resting, 6:] == 0.0)  # level and still
+    assert train[resting, 5].min() < -3.0 and train[resting, 5].max() > 3.0  # facing any way
     assert train[~resting, 2].min() >= 0.5
+
+
+def test_a_training_landing_ends_at_rest_paid_for_the_rest_and_the_evaluation_flies_on():
+    """Training (``end_at_rest``): the touchdown's step goes on; the first step taken at rest that stays at rest
+    ends the episode (terminated) and pays its rest worth (rest_worth) for REST_STEPS more simulator steps;
+    slower rotors at rest are worth more. The evaluation's VectorTask (the default) flies the same steps on."""
+    starts = np.zeros((4, 12))
+    starts[3, 2], starts[3, 8] = 0.01, -0.3  # 1 cm up, coming down at 0.3 m/s: a gentle touchdown
+    speeds = np.array([[0.0] * 4, [0.3 * HOVER] * 4, [0.9 * HOVER] * 4, [0.9 * HOVER] * 4])
+    training = VectorTask(4, np.random.default_rng(0), 12.0, task=Land(), end_at_rest=True)
+    evaluation = VectorTask(4, np.random.default_rng(0), 12.0, task=Land())
+    for envs in (training, evaluation):
+        envs.restart_from(starts, np.zeros((4, 3)))
+    trained, flown = training.step(speeds), evaluation.step(speeds)
+    assert trained.terminated.tolist() == [True, True, True, False] and not flown.terminated.any()
+    assert trained.next_states[3, 15] == 1.0  # the touchdown: resting now, the episode goes on
+    rest = rest_worth(np.zeros((4, 12)), np.zeros((4, 3)), speeds)  # at rest on the pad's centre
+    np.testing.assert_allclose(trained.rewards[:3] - flown.rewards[:3], REST_STEPS * rest[:3], rtol=1e-12)
+    assert trained.rewards[3] == flown.rewards[3]
+    assert trained.rewards[0] > trained.rewards[1] > trained.rewards[2]
+    assert [e["success"] for e in training.pop_finished()] == [False] * 3  # judged only by flying on
+    trained = training.step(speeds[3:].repeat(4, axis=0))
+    assert trained.terminated[3] and trained.rewards[3] > REST_STEPS * rest[3]  # the next step at rest ends it
+    assert evaluation.pop_finished() == []
