@@ -275,25 +275,11 @@ def task_step(
     """
     body = physics.check_airframe(dynamics, body)
     rotor_speeds = tf.clip_by_value(rotor_speeds, body.min_rotor_speed, body.max_rotor_speed)  # as check_action
-    physics_state, time, held, goal = state.physics, state.time, state.held, state.goal
-    n = tf.shape(physics_state)[0]
-    rewards = tf.zeros((n,), tf.float64)
-    active = tf.ones((n,), tf.bool)
-    terminated = tf.zeros((n,), tf.bool)
-    done = tf.zeros((n,), tf.bool)
     rotors = rotor_keywords(task, rotor_speeds)
-    for _ in tf.range(action_repeat):  # a loop in the graph, not unrolled: a third of the compile time
-        stepped, touched = sim_step(physics_state, rotor_speeds, dynamics, body)
-        if has_contact_rule(task):  # a gentle touchdown rests instead of ending the episode (Land)
-            stepped, touched = task.contact(stepped, touched, TENSOR_MATH)
-        physics_state = tf.where(active[:, None], stepped, physics_state)
-        time = time + physics.DT
-        held = tf.where(active, task.track(held, physics_state, time, goal, TENSOR_MATH, **rotors), held)
-        terminated = terminated | (active & touched)
-        done = done | (active & (touched | (time > runtime)))
-        step_rewards = task.reward(physics_state, goal, dynamics, TENSOR_MATH, **rotors)
-        rewards += tf.where(active, step_rewards, tf.zeros_like(step_rewards))
-        active = active & ~done
+    physics_state, time, held, rewards, terminated, done = _fly_action(
+        task, state, rotor_speeds, rotors, runtime, dynamics, action_repeat, body
+    )
+    goal = state.goal
     if end_at_rest and task.ends_at_rest:
         rested, value = task.final_rest(state.physics, physics_state, goal, dynamics, TENSOR_MATH, **rotors)
         rested = rested & ~done
@@ -310,6 +296,31 @@ def task_step(
     restarted, final_z = task.observe(sensed(new_state.physics), new_state.goal, TENSOR_MATH), physics_state[:, 2]
     fields = (next_states, rewards, terminated, truncated, restarted, done, returns, lengths, final_z, success)
     return new_state, StepResult(*fields, state.air_start)
+
+
+def _fly_action(task, state, rotor_speeds, rotors, runtime, dynamics, action_repeat, body):
+    """``action_repeat`` simulator steps of :func:`task_step`'s N episodes under one action: a row that ends in a
+    sub-step keeps its final state and earns nothing after it. Returns ``(physics (N, 12), time (N,), held (N,),
+    rewards (N,), terminated (N,) bool, done (N,) bool)``."""
+    physics_state, time, held, goal = state.physics, state.time, state.held, state.goal
+    n = tf.shape(physics_state)[0]
+    rewards = tf.zeros((n,), tf.float64)
+    active = tf.ones((n,), tf.bool)
+    terminated = tf.zeros((n,), tf.bool)
+    done = tf.zeros((n,), tf.bool)
+    for _ in tf.range(action_repeat):  # a loop in the graph, not unrolled: a third of the compile time
+        stepped, touched = sim_step(physics_state, rotor_speeds, dynamics, body)
+        if has_contact_rule(task):  # a gentle touchdown rests instead of ending the episode (Land)
+            stepped, touched = task.contact(stepped, touched, TENSOR_MATH)
+        physics_state = tf.where(active[:, None], stepped, physics_state)
+        time = time + physics.DT
+        held = tf.where(active, task.track(held, physics_state, time, goal, TENSOR_MATH, **rotors), held)
+        terminated = terminated | (active & touched)
+        done = done | (active & (touched | (time > runtime)))
+        step_rewards = task.reward(physics_state, goal, dynamics, TENSOR_MATH, **rotors)
+        rewards += tf.where(active, step_rewards, tf.zeros_like(step_rewards))
+        active = active & ~done
+    return physics_state, time, held, rewards, terminated, done
 
 
 def _restart_ended(done, restarts, after):
