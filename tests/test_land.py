@@ -120,9 +120,9 @@ def test_the_three_paths_land_rest_and_crash_alike(dynamics, end_at_rest):
     terminated = np.array([row[2] for row in vector])[:13]  # the first episodes (0.8 s: 14 agent steps)
     assert terminated[:, 1].any() and terminated[:, 4].any()  # the hard fall and the slide crash
     heights = np.array([row[0][:, 2] for row in vector])[:13]  # the observation's z error to the pad, 0 at rest
-    if end_at_rest:  # training: the gentle ones end at rest, paid the rest's value; the one that lifts off flies
-        assert all(terminated[:, i].any() for i in (0, 2, 5)) and not terminated[:, 3].any()
-        assert all(heights[np.argmax(terminated[:, i]), i] == 0.0 for i in (0, 2, 5))
+    if end_at_rest:  # training: the first step from rest ends it, whether it stays (0, 2, 5) or lifts off (3)
+        assert all(terminated[:, i].any() for i in (0, 2, 5)) and terminated[0, [2, 3]].all()
+        assert all(heights[np.argmax(terminated[:, i]), i] == 0.0 for i in (0, 2, 5)) and heights[0, 3] > 0.0
     else:  # the evaluation: the gentle ones rest (or lift off) and go on
         assert not terminated[:, [0, 2, 3, 5]].any()
         assert np.all(heights[-1, [0, 2, 5]] == 0.0) and heights[-1, 3] > 0.0  # touched down and resting; lifted off
@@ -164,24 +164,27 @@ def test_the_landing_starts_where_its_specification_says():
 
 
 def test_a_training_landing_ends_at_rest_paid_for_the_rest_and_the_evaluation_flies_on():
-    """Training (``end_at_rest``): the touchdown's step goes on; the first step taken at rest that stays at rest
-    ends the episode (terminated) and pays its rest worth (rest_worth) for REST_STEPS more simulator steps;
-    slower rotors at rest are worth more. The evaluation's VectorTask (the default) flies the same steps on."""
-    starts = np.zeros((4, 12))
+    """Training (``end_at_rest``): the touchdown's step goes on; the first step taken from rest ends the episode
+    (terminated), whether it stays at rest or lifts off, and pays its rest worth (rest_worth) for REST_STEPS
+    more simulator steps; slower rotors at rest are worth more. The evaluation's VectorTask (the default) flies
+    the same steps on."""
+    starts = np.zeros((5, 12))
     starts[3, 2], starts[3, 8] = 0.01, -0.3  # 1 cm up, coming down at 0.3 m/s: a gentle touchdown
-    speeds = np.array([[0.0] * 4, [0.3 * HOVER] * 4, [0.9 * HOVER] * 4, [0.9 * HOVER] * 4])
-    training = VectorTask(4, np.random.default_rng(0), 12.0, task=Land(), end_at_rest=True)
-    evaluation = VectorTask(4, np.random.default_rng(0), 12.0, task=Land())
+    speeds = np.array([[0.0] * 4, [0.3 * HOVER] * 4, [0.9 * HOVER] * 4, [0.9 * HOVER] * 4, [1.1 * HOVER] * 4])
+    training = VectorTask(5, np.random.default_rng(0), 12.0, task=Land(), end_at_rest=True)
+    evaluation = VectorTask(5, np.random.default_rng(0), 12.0, task=Land())
     for envs in (training, evaluation):
-        envs.restart_from(starts, np.zeros((4, 3)))
+        envs.restart_from(starts, np.zeros((5, 3)))
     trained, flown = training.step(speeds), evaluation.step(speeds)
-    assert trained.terminated.tolist() == [True, True, True, False] and not flown.terminated.any()
+    assert trained.terminated.tolist() == [True, True, True, False, True] and not flown.terminated.any()
     assert trained.next_states[3, 15] == 1.0  # the touchdown: resting now, the episode goes on
-    rest = rest_worth(np.zeros((4, 12)), np.zeros((4, 3)), speeds)  # at rest on the pad's centre
-    np.testing.assert_allclose(trained.rewards[:3] - flown.rewards[:3], REST_STEPS * rest[:3], rtol=1e-12)
+    assert flown.next_states[4, 15] == 0.0  # row 4's rotors lifted it off: its training episode ended all the same
+    rest = rest_worth(np.zeros((5, 12)), np.zeros((5, 3)), speeds)  # on the pad's centre
+    ended = [0, 1, 2, 4]
+    np.testing.assert_allclose(trained.rewards[ended] - flown.rewards[ended], REST_STEPS * rest[ended], rtol=1e-12)
     assert trained.rewards[3] == flown.rewards[3]
-    assert trained.rewards[0] > trained.rewards[1] > trained.rewards[2]
-    assert [e["success"] for e in training.pop_finished()] == [False] * 3  # judged only by flying on
-    trained = training.step(speeds[3:].repeat(4, axis=0))
+    assert trained.rewards[0] > trained.rewards[1] > trained.rewards[2] > trained.rewards[4]
+    assert [e["success"] for e in training.pop_finished()] == [False] * 4  # judged only by flying on
+    trained = training.step(speeds[3:4].repeat(5, axis=0))
     assert trained.terminated[3] and trained.rewards[3] > REST_STEPS * rest[3]  # the next step at rest ends it
     assert evaluation.pop_finished() == []
