@@ -6,9 +6,9 @@ folder given) sorted into the first part of ``Land``'s success rule it misses.
 Classes, in this order: **crash** (the flight ended before 15 s: the contact rule or a bound), **not
 resting** (off the ground at some step from 10 s on: touched down late, or hovering above the ground),
 **off the pad** (resting, but more than ``PAD_RADIUS`` from the pad's centre), **rotors** (resting on the
-pad, a rotor at or above ``SLOW_ROTORS`` of the hover speed), **landed** (the rule met). For each class the
-table also gives what tells its flights apart: the crashes' descent speed and time, the slowest rotor
-limit missed. It is how the landing's choices in ``docs/tasks.md`` were diagnosed.
+pad, a rotor above ``SLOW_ROTORS`` of the hover speed), **landed** (the rule met). The table also gives the
+span of the crashes' descent speeds at the crash and of the fastest rotor (x the hover speed) of the
+"rotors" flights. It is how the landing's choices in ``docs/tasks.md`` were diagnosed.
 """
 
 import argparse
@@ -67,6 +67,7 @@ def run_failures(run: Path, episodes: int) -> dict:
 
 
 def _span(values: list, unit: str) -> str:
+    """The span of ``values`` as "lowest-highest unit", or "-" when there are none."""
     return f"{min(values):.2f}-{max(values):.2f} {unit}" if values else "-"
 
 
