@@ -27,7 +27,7 @@ from .evaluation import EVALUATION_GROUP, EVALUATION_SEED, MAX_EVALUATION_EPISOD
 from .export import FORMATS
 from .flight import fly
 from .plots import check_flight, flight_plot_paths, read_csv, write_flight_plots, write_run_plots
-from .settings import TrainSettings
+from .settings import MAX_SEEDS, POPULATION_FILE, TrainSettings, parse_seeds
 from .sim import PhysicsSim
 from .task_specs import TASK_SETTINGS, TASKS, NumpyDraw, load_task, task_runtime
 
@@ -269,6 +269,15 @@ def _add_train(commands) -> None:
         if declared.flag:
             _add_declared_flag(parser, TrainSettings, field, declared)
     parser.add_argument(
+        "--seeds",
+        type=_seeds,
+        default=None,
+        metavar="SEEDS",
+        help=f"train one run per seed, side by side in this process (e.g. 0-9, 0,3,7 or 0-4,8; at most {MAX_SEEDS} "
+        "seeds in [0, 2**31 - 1]), each in OUT/seed-S with a single run's files; OUT/population.csv has a row per "
+        "seed (default OUT: runs/population, -2, ...). Not with --seed",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -283,6 +292,13 @@ def _add_train(commands) -> None:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run="train")
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        return parse_seeds(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _add_declared_flag(parser, settings_class, field, declared) -> None:
@@ -516,6 +532,23 @@ def _plot(args):
     print(f"wrote {', '.join(str(path) for path in written)}")
 
 
+INTRA_OP_THREADS = "TF_NUM_INTRAOP_THREADS"
+"""The environment variable TensorFlow reads, when it loads, for its threads within one operation."""
+
+
+def _set_training_threads(args) -> None:
+    """``train``'s threads within one TensorFlow operation, unless the environment sets them already: one for a
+    single run, whose small operations run faster on the thread that calls them (57 s of training against 70
+    s with TensorFlow's default of one per core, the same episodes; docs/benchmarks.md, "One thread per
+    operation"), and one per seed training at once for a population, whose seeds' compiled calls run side by
+    side, one on each (with one thread in all they wait for each other). Set before TensorFlow loads."""
+    if "tensorflow" in sys.modules:
+        return
+    population = args.seeds is not None or (args.out is not None and (Path(args.out) / POPULATION_FILE).is_file())
+    seeds = len(args.seeds) if args.seeds is not None else MAX_SEEDS
+    os.environ.setdefault(INTRA_OP_THREADS, str(min(seeds, os.cpu_count() or 1) if population else 1))
+
+
 def _learning(args):
     """:mod:`quadcopter.cli_learning`, the commands that need TensorFlow, loaded on first use: the one place
     the command line loads TensorFlow (by name, so that the other commands never do).
@@ -563,6 +596,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(_join_negative_lists(sys.argv[1:] if argv is None else list(argv)))
     try:
         if args.run == "train":
+            _set_training_threads(args)
             given = {name: getattr(args, name) for name in TrainSettings.flags() if getattr(args, name) is not None}
             _learning(args).train(args, given)
         elif isinstance(args.run, str):

@@ -14,6 +14,7 @@ from typing import Any
 
 import keras
 import numpy as np
+import pandas as pd
 
 import agents.actor  # noqa: F401  (registers the actor's output layer, for loading saved actors)
 from agents.checks import parse_overrides
@@ -25,10 +26,19 @@ from .evaluation import evaluate_with_long_hold
 from .export import description, export_actor
 from .exported import load_policy
 from .plots import plot_flight_panels, plot_path_3d
+from .population import train_population
 from .presets import takeoff_config
 from .randomise import describe, parse_randomise, run_policy
 from .robustness import parse_sweep, plot_sweep
-from .runs import ACTORS, check_observation_version, claim_run_folder, finish_run, read_file
+from .runs import (
+    ACTORS,
+    check_observation_version,
+    claim_run_folder,
+    finish_run,
+    holds_population,
+    read_file,
+    write_atomically,
+)
 from .settings import BUDGETS, TrainSettings
 from .sweep import INSTALL, ray_available, read_config, run_sweep
 from .task_specs import load_task
@@ -42,6 +52,14 @@ def train(args: argparse.Namespace, given: dict[str, Any]) -> None:
     """``train``: ``given`` holds the TrainSettings flags given on the command line ({name: value}); the
     budgets among them replace the default budget, and those not given are then off (0)."""
     budgets = {name: given.get(name) or 0 for name in BUDGETS} if any(name in given for name in BUDGETS) else {}
+    population = args.seeds is not None or bool(args.resume and args.out is not None and holds_population(args.out))
+    if args.seeds is not None and args.seed is not None:
+        raise ValueError(f"--seed {args.seed} and --seeds: give one (--seeds {args.seed} trains that seed alone)")
+    if not population and args.out is not None and holds_population(args.out):
+        raise ValueError(
+            f"{args.out} holds a population of runs (train --seeds): resume it with --resume, or give a single "
+            "run a folder of its own"
+        )
     if args.resume:
         if args.out is None:
             raise ValueError("--resume needs --out: the folder of the run to continue")
@@ -62,10 +80,27 @@ def train(args: argparse.Namespace, given: dict[str, Any]) -> None:
         task = given.pop("task", TrainSettings.task)
         settings = TrainSettings.for_task(task, **{**given, **budgets}).validate()
         check_task(load_task(settings.task), settings.dynamics)  # a learner's task: on the fast path's tensors too
+        if population and "seed" in overrides:
+            raise ValueError("--set seed=... and --seeds: give the seeds with --seeds alone")
         config = takeoff_config(args.seed or 0, settings.dynamics).replace(**overrides)
     # The folder is locked from here until its last file is written: a second training into it is refused.
+    if population:
+        with claim_run_folder(args.out, name="population") as out:
+            _train_population_in(args, config, settings, budgets, out)
+        return
     with claim_run_folder(args.out) as out:
         _train_in(args, config, settings, budgets, out)
+
+
+def _run_options(args: argparse.Namespace, budgets: dict) -> dict[str, Any]:
+    """What ``train`` hands both :func:`~quadcopter.training.train` and a population: resume (with the new
+    budget), the progress bar, overwrite."""
+    return dict(
+        resume=args.resume,
+        progress=not args.no_progress,
+        overwrite=args.overwrite,
+        budget=budgets if args.resume else None,
+    )
 
 
 def _train_in(args, config, settings, budgets, out):
@@ -76,15 +111,8 @@ def _train_in(args, config, settings, budgets, out):
         print(f"randomised training episodes: {describe(parse_randomise(settings.randomise))}")
     started = time.perf_counter()
     try:
-        agent, episodes = training.train(  # by its module, so that tests can stand in for it
-            config,
-            settings,
-            out=out,
-            resume=args.resume,
-            progress=not args.no_progress,
-            overwrite=args.overwrite,
-            budget=budgets if args.resume else None,
-        )
+        # training.train by its module, so that tests can stand in for it
+        agent, episodes = training.train(config, settings, out=out, **_run_options(args, budgets))
     except TrainingInterrupted as stop:
         print(
             f"\ninterrupted after {stop.env_steps:,} environment steps; the run is saved in {out}/checkpoints. "
@@ -105,6 +133,52 @@ def _train_in(args, config, settings, budgets, out):
         )
     written = sorted(path.name + ("/" if path.is_dir() else "") for path in Path(out).iterdir())
     print(f"wrote {out}/: {', '.join(written)}")
+
+
+def _train_population_in(args, config, settings, budgets, out):
+    """Train one run per seed into ``out/seed-S`` (:func:`~quadcopter.population.train_population`), finish each
+    run as ``train`` does, write ``out/population.csv`` (one row per seed) and say what each gave."""
+    print(f"population folder: {out}")
+    print(f"device: {device_name()}")
+    started = time.perf_counter()
+    try:
+        results = train_population(args.seeds, out, config, settings, **_run_options(args, budgets))
+    except TrainingInterrupted as stop:
+        print(
+            f"\ninterrupted after {stop.env_steps:,} environment steps (the seed furthest behind); every seed is "
+            f"saved in {out}/seed-S/checkpoints. Continue them with: python -m quadcopter train --out {out} --resume",
+            file=sys.stderr,
+        )
+        raise SystemExit(130) from None
+    seconds = time.perf_counter() - started
+    rows = [_finished_seed(result, args.eval_episodes) for result in results]
+    write_atomically(Path(out) / "population.csv", lambda p: pd.DataFrame(rows).to_csv(p, index=False))
+    print(f"trained {len(results)} seeds in {seconds:.1f} s; per seed: {out}/population.csv")
+    failed = [row["seed"] for row in rows if row["error"]]
+    if failed:
+        print(f"seeds {failed} stopped with an error (above); the others finished", file=sys.stderr)
+        raise SystemExit(1)
+
+
+def _finished_seed(result, eval_episodes: int) -> dict[str, Any]:
+    """Finish one seed's run (evaluation, plots) and print its line; its row of population.csv."""
+    row: dict[str, Any] = dict(seed=result.seed, folder=str(result.folder), error="")
+    if result.error is not None:
+        print(f"seed {result.seed}: stopped: {result.error}", file=sys.stderr)
+        return dict(row, error=str(result.error))
+    settings = result.episodes.attrs["settings"]
+    summaries = finish_run(result.agent, result.episodes, result.folder, settings, eval_episodes)
+    row["episodes"] = len(result.episodes)
+    for name, summary in summaries.items():
+        row.update({f"{name}_{key}": summary[key] for key in ("success_rate", "long_hold_success_rate", "mean_return")})
+    print(
+        f"seed {result.seed} ({result.folder}): "
+        + ", ".join(
+            f"{name} actor success {summary['success_rate']:.0%} (long hold {summary['long_hold_success_rate']:.0%})"
+            for name, summary in summaries.items()
+        )
+    )
+    return row
 
 
 def evaluate(args: argparse.Namespace) -> None:

@@ -20,7 +20,7 @@ from .evaluation import EVALUATION_SEED, evaluate_both, fly_actor, fly_evaluatio
 from .flight import LABELS
 from .plots import write_run_plots
 from .randomise import run_policy
-from .settings import TrainSettings
+from .settings import POPULATION_FILE, TrainSettings
 from .task_specs import load_task
 from .tasks import OBSERVATION_VERSION, REWARD_VERSION
 
@@ -50,6 +50,11 @@ RUN_FILES = (
     "logs",
 )
 """What a run folder holds (:class:`Run`): what ``overwrite`` removes, and nothing else."""
+
+
+def holds_population(out: str | Path) -> bool:
+    """True if ``out`` is a population's folder: its runs are in ``out/seed-S``."""
+    return (Path(out) / POPULATION_FILE).is_file()
 
 
 class RunExistsError(ValueError):
@@ -158,8 +163,8 @@ def claim_run_folder(
 ) -> Iterator[Path]:
     """Hold a run folder's lock for the ``with`` block (see :mod:`quadcopter.folder_lock`) and give its path:
     ``out`` (``FolderInUseError`` at once if another process trains there), or, when ``out`` is None, the
-    first of ``parent/name``, ``name-2``, ... that holds no run and that no other process has claimed,
-    so that two trainings started together never share one."""
+    first of ``parent/name``, ``name-2``, ... that holds no run or population and that no other process has
+    claimed, so that two trainings started together never share one."""
     if out is not None:
         with folder_lock.hold(out) as folder:
             yield folder
@@ -167,14 +172,14 @@ def claim_run_folder(
     number = 1
     while True:
         candidate = Path(parent) / (name if number == 1 else f"{name}-{number}")
-        if not Run(candidate).holds_run():
+        if not Run(candidate).holds_run() and not holds_population(candidate):
             lock = folder_lock.FolderLock(candidate)
             try:
                 lock.acquire()
             except folder_lock.FolderInUseError:
                 pass  # another training has just claimed it
             else:
-                if not Run(candidate).holds_run():  # still free now that it is ours
+                if not Run(candidate).holds_run() and not holds_population(candidate):  # still free, now ours
                     break
                 lock.release()
         number += 1

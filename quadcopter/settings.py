@@ -22,6 +22,41 @@ MAX_EPISODES = 1_000_000
 MAX_SECONDS = 604_800
 """The largest ``seconds`` budget: a week."""
 
+MAX_SEEDS = 100
+"""The most seeds one population trains (each holds its networks and a replay buffer in memory)."""
+
+MAX_SEED = 2**31 - 1
+"""The largest seed ``--seeds`` takes."""
+
+POPULATION_FILE = "population.json"
+"""The file in a population's folder (``train --seeds``, :mod:`quadcopter.population`) that lists its seeds."""
+
+
+def parse_seeds(text: str) -> list[int]:
+    """The seeds of ``--seeds``: ``"0-9"``, ``"0,3,7"`` or both (``"0-4,8"``), in the order given.
+
+    ``ValueError`` naming the bad part: a seed outside [0, 2**31 - 1], a range that runs backwards, a seed
+    given twice, or more than :data:`MAX_SEEDS` seeds."""
+    seeds: list[int] = []
+    for part in str(text).split(","):
+        first, dash, last = part.strip().partition("-")
+        try:
+            low, high = int(first), int(last if dash else first)
+        except ValueError:
+            low, high = -1, -1  # not numbers: refused below
+        if not 0 <= low <= high <= MAX_SEED:
+            raise ValueError(
+                f"--seeds: {part.strip()!r} is not a seed or an increasing range of seeds in [0, {MAX_SEED}] "
+                "(give them like 0-9 or 0,3,7)"
+            )
+        if high - low + len(seeds) >= MAX_SEEDS:
+            raise ValueError(f"--seeds {text!r} names more than {MAX_SEEDS} seeds; train at most {MAX_SEEDS} at once")
+        seeds += range(low, high + 1)
+    repeated = sorted({seed for seed in seeds if seeds.count(seed) > 1})
+    if repeated:
+        raise ValueError(f"--seeds {text!r} names seed {repeated[0]} twice; each seed is one run")
+    return seeds
+
 
 def _randomise_spec(spec: str) -> bool:
     """True for a spec :func:`~quadcopter.randomise.parse_randomise` reads."""

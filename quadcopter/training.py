@@ -249,47 +249,88 @@ def _train(config, settings, out, resume, progress, overwrite: bool, budget):
     """:func:`train`, with the run folder ``out`` (if any) locked by this process: set up, then rounds of
     act / simulate / store / update until a budget is spent; the chores are :mod:`quadcopter.train_parts`'."""
     run = Run(out) if out is not None else None
-    config, settings = _run_settings(run, config, settings, resume, overwrite, budget)
-    agent = make_agent(config, settings)
-    rollout = make_rollout(agent, settings)
-    tests = ActorTestFlights(agent, settings, rollout)
-    record = TrainingRecord(settings)
-    keeper = RunKeeper(run, agent, tests, rollout, config, settings, record)
-    if resume:
-        keeper.restore(budget)
-    keeper.start(tests.starts)
-
-    def run_test() -> None:
-        tests.run(record.counters, len(record.episodes))
-        keeper.after_test()
-
-    actor_lr = ActorLearningRate(agent, settings)
-    record.start_clock()
-    with StopAtRoundBoundary() as stop, ProgressBar(progress, settings, record) as bar:
-        while not record.budget_spent():
+    config, settings = checked_run_settings(run, config, settings, resume, overwrite, budget)
+    training = RunTraining(config, settings, run, resume, budget)
+    training.start()
+    with StopAtRoundBoundary() as stop, ProgressBar(progress, settings, training.record) as bar:
+        while not training.record.budget_spent():
             if stop.requested:
-                keeper.save()
-                raise TrainingInterrupted(keeper.folder, record.env_steps)
-            if tests.due(record.env_steps):
-                run_test()
-            actor_lr.follow(record.env_steps)
-            finished, losses, updates_made = rollout.round(settings.steps_per_round, settings.updates_per_round)
-            new_episodes = record.add_round(finished, losses, updates_made, keeper.where())
-            keeper.after_round(new_episodes, losses, actor_lr.current)
-            bar.show(tests)
-    if settings.test_every > 0:
-        run_test()  # the actor at the end of training gets its test too
-    keeper.save()  # the training state as it is: a resumed run goes on from here
-    return agent, results_table(agent, tests, record, settings)
+                training.keeper.save()
+                raise TrainingInterrupted(training.keeper.folder, training.record.env_steps)
+            training.one_round()
+            bar.show(training.tests)
+    return training.finish()
 
 
-def _run_settings(run, config, settings, resume, overwrite: bool, budget):
+class RunTraining:
+    """One run's training, a round at a time: its agent, its rollout (fused or numpy), its test flights, its
+    record and its run folder's keeper. :func:`train` calls :meth:`start`, loops :meth:`one_round` until a budget
+    is spent, then calls :meth:`finish`; :func:`quadcopter.population.train_population` does the same for several
+    runs at once. Made, it has restored its checkpoint (``resume``) and written nothing yet.
+
+    Args:
+        config, settings: the run's validated ``DDPGConfig`` and :class:`TrainSettings`.
+        run: its :class:`Run` folder, or None to keep nothing.
+        resume: restore the newest intact checkpoint of ``run`` (with a new ``budget``, if given).
+    """
+
+    def __init__(
+        self, config: DDPGConfig, settings: TrainSettings, run: Run | None, resume: bool, budget: dict | None
+    ) -> None:
+        self.settings = settings
+        self.agent = make_agent(config, settings)
+        self.rollout = make_rollout(self.agent, settings)
+        self.tests = ActorTestFlights(self.agent, settings, self.rollout)
+        self.record = TrainingRecord(settings)
+        self.keeper = RunKeeper(run, self.agent, self.tests, self.rollout, config, settings, self.record)
+        if resume:
+            self.keeper.restore(budget)
+        self.actor_lr = ActorLearningRate(self.agent, settings)
+
+    def start(self) -> None:
+        """Write the run's config and settings, open its log and start its clock: nothing is written before."""
+        self.keeper.start(self.tests.starts)
+        self.record.start_clock()
+
+    def _test(self) -> None:
+        self.tests.run(self.record.counters, len(self.record.episodes))
+        self.keeper.after_test()
+
+    def one_round(self) -> None:
+        """A test flight if one is due, then one round of act / simulate / store / update, counted and kept."""
+        record, settings = self.record, self.settings
+        if self.tests.due(record.env_steps):
+            self._test()
+        self.actor_lr.follow(record.env_steps)
+        finished, losses, updates_made = self.rollout.round(settings.steps_per_round, settings.updates_per_round)
+        new_episodes = record.add_round(finished, losses, updates_made, self.keeper.where())
+        self.keeper.after_round(new_episodes, losses, self.actor_lr.current)
+
+    def finish(self) -> tuple[DDPG, pd.DataFrame]:
+        """After the last round: the final actor's test, a checkpoint (a resumed run goes on from here), and
+        ``(agent, episodes DataFrame)`` as :func:`train` returns them."""
+        if self.settings.test_every > 0:
+            self._test()  # the actor at the end of training gets its test too
+        self.keeper.save()
+        return self.agent, results_table(self.agent, self.tests, self.record, self.settings)
+
+
+def checked_run_settings(
+    run: Run | None,
+    config: DDPGConfig | None,
+    settings: TrainSettings | None,
+    resume: bool,
+    overwrite: bool,
+    budget: dict | None,
+) -> tuple[DDPGConfig, TrainSettings]:
     """The validated ``(config, settings)`` a run trains with: its own on ``resume`` (with a new ``budget``,
     if given), else those given or the defaults; an existing run in the folder is refused, or cleared with
     ``overwrite``. ``ValueError`` (or :class:`RunExistsError`) before anything changes."""
     if resume:
         if config is not None or settings is not None:
             raise ValueError("resume continues a run with its own config and settings; give only the budget to change")
+        if run is None:
+            raise ValueError("resume needs the folder of an earlier run")
         config, settings = run.load_config()
         if budget:
             unknown = set(budget) - {"env_steps", "seconds", "episodes"}
