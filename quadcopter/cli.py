@@ -27,7 +27,7 @@ from .evaluation import EVALUATION_GROUP, EVALUATION_SEED, MAX_EVALUATION_EPISOD
 from .export import FORMATS
 from .flight import fly
 from .plots import check_flight, flight_plot_paths, read_csv, write_flight_plots, write_run_plots
-from .settings import MAX_SEEDS, POPULATION_FILE, TrainSettings, parse_seeds
+from .settings import MAX_SEEDS, TrainSettings, holds_population, parse_seeds
 from .sim import PhysicsSim
 from .task_specs import TASK_SETTINGS, TASKS, NumpyDraw, load_task, task_runtime
 
@@ -544,7 +544,7 @@ def _set_training_threads(args) -> None:
     side, one on each (with one thread in all they wait for each other). Set before TensorFlow loads."""
     if "tensorflow" in sys.modules:
         return
-    population = args.seeds is not None or (args.out is not None and (Path(args.out) / POPULATION_FILE).is_file())
+    population = args.seeds is not None or (args.out is not None and holds_population(args.out))
     seeds = len(args.seeds) if args.seeds is not None else MAX_SEEDS
     os.environ.setdefault(INTRA_OP_THREADS, str(min(seeds, os.cpu_count() or 1) if population else 1))
 

@@ -35,11 +35,10 @@ from .runs import (
     check_observation_version,
     claim_run_folder,
     finish_run,
-    holds_population,
     read_file,
     write_atomically,
 )
-from .settings import BUDGETS, TrainSettings
+from .settings import BUDGETS, TrainSettings, holds_population
 from .sweep import INSTALL, ray_available, read_config, run_sweep
 from .task_specs import load_task
 from .tasks import LONG_HOLD_RUNTIME, TAKEOFF_RUNTIME

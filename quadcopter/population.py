@@ -36,9 +36,8 @@ from tqdm.auto import tqdm
 from agents.agent import DDPG, DDPGConfig
 
 from . import folder_lock
-from .presets import takeoff_config
-from .runs import Run, RunExistsError, holds_population, write_atomically
-from .settings import MAX_SEEDS, POPULATION_FILE, TrainSettings, parse_seeds
+from .runs import Run, RunExistsError, write_atomically
+from .settings import MAX_SEEDS, POPULATION_FILE, TrainSettings, holds_population, parse_seeds
 from .train_parts import StopAtRoundBoundary, TrainingError, TrainingInterrupted
 from .training import RunTraining, checked_run_settings
 
@@ -156,9 +155,8 @@ def _prepared_runs(seeds, out, config, settings, resume: bool, overwrite: bool, 
     """(Run, config, settings) of each seed, validated; the runs replaced with ``overwrite`` are cleared only
     once every seed's settings have passed."""
     prepared = []
-    if not resume:
-        settings = (settings or TrainSettings()).validate()
-        config = (config or takeoff_config(dynamics=settings.dynamics)).validate()
+    if not resume:  # the defaults and checks of a single run's, once for all seeds
+        config, settings = checked_run_settings(None, config, settings, False, False, budget)
     for seed in seeds:
         run = Run(seed_folder(out, seed))
         if resume:

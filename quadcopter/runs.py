@@ -20,7 +20,7 @@ from .evaluation import EVALUATION_SEED, evaluate_both, fly_actor, fly_evaluatio
 from .flight import LABELS
 from .plots import write_run_plots
 from .randomise import run_policy
-from .settings import POPULATION_FILE, TrainSettings
+from .settings import TrainSettings, holds_population
 from .task_specs import load_task
 from .tasks import OBSERVATION_VERSION, REWARD_VERSION
 
@@ -50,11 +50,6 @@ RUN_FILES = (
     "logs",
 )
 """What a run folder holds (:class:`Run`): what ``overwrite`` removes, and nothing else."""
-
-
-def holds_population(out: str | Path) -> bool:
-    """True if ``out`` is a population's folder: its runs are in ``out/seed-S``."""
-    return (Path(out) / POPULATION_FILE).is_file()
 
 
 class RunExistsError(ValueError):

@@ -5,6 +5,7 @@ and the benchmarks read and check settings without importing TensorFlow or the t
 """
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 from agents.checks import declared_fields, setting, validate_settings
@@ -30,6 +31,11 @@ MAX_SEED = 2**31 - 1
 
 POPULATION_FILE = "population.json"
 """The file in a population's folder (``train --seeds``, :mod:`quadcopter.population`) that lists its seeds."""
+
+
+def holds_population(out: str | Path) -> bool:
+    """True if ``out`` is a population's folder: its runs are in ``out/seed-S``."""
+    return (Path(out) / POPULATION_FILE).is_file()
 
 
 def parse_seeds(text: str) -> list[int]:
