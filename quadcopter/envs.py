@@ -337,8 +337,9 @@ class FlightTaskEnv(gymnasium.Env):
     :func:`takeoff_observation_space`), and for the landing a 16th, its resting flag in [0, 1]; a learner's
     task with another state size is unbounded.
     ``reset`` draws the task's training start (and goal) from the env's ``np_random``; ``terminated`` is
-    a bound touched (a crash), or, for the landing, coming to rest (training's end, paid what resting on is
-    worth: :meth:`~quadcopter.task_specs.FlightTask.final_rest`); ``truncated`` the time limit (``runtime``,
+    a bound touched (a crash), or training's own ends (:meth:`~quadcopter.task_specs.FlightTask.training_end`):
+    for the landing and reach, tilting past 1 rad, and for the landing coming to rest (paid what resting on is
+    worth); ``truncated`` the time limit (``runtime``,
     default the task's training episode: 15 s for ``land``, 10 s for the others), ``info["success"]`` the
     task's success rule (a landing is judged by flying on: :func:`quadcopter.evaluation.evaluate_actor`).
     """

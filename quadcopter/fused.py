@@ -249,7 +249,7 @@ class FusedTakeoff:
         speeds = randomised.applied(self._rotor_speeds(actions))
         noise = randomised.observation_noise()
         state, result = task_step(
-            self.task, state, speeds, restarts, observation_noise=noise, end_at_rest=True, **settings
+            self.task, state, speeds, restarts, observation_noise=noise, training_ends=True, **settings
         )
         randomised.restart(result.ended)
         self.memory.write(

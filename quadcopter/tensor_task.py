@@ -43,6 +43,7 @@ from .task_specs import (
     FlightTask,
     NumpyDraw,
     check_results,
+    ends_in_training,
     every_function,
     has_contact_rule,
     rotor_keywords,
@@ -252,7 +253,7 @@ def task_step(
     action_repeat: int = 3,
     body: physics.Airframe | None = None,
     observation_noise: tf.Tensor | None = None,
-    end_at_rest: bool = False,
+    training_ends: bool = False,
 ) -> tuple["TakeoffState", "StepResult"]:
     """One agent step of N episodes of ``task`` (a :class:`~quadcopter.task_specs.FlightTask`), as
     :meth:`VectorTakeoffTask.step <quadcopter.tasks.VectorTakeoffTask.step>`.
@@ -265,8 +266,8 @@ def task_step(
         runtime, dynamics, action_repeat, body: the task's settings and the airframe (default: the Udacity
             one; randomised, :func:`quadcopter.randomise.bodies`, (N,) tensors in some of its fields).
         observation_noise: (N, 12) float64 on the state the observations see (None: none); rewards do not.
-        end_at_rest: training's episodes of a task that ``ends_at_rest`` end when they come to rest
-            (:meth:`~quadcopter.task_specs.FlightTask.final_rest`: terminated, paid its value); False (the test
+        training_ends: training's episodes end where the task ends them (at rest, past its tilt limit:
+            :meth:`~quadcopter.task_specs.FlightTask.training_end`: terminated, paid its value); False (the test
             flights, the evaluation) flies on.
 
     Returns ``(new TakeoffState, StepResult)``. For ``action_repeat`` sub-steps, a row that ended
@@ -280,11 +281,11 @@ def task_step(
         task, state, rotor_speeds, rotors, runtime, dynamics, action_repeat, body
     )
     goal = state.goal
-    if end_at_rest and task.ends_at_rest:
-        rested, value = task.final_rest(state.physics, physics_state, goal, dynamics, TENSOR_MATH, **rotors)
-        rested = rested & ~done
-        rewards += tf.where(rested, value, tf.zeros_like(value))
-        terminated, done = terminated | rested, done | rested
+    if training_ends and ends_in_training(task):
+        ended, value = task.training_end(state.physics, physics_state, goal, dynamics, TENSOR_MATH, **rotors)
+        ended = ended & ~done
+        rewards += tf.where(ended, value, tf.zeros_like(value))
+        terminated, done = terminated | ended, done | ended
     truncated = done & ~terminated
     sensed = (lambda x: x) if observation_noise is None else (lambda x: x + observation_noise)  # the sensors
     next_states = task.observe(sensed(physics_state), goal, TENSOR_MATH)

@@ -125,7 +125,7 @@ class NumpyRollout:
             task=self.task,
             airframe=settings.airframe,
             randomisation=parse_randomise(settings.randomise),
-            end_at_rest=True,
+            training_ends=True,
         )
         self.noise = agent.make_noise((settings.num_envs, agent.action_size))
         self.states = self.envs.reset()

@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike
 
 from . import randomise
 from .sim import VectorPhysicsSim
-from .task_specs import FlightTask, NumpyDraw, has_contact_rule, rotor_keywords
+from .task_specs import FlightTask, NumpyDraw, ends_in_training, has_contact_rule, rotor_keywords
 from .tasks import ACTION_HIGH, ACTION_LOW, DEFAULT_TARGET, TAKEOFF_RUNTIME, check_action, check_action_repeat
 
 
@@ -65,9 +65,9 @@ class VectorTask:
 
     ``randomisation`` (a :class:`quadcopter.randomise.Randomisation`, default none) gives each episode its own
     body factors and action delay, drawn from ``rng`` when it starts, and noise on the states it observes.
-    ``end_at_rest`` (training's, default False: the evaluation's) ends the episodes of a task that
-    ``ends_at_rest`` (the landing) when they come to rest, paying the rest's value
-    (:meth:`~quadcopter.task_specs.FlightTask.final_rest`).
+    ``training_ends`` (training's, default False: the evaluation's) ends the episodes where the task ends them
+    in training (the landing: at rest, paying the rest's value, and past its tilt limit;
+    :meth:`~quadcopter.task_specs.FlightTask.training_end`).
     """
 
     action_size = 4
@@ -86,7 +86,7 @@ class VectorTask:
         task: Any = None,
         airframe: Any = None,
         randomisation: randomise.Randomisation | None = None,
-        end_at_rest: bool = False,
+        training_ends: bool = False,
     ) -> None:
         if not (isinstance(num_envs, (int, np.integer)) and num_envs >= 1):
             raise ValueError(f"num_envs must be an integer >= 1; got {num_envs!r}")
@@ -98,7 +98,7 @@ class VectorTask:
         self.target_pos = np.array(self.task.target, dtype=float)  # the task's goal (a drawn goal: goals)
         self.state_size = self.task.state_size
         self.contact_rule = has_contact_rule(self.task)
-        self.end_at_rest = bool(end_at_rest) and self.task.ends_at_rest
+        self.training_ends = bool(training_ends) and ends_in_training(self.task)
         self.num_envs = int(num_envs)
         self.draw = NumpyDraw(rng)
         self.action_repeat = int(action_repeat)
@@ -206,7 +206,7 @@ class VectorTask:
         active = np.ones(self.num_envs, dtype=bool)
         terminated = np.zeros(self.num_envs, dtype=bool)
         rotors = rotor_keywords(self.task, action)
-        before = self.physics  # a copy (for final_rest)
+        before = self.physics  # a copy (for training_end)
         for _ in range(self.action_repeat):
             # Rows that ended in an earlier sub-step are not stepped (the simulator's mask): they earn
             # nothing and keep their final state, as TakeoffTask.step, which stops, would.
@@ -221,12 +221,12 @@ class VectorTask:
             rewards += np.where(active, step_rewards, 0.0)
             terminated |= active & self.sim.out_of_bounds
             active &= ~done
-        if self.end_at_rest:  # a training landing ends at rest (FlightTask.final_rest)
-            rested, value = self.task.final_rest(before, self.physics, self.goals, self.sim.dynamics, **rotors)
-            rested &= ~done
-            rewards += np.where(rested, value, 0.0)
-            terminated |= rested
-            done = done | rested
+        if self.training_ends:  # a training landing ends at rest or past its tilt limit (FlightTask.training_end)
+            ended, value = self.task.training_end(before, self.physics, self.goals, self.sim.dynamics, **rotors)
+            ended &= ~done
+            rewards += np.where(ended, value, 0.0)
+            terminated |= ended
+            done = done | ended
         truncated = done & ~terminated
         self._draw_sensor_noise()
         next_states = self._observe()
@@ -267,7 +267,8 @@ class ScalarTask:
     through a :class:`VectorTask` of one row, so a Udacity loop sees exactly the episodes of the fast
     paths. ``seed`` seeds the starts (the task's training starts), and ``randomisation`` gives each episode its
     own body, delay and observation noise (:mod:`quadcopter.randomise`), as ``train --randomise`` does. Its
-    episodes are training's: a landing ends at rest (``end_at_rest``, :meth:`VectorTask.__init__`'s)."""
+    episodes are training's: a landing ends at rest or past its tilt limit (``training_ends``,
+    :meth:`VectorTask.__init__`'s)."""
 
     action_size = 4
     action_low = ACTION_LOW
@@ -282,7 +283,7 @@ class ScalarTask:
         seed: int | None = None,
         airframe: Any = None,
         randomisation: randomise.Randomisation | None = None,
-        end_at_rest: bool = True,
+        training_ends: bool = True,
     ) -> None:
         self.task = task or FlightTask()
         self.envs = VectorTask(
@@ -294,7 +295,7 @@ class ScalarTask:
             task=self.task,
             airframe=airframe,
             randomisation=randomisation,
-            end_at_rest=end_at_rest,
+            training_ends=training_ends,
         )
         self.action_low, self.action_high = self.envs.action_low, self.envs.action_high
         self.state_size = self.task.state_size

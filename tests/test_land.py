@@ -19,6 +19,7 @@ from quadcopter.task_specs import (
     TOUCHDOWN_TILT,
     Land,
     NumpyDraw,
+    land_velocity,
     rest_worth,
 )
 from quadcopter.tensor_task import TENSOR_MATH
@@ -106,21 +107,21 @@ def ground_starts_and_speeds(steps=40):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("end_at_rest", [False, True], ids=["flies-on", "training"])
+@pytest.mark.parametrize("training_ends", [False, True], ids=["flies-on", "training"])
 @pytest.mark.parametrize("dynamics", DYNAMICS)
-def test_the_three_paths_land_rest_and_crash_alike(dynamics, end_at_rest):
+def test_the_three_paths_land_rest_and_crash_alike(dynamics, training_ends):
     import test_task_specs
 
     starts, speeds = ground_starts_and_speeds()
     goals = np.zeros((6, 3))
-    vector, vector_success = numpy_episodes(Land(), dynamics, starts, goals, speeds, end_at_rest)
-    tensor, tensor_success = tensor_episodes(Land(), dynamics, starts, goals, speeds, end_at_rest)
-    scalar, scalar_success = scalar_episodes(Land(), dynamics, starts, goals, speeds, end_at_rest)
+    vector, vector_success = numpy_episodes(Land(), dynamics, starts, goals, speeds, training_ends)
+    tensor, tensor_success = tensor_episodes(Land(), dynamics, starts, goals, speeds, training_ends)
+    scalar, scalar_success = scalar_episodes(Land(), dynamics, starts, goals, speeds, training_ends)
     assert vector_success == tensor_success == scalar_success
     terminated = np.array([row[2] for row in vector])[:13]  # the first episodes (0.8 s: 14 agent steps)
     assert terminated[:, 1].any() and terminated[:, 4].any()  # the hard fall and the slide crash
     heights = np.array([row[0][:, 2] for row in vector])[:13]  # the observation's z error to the pad, 0 at rest
-    if end_at_rest:  # training: the first step from rest ends it, whether it stays (0, 2, 5) or lifts off (3)
+    if training_ends:  # training: the first step from rest ends it, whether it stays (0, 2, 5) or lifts off (3)
         assert all(terminated[:, i].any() for i in (0, 2, 5)) and terminated[0, [2, 3]].all()
         assert all(heights[np.argmax(terminated[:, i]), i] == 0.0 for i in (0, 2, 5)) and heights[0, 3] > 0.0
     else:  # the evaluation: the gentle ones rest (or lift off) and go on
@@ -164,14 +165,14 @@ def test_the_landing_starts_where_its_specification_says():
 
 
 def test_a_training_landing_ends_at_rest_paid_for_the_rest_and_the_evaluation_flies_on():
-    """Training (``end_at_rest``): the touchdown's step goes on; the first step taken from rest ends the episode
+    """Training (``training_ends``): the touchdown's step goes on; the first step taken from rest ends the episode
     (terminated), whether it stays at rest or lifts off, and pays its rest worth (rest_worth) for REST_STEPS
     more simulator steps; slower rotors at rest are worth more. The evaluation's VectorTask (the default) flies
     the same steps on."""
     starts = np.zeros((5, 12))
     starts[3, 2], starts[3, 8] = 0.01, -0.3  # 1 cm up, coming down at 0.3 m/s: a gentle touchdown
     speeds = np.array([[0.0] * 4, [0.3 * HOVER] * 4, [0.9 * HOVER] * 4, [0.9 * HOVER] * 4, [1.1 * HOVER] * 4])
-    training = VectorTask(5, np.random.default_rng(0), 12.0, task=Land(), end_at_rest=True)
+    training = VectorTask(5, np.random.default_rng(0), 12.0, task=Land(), training_ends=True)
     evaluation = VectorTask(5, np.random.default_rng(0), 12.0, task=Land())
     for envs in (training, evaluation):
         envs.restart_from(starts, np.zeros((5, 3)))
@@ -188,3 +189,46 @@ def test_a_training_landing_ends_at_rest_paid_for_the_rest_and_the_evaluation_fl
     trained = training.step(speeds[3:4].repeat(5, axis=0))
     assert trained.terminated[3] and trained.rewards[3] > REST_STEPS * rest[3]  # the next step at rest ends it
     assert evaluation.pop_finished() == []
+
+
+def test_the_glide_path_touches_down_on_the_pad_well_before_the_rest_is_judged():
+    """Followed exactly (Euler steps of 10 ms) from each corner of the evaluation's start box (3 or 15 m up, 3 m
+    off the pad on x and y), the velocity the reward asks for (land_velocity) touches down on the pad within
+    8.5 s: 1.5 s before the success rule judges the rest (hold_from, 10 s), a margin for an actor that follows
+    it a little slower. (The path before 2026-12-07 took 9.9 s from the high corners.)"""
+    task = Land()
+    corners = np.array([(x, y, z) for x in (-3.0, 3.0) for y in (-3.0, 3.0) for z in (task.low, task.high)])
+    physics = np.zeros((len(corners), 12))
+    physics[:, 0:3] = corners
+    touchdown = np.full(len(corners), np.inf)
+    for step in range(1500):  # 15 s
+        flying = physics[:, 2] > 0.0
+        touchdown[flying] = (step + 1) * 0.01
+        physics[flying, 0:3] += 0.01 * land_velocity(physics, np.zeros((len(corners), 3)))[flying]
+    assert np.all(physics[:, 2] <= 0.0) and touchdown.max() <= task.hold_from - 1.5
+    assert np.hypot(physics[:, 0], physics[:, 1]).max() < PAD_RADIUS / 2
+
+
+@pytest.mark.parametrize("training_ends", [False, True], ids=["flies-on", "training"])
+def test_training_ends_a_landing_that_tilts_past_its_limit_on_every_path(training_ends):
+    """Row 0 starts 8 m up rolled past the landing's tilt limit (1 rad), row 1 just inside it (0.9 rad). In training
+    row 0's episode ends at its first step (terminated), paid that step's flight reward and nothing more; row 1
+    flies on. The evaluation flies both on. The three paths agree."""
+    starts = np.zeros((2, 12))
+    starts[:, 2], starts[:, 3] = 8.0, [1.2, 0.9]
+    goals, speeds = np.zeros((2, 3)), np.full((16, 2, 4), HOVER)  # past the helpers' 0.8 s time limit
+    vector, _ = numpy_episodes(Land(), "udacity", starts, goals, speeds, training_ends)
+    tensor, _ = tensor_episodes(Land(), "udacity", starts, goals, speeds, training_ends)
+    scalar, _ = scalar_episodes(Land(), "udacity", starts, goals, speeds, training_ends)
+    assert vector[0][2].tolist() == [float(training_ends), 0.0] and not vector[1][2][1]
+    assert Land().tilt_limit == 1.0
+    flown, _ = numpy_episodes(Land(), "udacity", starts, goals, speeds, False)
+    np.testing.assert_array_equal(vector[0][1], flown[0][1])  # the same reward: the end pays nothing more
+    for k, rows in enumerate((slice(None), [1])):  # after its end, row 0 restarts: each path draws its own start
+        for x, y in zip(vector[k][:3], tensor[k][:3]):
+            np.testing.assert_allclose(x[rows], y[rows], rtol=1e-9, atol=1e-9)
+        for i in range(2):
+            if k < len(scalar[i]):
+                assert scalar[i][k][1] == pytest.approx(vector[k][1][i], rel=1e-12)
+                assert scalar[i][k][2] == bool(vector[k][2][i])
+    assert len(scalar[0]) == (1 if training_ends else len(scalar[1])) and len(scalar[1]) > 10

@@ -21,9 +21,9 @@ def actions_for(steps, n, seed=5):
     return speeds
 
 
-def numpy_episodes(task, dynamics, starts, goals, speeds, end_at_rest=False):
+def numpy_episodes(task, dynamics, starts, goals, speeds, training_ends=False):
     envs = VectorTask(
-        len(starts), np.random.default_rng(0), RUNTIME, dynamics=dynamics, task=task, end_at_rest=end_at_rest
+        len(starts), np.random.default_rng(0), RUNTIME, dynamics=dynamics, task=task, training_ends=training_ends
     )
     envs.restart_from(starts, goals)
     rows, success = [], {}
@@ -35,14 +35,14 @@ def numpy_episodes(task, dynamics, starts, goals, speeds, end_at_rest=False):
     return rows, [success[i] for i in range(len(starts))]
 
 
-def tensor_episodes(task, dynamics, starts, goals, speeds, end_at_rest=False):
+def tensor_episodes(task, dynamics, starts, goals, speeds, training_ends=False):
     starts_t, goals_t = tf.constant(starts), tf.constant(goals)
     state = initial_state(starts_t, goals=goals_t)
     rows, success = [], {}
     for step in speeds:
         restarts = (starts_t, goals_t, state.air_start)
         state, result = task_step(
-            task, state, tf.constant(step), restarts, runtime=RUNTIME, dynamics=dynamics, end_at_rest=end_at_rest
+            task, state, tf.constant(step), restarts, runtime=RUNTIME, dynamics=dynamics, training_ends=training_ends
         )
         rows.append(tuple(np.array(x, dtype=float) for x in result[:4]))
         for i in np.flatnonzero(result.ended.numpy()):
@@ -50,11 +50,11 @@ def tensor_episodes(task, dynamics, starts, goals, speeds, end_at_rest=False):
     return rows, [success[i] for i in range(len(starts))]
 
 
-def scalar_episodes(task, dynamics, starts, goals, speeds, end_at_rest=False):
+def scalar_episodes(task, dynamics, starts, goals, speeds, training_ends=False):
     """Row by row, one Udacity loop each: reset(start, goal), then step() until done."""
     per_row, success = [], []
     for i in range(len(starts)):
-        single = ScalarTask(task, RUNTIME, dynamics, end_at_rest=end_at_rest)
+        single = ScalarTask(task, RUNTIME, dynamics, training_ends=training_ends)
         single.reset(starts[i], goals[i])
         rows = []
         for step in speeds:
