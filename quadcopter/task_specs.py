@@ -116,8 +116,9 @@ class FlightTask:
     touchdown), paying at once what resting on would earn; the test flights and the evaluation fly on."""
     tilt_limit: ClassVar[float | None] = None
     """rad, or None (no limit): training ends an episode (terminated, paid nothing more) at the step that leaves
-    its roll or pitch beyond this; the test flights and the evaluation fly on. The landing's, 1 rad: on the
-    Udacity simulator its runs otherwise spent much of their budget tumbling (docs/tasks.md, "Choices")."""
+    its roll or pitch beyond this, in (0, pi]; the test flights and the evaluation fly on. The landing's and
+    reach's, 1 rad: on the Udacity simulator their runs otherwise spent much of their budget tumbling, or
+    crashed on the way (docs/tasks.md, "Choices")."""
 
     # --- Starts ---
 
@@ -594,6 +595,9 @@ def check_task(task: FlightTask, dynamics: str = "udacity") -> FlightTask:
     task and the function that failed or gave a wrong shape or a non-finite value. The fast path's check on
     TensorFlow tensors, which also catches numpy-only code, is :func:`quadcopter.tensor_task.check_task`
     (``train`` runs both before it starts; this module stays free of TensorFlow)."""
+    limit = task.tilt_limit
+    if limit is not None and not (isinstance(limit, (int, float)) and 0.0 < limit <= math.pi):
+        raise ValueError(f"task {task_label(task)}: tilt_limit must be None or in (0, pi] rad; got {limit!r}")
     n = CHECK_ROWS
     starts, goals, in_air = task_call(task, "train_starts", np, NumpyDraw(np.random.default_rng(0)), n)
     expect_shape(task, "train_starts", starts, (n, 12))

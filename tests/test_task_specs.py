@@ -164,12 +164,17 @@ class NotFinite(FlightTask):
         return super().observe(physics, goal, xp) / 0.0
 
 
+class NegativeTilt(FlightTask):
+    tilt_limit = -0.5  # every training episode would end at once
+
+
 @pytest.mark.parametrize(
     "task, message",
     [
         (WrongShape(), r"WrongShape: reward\(\) must return shape \(5,\); got \(5, 2\)"),
         (NumpyOnly(), r"NumpyOnly: reward\(\) failed on TensorFlow tensors \(the fast path\)"),
         (NotFinite(), r"NotFinite: observe\(\) returned a value that is not finite"),
+        (NegativeTilt(), r"NegativeTilt: tilt_limit must be None or in \(0, pi\] rad; got -0.5"),
     ],
 )
 def test_a_broken_learners_task_is_named_before_training(task, message):
