@@ -174,8 +174,7 @@ class FlightTask:
             ended, value = physics[:, 2] < -math.inf, physics[:, 2] * 0.0
         value = xp.where(ended, value, 0.0 * value)
         if self.tilt_limit is not None:
-            angles = wrap_angle(physics[:, 3:5], xp)
-            ended = ended | (xp.maximum(xp.abs(angles[:, 0]), xp.abs(angles[:, 1])) > self.tilt_limit)
+            ended = ended | (largest_tilt(physics, xp) > self.tilt_limit)
         return ended, value
 
     # --- Success ---
@@ -404,6 +403,13 @@ def horizontal_squared(vectors: Array) -> Array:
     return vectors[:, 0] * vectors[:, 0] + vectors[:, 1] * vectors[:, 1]
 
 
+def largest_tilt(physics: Array, xp: Xp = np) -> Array:
+    """The larger of |roll| and |pitch|, wrapped to [0, pi] rad, (N,) of physics rows (N, 12): what the landing's
+    contact rule and the training's tilt limit judge."""
+    angles = wrap_angle(physics[:, 3:5], xp)
+    return xp.maximum(xp.abs(angles[:, 0]), xp.abs(angles[:, 1]))
+
+
 def ends_in_training(task: "FlightTask") -> bool:
     """True when training ends some of ``task``'s episodes on its own (:meth:`FlightTask.training_end`: at rest,
     or past its tilt limit); for the others the paths skip it, and nothing changes, to the last bit."""
@@ -500,13 +506,12 @@ class Land(FlightTask):
         return xp.concatenate([flying, resting[:, None]], axis=1)
 
     def contact(self, physics: Array, touched: Array, xp: Xp = np) -> tuple:
-        angles = wrap_angle(physics[:, 3:5], xp)
         gentle = (
             touched
             & (physics[:, 2] <= 0.0)
             & (-physics[:, 8] <= TOUCHDOWN_SPEED)
             & (horizontal_squared(physics[:, 6:8]) <= TOUCHDOWN_SLIDE**2)
-            & (xp.maximum(xp.abs(angles[:, 0]), xp.abs(angles[:, 1])) <= TOUCHDOWN_TILT)
+            & (largest_tilt(physics, xp) <= TOUCHDOWN_TILT)
         )
         zeros = physics[:, 0] * 0.0
         resting = xp.stack([physics[:, 0], physics[:, 1], zeros, zeros, zeros, physics[:, 5]] + [zeros] * 6, axis=1)
