@@ -7,6 +7,9 @@ RUN ?=
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
+	# An environment made before 2026-12-07 has TensorFlow's CPU-only wheel, which writes the same files as the
+	# tensorflow wheel required now: take it out first (pip only warns when it is not there).
+	$(VENV)/bin/pip uninstall --quiet --yes tensorflow-cpu
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt -e .
 	touch $@
 

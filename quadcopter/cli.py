@@ -555,15 +555,17 @@ def _learning(args):
 
     TensorFlow's C++ start-up lines ("oneDNN custom operations are on", twice, each after an absl warning)
     are written before its logging reads ``TF_CPP_MIN_LOG_LEVEL``, so the first load runs with the
-    process's stderr (file descriptor 2) sent to /dev/null (not with ``--debug``). A load that failed is
-    repeated with stderr in place, so its error shows."""
+    process's stderr (file descriptor 2) sent to /dev/null (not with ``--debug``). So does the first look
+    for GPUs: on a machine without CUDA it logs "failed call to cuInit" as an error, though TensorFlow then
+    computes on the CPU as it should (``train`` prints the device it uses). A load that failed is repeated
+    with stderr in place, so its error shows."""
     if not args.debug and "tensorflow" not in sys.modules:
         saved = os.dup(2)
         try:
             with open(os.devnull, "w") as null:
                 os.dup2(null.fileno(), 2)
                 try:
-                    importlib.import_module("tensorflow")
+                    importlib.import_module("tensorflow").config.list_physical_devices("GPU")
                 except Exception:
                     pass
         finally:
