@@ -63,7 +63,7 @@ def test_bench_pendulum_agent_offsets_keep_the_starts_and_count_the_target(monke
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["bench_sim", "bench_envs", "bench_fused", "bench_agent"])
+@pytest.mark.parametrize("name", ["bench_sim", "bench_envs", "bench_fused", "bench_agent", "bench_update_cost"])
 def test_speed_benchmarks_run_to_their_table(name, monkeypatch, capsys):
     """Each speed benchmark runs to the end with a tiny measuring time and prints a full table.
 

@@ -150,12 +150,21 @@ def test_a_run_of_another_reward_is_not_resumed_but_its_actor_flies(tmp_path, ca
     assert "success" in capsys.readouterr().out
 
 
+LATE_STEP = tiny_settings(env_steps=2_000, late_actor_lr_from=800, late_actor_lr_factor=0.1)
+
+
+@pytest.fixture(scope="module")
+def late_step_run():
+    """The whole run with the late actor step, trained once for both stops below."""
+    whole, _ = train(TINY, LATE_STEP, progress=False)
+    return whole
+
+
 @pytest.mark.parametrize("stop_at", [400, 1_200])
-def test_the_actor_learns_slower_late_in_a_run_and_resumes_so(tmp_path, stop_at):
+def test_the_actor_learns_slower_late_in_a_run_and_resumes_so(tmp_path, late_step_run, stop_at):
     """From late_actor_lr_from environment steps on, the actor's learning rate is late_actor_lr_factor
     times DDPGConfig.actor_lr; a run stopped before or after that point and resumed is the whole run."""
-    settings = tiny_settings(env_steps=2_000, late_actor_lr_from=800, late_actor_lr_factor=0.1)
-    whole, _ = train(TINY, settings, progress=False)
+    settings, whole = LATE_STEP, late_step_run
     assert float(whole.actor_local.optimizer.learning_rate.numpy()) == pytest.approx(TINY.actor_lr * 0.1)
     out = tmp_path / "stopped"
     train(TINY, dataclasses.replace(settings, env_steps=stop_at), out=out, progress=False)
