@@ -29,6 +29,8 @@ from task import Task
 
 
 def rate(function, seconds, per_call=1):
+    """Work units per second of ``function`` (``per_call`` units a call), after one call to compile; the
+    speed benchmarks' timing loop (bench_fused and bench_update_cost import it)."""
     function()  # compile
     calls, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:

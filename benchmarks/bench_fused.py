@@ -19,22 +19,13 @@ import time
 
 import numpy as np
 import tensorflow as tf
+from bench_agent import rate  # the speed benchmarks' timing loop (this script's folder is on sys.path)
 
 from quadcopter import VectorPhysicsSim, hover_rotor_speed
 from quadcopter.presets import takeoff_config
 from quadcopter.tensor_task import numpy_starts, sim_step
 from quadcopter.train_parts import device_name
 from quadcopter.training import TrainSettings, make_agent, make_rollout
-
-
-def rate(function, seconds, per_call):
-    """Work units per second of ``function`` (``per_call`` units a call), after one call to compile."""
-    function()
-    calls, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        function()
-        calls += 1
-    return calls * per_call / (time.perf_counter() - start)
 
 
 def simulators(seconds, rows=65_536, steps_per_call=64):

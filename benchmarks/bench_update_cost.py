@@ -18,9 +18,9 @@ import time
 
 import numpy as np
 import tensorflow as tf
+from bench_agent import rate  # the speed benchmarks' timing loop (this script's folder is on sys.path)
 
 from agents.agent import DDPG
-from agents.tensor_learner import TensorLearner
 from quadcopter.machine import cpu_name
 from quadcopter.presets import takeoff_config
 from quadcopter.train_parts import device_name
@@ -30,29 +30,23 @@ EXPERIENCES_PER_CALL = 64 * 64
 BUFFER_ROWS = 20_000
 
 
-def learner_for(batch: int, delay: int) -> TensorLearner:
-    """The takeoff agent's fast-path learner with ``batch`` and ``policy_delay=delay``, its buffer filled."""
+def agent_for(batch: int, delay: int) -> DDPG:
+    """The takeoff agent with ``batch`` and ``policy_delay=delay``, its fast path's buffer filled."""
     task = VectorTakeoffTask(num_envs=16, rng=np.random.default_rng(0))
     agent = DDPG(task, takeoff_config(0).replace(batch_size=batch, policy_delay=delay))
-    learner = TensorLearner(agent)
     rng = np.random.default_rng(1)
     states = rng.normal(size=(BUFFER_ROWS, agent.state_size)).astype(np.float32)
     actions = rng.uniform(-1, 1, size=(BUFFER_ROWS, agent.action_size)).astype(np.float32)
     rewards = rng.normal(size=BUFFER_ROWS).astype(np.float32)
-    learner.memory.add_batch(states, actions, rewards, states, np.zeros(BUFFER_ROWS, np.float32))
-    return learner
+    agent.use_tensor_memory().add_batch(states, actions, rewards, states, np.zeros(BUFFER_ROWS, np.float32))
+    return agent
 
 
 def seconds_per_update(batch: int, delay: int, seconds: float) -> float:
     """Wall time of one update, over compiled calls of EXPERIENCES_PER_CALL / batch updates."""
-    learner = learner_for(batch, delay)
+    agent = agent_for(batch, delay)
     updates = max(1, EXPERIENCES_PER_CALL // batch)
-    learner.learn_many(updates)  # compile
-    calls, started = 0, time.perf_counter()
-    while calls < 3 or time.perf_counter() - started < seconds:
-        learner.learn_many(updates)
-        calls += 1
-    return (time.perf_counter() - started) / (calls * updates)
+    return 1.0 / rate(lambda: agent.learn_many(updates), seconds, updates)
 
 
 def main() -> None:
